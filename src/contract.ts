@@ -1,0 +1,72 @@
+/**
+ * The contract between the inference server and everything that deploys or observes it.
+ *
+ * The server (`src/`) and the cdk8s charts (`charts/`) both import this module, so a port, a probe path,
+ * a metric name or an environment variable is written down exactly once. Change it here and both the
+ * running code and the synthesized YAML follow.
+ *
+ * This module must stay free of runtime dependencies (no TF.js, no Hono, no cdk8s): the charts import it.
+ */
+
+/** Name under which the model is served (`/v1/models/<name>`, `/v2/models/<name>`, metric labels). */
+export const MODEL_NAME = "iris";
+
+/** TCP port the server listens on inside the container, and the name of that container port. */
+export const SERVER_PORT = 8080;
+export const SERVER_PORT_NAME = "http";
+
+/** Numeric uid/gid the image runs as; the Dockerfile `USER` and the pod `securityContext` both use it. */
+export const RUN_AS_UID = 10001;
+export const RUN_AS_GID = 10001;
+
+/** HTTP paths that Kubernetes and Prometheus rely on. */
+export const PATHS = {
+  /** Liveness: 200 while the process serves. */
+  health: "/health",
+  /** Readiness: 200 only once the model is loaded and warmed up, 503 while loading and while draining. */
+  ready: "/ready",
+  /** Prometheus exposition. */
+  metrics: "/metrics",
+  /** Model and runtime information. */
+  info: "/info",
+  /** Predictions in any of the three accepted forms. */
+  predict: "/predict",
+} as const;
+
+/** Environment variables read by `src/config.ts` and set by the Deployment. */
+export const ENV = {
+  port: "PORT",
+  host: "HOST",
+  modelDir: "MODEL_DIR",
+  backend: "TFJS_BACKEND",
+  logLevel: "LOG_LEVEL",
+  bodyLimitBytes: "BODY_LIMIT_BYTES",
+  maxBatchRows: "MAX_BATCH_ROWS",
+  drainSeconds: "SHUTDOWN_DRAIN_SECONDS",
+  inflightTimeoutSeconds: "SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS",
+} as const;
+
+/** Prometheus metric names exported by the server (see `src/metrics.ts`), used by alerts and dashboards. */
+export const METRICS = {
+  httpRequests: "http_requests_total",
+  httpRequestDuration: "http_request_duration_seconds",
+  predictions: "ml_predictions_total",
+  predictionDuration: "ml_prediction_duration_seconds",
+  inferenceBatchRows: "ml_inference_batch_rows",
+  inflightRequests: "ml_inflight_requests",
+  errors: "ml_errors_total",
+  modelInfo: "ml_model_info",
+  modelAccuracy: "ml_model_accuracy",
+} as const;
+
+/** Label names on the metrics above. Route labels carry the route pattern, never the raw URL. */
+export const METRIC_LABELS = {
+  method: "method",
+  route: "route",
+  status: "status",
+  model: "model",
+  version: "version",
+  class: "class",
+  backend: "backend",
+  errorType: "type",
+} as const;
