@@ -56,7 +56,7 @@ export async function selectBackend(preference: BackendPreference): Promise<Sele
     try {
       await activate(preference);
     } catch (error) {
-      throw new Error(`TF.js backend "${preference}" is not available: ${describe(error)}`);
+      throw new Error(`TF.js backend "${preference}" is not available: ${describe(error)}`, { cause: error });
     }
     return { backend: preference, skipped: [] };
   }
