@@ -156,3 +156,25 @@ describe("backend selection", () => {
     );
   });
 });
+
+describe("execution modes", () => {
+  it("fused kernels give the same probabilities as LayersModel.predict on every flower", async () => {
+    const rows = Float32Array.from(loadIris().features.flat());
+    const fused = await loadModel(MODEL_DIR, { backend: "wasm", execution: "fused" });
+    const layers = await loadModel(MODEL_DIR, { backend: "wasm", execution: "layers" });
+    expect([fused.execution, layers.execution]).toEqual(["fused", "layers"]);
+    const a = fused.predict(rows, 150);
+    const b = layers.predict(rows, 150);
+    a.forEach((p, i) => expect(p).toBeCloseTo(b[i] as number, 6));
+    fused.dispose();
+    layers.dispose();
+  });
+
+  it("fused execution leaves no tensor behind", async () => {
+    const model = await loadModel(MODEL_DIR, { backend: "wasm", execution: "fused" });
+    const before = model.numTensors();
+    for (let i = 0; i < 200; i++) model.predict(new Float32Array(4 * 7).fill(1), 7);
+    expect(model.numTensors()).toBe(before);
+    model.dispose();
+  });
+});

@@ -13,6 +13,8 @@ export interface Classifier {
   /** Backends `auto` tried first and why they failed. */
   readonly skippedBackends: readonly BackendAttempt[];
   readonly tfjsVersion: string;
+  /** How the network runs, see {@link LoadModelOptions.execution}. */
+  readonly execution: Execution;
   readonly featureCount: number;
   readonly classCount: number;
   /**
@@ -29,7 +31,17 @@ export interface Classifier {
 export interface LoadModelOptions {
   /** TF.js backend to run on. @default "auto" */
   readonly backend?: BackendPreference;
+  /**
+   * How the network runs. `fused`: the dense stack is compiled once into a chain of fused matMul+bias+
+   * activation kernels (one kernel per layer, no per-call graph walk). `layers`: `LayersModel.predict`, kept
+   * for comparison in benchmarks. Models with layers other than Dense always use `layers`.
+   * @default "fused"
+   */
+  readonly execution?: Execution;
 }
+
+/** See {@link LoadModelOptions.execution}. */
+export type Execution = "fused" | "layers";
 
 /** Thrown when the artifacts on disk are missing, malformed or disagree with each other. */
 export class ModelArtifactError extends Error {
@@ -62,7 +74,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     network.dispose();
     throw error;
   }
-  return createClassifier(network, metadata, backend, skipped);
+  return createClassifier(network, metadata, backend, skipped, options.execution ?? "fused");
 }
 
 async function readMetadata(dir: string): Promise<ModelMetadata> {
@@ -125,7 +137,9 @@ function createClassifier(
   metadata: ModelMetadata,
   backend: BackendName,
   skippedBackends: BackendAttempt[],
+  execution: Execution,
 ): Classifier {
+  const forward = (execution === "fused" && compileDenseStack(network)) || layersForward(network);
   const featureCount = metadata.featureNames.length;
   const classCount = metadata.classNames.length;
   const mean = Float32Array.from(metadata.normalization.mean);
@@ -137,6 +151,7 @@ function createClassifier(
     tfjsVersion: tf.version.tfjs,
     featureCount,
     classCount,
+    execution: forward.execution,
     predict(features, rows) {
       if (!Number.isInteger(rows) || rows < 1 || features.length !== rows * featureCount) {
         throw new RangeError(`expected ${rows} rows × ${featureCount} features, got ${features.length} values`);
@@ -146,13 +161,56 @@ function createClassifier(
         const f = i % featureCount;
         scaled[i] = ((features[i] as number) - (mean[f] as number)) * (invStd[f] as number);
       }
-      return tf.tidy(() => {
-        const output = network.predict(tf.tensor2d(scaled, [rows, featureCount])) as tf.Tensor;
-        return output.dataSync() as Float32Array;
-      });
+      return tf.tidy(() => forward.run(tf.tensor2d(scaled, [rows, featureCount])).dataSync() as Float32Array);
     },
     numTensors: () => tf.memory().numTensors,
     dispose: () => network.dispose(),
+  };
+}
+
+interface Forward {
+  execution: Execution;
+  /** Called inside `tf.tidy`. */
+  run(input: tf.Tensor2D): tf.Tensor;
+}
+
+function layersForward(network: tf.LayersModel): Forward {
+  // batchSize = all rows: predict() otherwise splits into batches of 32 and concatenates.
+  return { execution: "layers", run: (input) => network.predict(input, { batchSize: input.shape[0] }) as tf.Tensor };
+}
+
+const FUSABLE_ACTIVATIONS = new Set(["relu", "linear", "elu", "relu6", "sigmoid", "leakyrelu"]);
+
+/**
+ * Profiling showed `LayersModel.predict` spending ~90 µs per single-row call walking the symbolic graph,
+ * checking inputs and slicing batches, for well under a microsecond of arithmetic. A stack of Dense layers
+ * is just `softmax(act(…act(x·W1+b1)…)·Wn+bn)`, so run exactly that with one fused kernel per layer,
+ * using the layers' own weight tensors. Returns undefined for anything that is not such a stack.
+ */
+function compileDenseStack(network: tf.LayersModel): Forward | undefined {
+  const steps: { kernel: tf.Tensor2D; bias: tf.Tensor1D; activation: string }[] = [];
+  for (const layer of network.layers) {
+    if (layer.getClassName() !== "Dense") return undefined;
+    const config = layer.getConfig() as { activation?: string; useBias?: boolean };
+    const [kernel, bias] = layer.getWeights();
+    if (!kernel || !bias || config.useBias === false) return undefined;
+    steps.push({ kernel: kernel as tf.Tensor2D, bias: bias as tf.Tensor1D, activation: config.activation ?? "linear" });
+  }
+  const last = steps.pop();
+  const lastActivation = last?.activation;
+  if (!last || steps.some((s) => !FUSABLE_ACTIVATIONS.has(s.activation))) return undefined;
+  if (lastActivation !== "softmax" && !FUSABLE_ACTIVATIONS.has(lastActivation ?? "")) return undefined;
+  return {
+    execution: "fused",
+    run(input) {
+      let h = input;
+      for (const step of steps) {
+        const activation = step.activation as tf.fused.Activation;
+        h = tf.fused.matMul({ a: h, b: step.kernel, bias: step.bias, activation }) as tf.Tensor2D;
+      }
+      if (lastActivation === "softmax") return tf.softmax(tf.fused.matMul({ a: h, b: last.kernel, bias: last.bias }));
+      return tf.fused.matMul({ a: h, b: last.kernel, bias: last.bias, activation: lastActivation as tf.fused.Activation });
+    },
   };
 }
 
