@@ -1,0 +1,223 @@
+/**
+ * `npm run bench [-- --duration 5 --connections 1,16,64 --json bench/results/latest.json]`
+ *
+ * Measures the production build (compiled JS under plain `node`) on loopback against a bare Hono server
+ * on the same stack (bench/bare-server.ts), in the same run, scenario by scenario, so the ratio to the bare
+ * server is comparable even on a noisy shared machine. Also measures time from process start to `/ready`
+ * and `npm run synth` wall time. Prints figures; never passes or fails on them.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { freePort, waitForStatus } from "./process-tools.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "5" },
+    warmup: { type: "string", default: "1" },
+    connections: { type: "string", default: "1,16,64" },
+    scenarios: { type: "string", default: "" },
+    json: { type: "string" },
+  },
+});
+const duration = Number(values.duration);
+const warmup = Number(values.warmup);
+const connectionLevels = values.connections.split(",").map(Number);
+
+const IRIS_ROW = [5.1, 3.5, 1.4, 0.2];
+const FLOWERS = [IRIS_ROW, [6.4, 3.2, 4.5, 1.5], [6.3, 3.3, 6.0, 2.5], [5.8, 2.7, 5.1, 1.9]];
+
+interface Scenario {
+  name: string;
+  method: "GET" | "POST";
+  path: string;
+  body?: string;
+  /** Rows of input per request, for rows/s. */
+  rows: number;
+}
+
+const ALL_SCENARIOS: Scenario[] = [
+  {
+    name: "predict 1 row",
+    method: "POST",
+    path: "/predict",
+    body: JSON.stringify({ features: IRIS_ROW }),
+    rows: 1,
+  },
+  {
+    name: "predict 32 rows",
+    method: "POST",
+    path: "/predict",
+    body: JSON.stringify({ instances: Array.from({ length: 32 }, (_, i) => FLOWERS[i % FLOWERS.length]) }),
+    rows: 32,
+  },
+  {
+    name: "v2 infer 1 row",
+    method: "POST",
+    path: "/v2/models/iris/infer",
+    body: JSON.stringify({ inputs: [{ name: "input-0", shape: [1, 4], datatype: "FP32", data: IRIS_ROW }] }),
+    rows: 1,
+  },
+  { name: "GET /health", method: "GET", path: "/health", rows: 0 },
+];
+const SCENARIOS = ALL_SCENARIOS.filter(
+  (s) => values.scenarios === "" || values.scenarios.split(",").some((f) => s.name.includes(f)),
+);
+
+interface Measurement {
+  scenario: string;
+  connections: number;
+  target: "server" | "bare";
+  requestsPerSecond: number;
+  rowsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number };
+  non2xx: number;
+  errors: number;
+  rssMb: number;
+}
+
+async function load(url: string, scenario: Scenario, connections: number, seconds: number) {
+  return autocannon({
+    url: url + scenario.path,
+    method: scenario.method,
+    body: scenario.body,
+    headers: scenario.body ? { "content-type": "application/json" } : {},
+    connections,
+    duration: seconds,
+  });
+}
+
+function rssMb(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return Math.round(kb / 102.4) / 10;
+}
+
+async function start(command: string[], env: Record<string, string>, readyPath: string) {
+  const port = await freePort();
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, command, {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForStatus(`${url}${readyPath}`, 200, 30_000);
+  return { child, url, readyMs: performance.now() - startedAt };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+const fmt = (x: number, digits = 0) =>
+  Number.isFinite(x)
+    ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "-";
+
+async function main(): Promise<void> {
+  const server = await start(["build/src/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
+  const bare = await start(["build/bench/bare-server.js"], {}, "/health");
+  const measurements: Measurement[] = [];
+  try {
+    for (const scenario of SCENARIOS) {
+      for (const connections of connectionLevels) {
+        for (const [target, proc] of [
+          ["bare", bare],
+          ["server", server],
+        ] as const) {
+          if (warmup > 0) await load(proc.url, scenario, connections, warmup);
+          const r = await load(proc.url, scenario, connections, duration);
+          measurements.push({
+            scenario: scenario.name,
+            connections,
+            target,
+            requestsPerSecond: r.requests.average,
+            rowsPerSecond: r.requests.average * scenario.rows,
+            latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99 },
+            non2xx: r.non2xx,
+            errors: r.errors + r.timeouts,
+            rssMb: rssMb(proc.child),
+          });
+        }
+      }
+    }
+  } finally {
+    await Promise.all([stop(server.child), stop(bare.child)]);
+  }
+
+  const readyTimes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const again = await start(["build/src/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
+    readyTimes.push(again.readyMs);
+    await stop(again.child);
+  }
+  const synthStart = performance.now();
+  const synth = spawnSync("npm", ["run", "--silent", "synth"], { cwd: ROOT, stdio: "ignore" });
+  const synthMs = synth.status === 0 ? performance.now() - synthStart : Number.NaN;
+
+  const rows = [
+    [
+      "scenario",
+      "conn",
+      "req/s",
+      "rows/s",
+      "p50 ms",
+      "p90 ms",
+      "p99 ms",
+      "non-2xx",
+      "RSS MB",
+      "bare req/s",
+      "vs bare",
+    ],
+  ];
+  for (const m of measurements.filter((x) => x.target === "server")) {
+    const base = measurements.find(
+      (x) => x.target === "bare" && x.scenario === m.scenario && x.connections === m.connections,
+    );
+    rows.push([
+      m.scenario,
+      String(m.connections),
+      fmt(m.requestsPerSecond),
+      m.rowsPerSecond > 0 ? fmt(m.rowsPerSecond) : "-",
+      fmt(m.latencyMs.p50, 1),
+      fmt(m.latencyMs.p90, 1),
+      fmt(m.latencyMs.p99, 1),
+      String(m.non2xx + m.errors),
+      fmt(m.rssMb, 1),
+      fmt(base?.requestsPerSecond ?? Number.NaN),
+      base ? `${fmt((100 * m.requestsPerSecond) / base.requestsPerSecond)} %` : "-",
+    ]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  console.log(
+    `\ninfer8s benchmark — ${duration}s per line after ${warmup}s warm-up, node ${process.version}`,
+  );
+  for (const [i, r] of rows.entries()) {
+    console.log(
+      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "),
+    );
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+  console.log(`\nstart → /ready 200: ${readyTimes.map((t) => fmt(t)).join(", ")} ms (3 starts)`);
+  console.log(`npm run synth: ${fmt(synthMs)} ms`);
+
+  if (values.json) {
+    mkdirSync(dirname(values.json), { recursive: true });
+    writeFileSync(
+      values.json,
+      `${JSON.stringify({ node: process.version, duration, warmup, measurements, readyMs: readyTimes, synthMs }, null, 2)}\n`,
+    );
+    console.log(`wrote ${values.json}`);
+  }
+}
+
+await main();
