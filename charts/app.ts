@@ -1,0 +1,28 @@
+import { App, YamlOutputType } from "cdk8s";
+import { InferenceChart } from "./inference-chart.js";
+import { NamespacesChart } from "./namespaces-chart.js";
+import type { Settings } from "./settings.js";
+
+/** The charts of one synthesized deployment, for tests and for charts that build on them. */
+export interface Infer8sApp {
+  readonly app: App;
+  readonly namespaces: NamespacesChart;
+  readonly inference: InferenceChart;
+}
+
+/**
+ * Builds the cdk8s App for `settings`. Charts depend on the namespaces chart, so cdk8s numbers the files
+ * in apply order (`0000-namespaces.k8s.yaml`, `0001-inference.k8s.yaml`, ...).
+ */
+export function buildApp(settings: Settings, outdir: string): Infer8sApp {
+  // No construct metadata file and no per-object addresses: dist/ holds only what kubectl applies.
+  const app = new App({
+    outdir,
+    yamlOutputType: YamlOutputType.FILE_PER_CHART,
+    recordConstructMetadata: false,
+  });
+  const namespaces = new NamespacesChart(app, "namespaces", settings);
+  const inference = new InferenceChart(app, "inference", settings);
+  inference.addDependency(namespaces);
+  return { app, namespaces, inference };
+}

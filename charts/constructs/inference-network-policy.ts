@@ -1,0 +1,53 @@
+import { Construct } from "constructs";
+import { IntOrString, KubeNetworkPolicy, type NetworkPolicyPeer } from "cdk8s-plus-28/lib/imports/k8s.js";
+import type { InferenceService } from "./inference-service.js";
+
+export interface InferenceNetworkPolicyProps {
+  /** The service whose pods are protected. */
+  readonly service: InferenceService;
+  /** Namespaces whose pods may connect. @default "any": every source, including ingress and load balancers */
+  readonly clientNamespaces?: "any" | readonly string[];
+  /** Namespace of Prometheus, admitted besides the clients. @default undefined: none beyond the clients */
+  readonly monitoringNamespace?: string;
+}
+
+/**
+ * Admits ingress to the server pods on the `http` port only; every other port is closed. With a list of
+ * client namespaces, only those and the monitoring namespace may connect.
+ */
+export class InferenceNetworkPolicy extends Construct {
+  /** Namespaces admitted, or "any". */
+  public readonly allowedNamespaces: "any" | readonly string[];
+
+  constructor(scope: Construct, id: string, props: InferenceNetworkPolicyProps) {
+    super(scope, id);
+    const clients = props.clientNamespaces ?? "any";
+    if (clients !== "any" && clients.length === 0) {
+      throw new Error('InferenceNetworkPolicy: props.clientNamespaces must be "any" or a non-empty list');
+    }
+    this.allowedNamespaces =
+      clients === "any"
+        ? "any"
+        : [...new Set([...clients, ...(props.monitoringNamespace ? [props.monitoringNamespace] : [])])];
+    const from: NetworkPolicyPeer[] | undefined =
+      this.allowedNamespaces === "any"
+        ? undefined
+        : this.allowedNamespaces.map((ns) => ({
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+          }));
+    const { service } = props;
+    new KubeNetworkPolicy(this, "network-policy", {
+      metadata: { name: service.name, namespace: service.namespace, labels: { ...service.labels } },
+      spec: {
+        podSelector: { matchLabels: { ...service.selectorLabels } },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            ...(from ? { from } : {}),
+            ports: [{ port: IntOrString.fromString(service.portName), protocol: "TCP" }],
+          },
+        ],
+      },
+    });
+  }
+}

@@ -1,0 +1,379 @@
+/**
+ * Everything a user tunes about the deployment, in one typed place.
+ *
+ * `DEFAULT_SETTINGS` deploys as-is (`npm run synth && kubectl apply -f dist`). To change a value, edit it
+ * here and re-synthesize, or pass a JSON file of overrides to the synthesizer
+ * (`npm run synth -- --settings my-settings.json --outdir my-dist`). `resolveSettings` merges overrides
+ * into the defaults and rejects anything invalid with a message naming the setting, so a typo fails the
+ * synth instead of producing YAML that a cluster would reject (or worse, accept).
+ */
+import { readFileSync } from "node:fs";
+
+/** CPU and memory for one container, as Kubernetes quantities. */
+export interface ComputeResources {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+/** How Prometheus and Grafana are deployed alongside the service (wired by the monitoring charts). */
+export type MonitoringMode = "standalone" | "operator";
+
+/** Kubernetes Service types the inference Service may use. */
+export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
+
+/** TF.js backends the server accepts in `TFJS_BACKEND`. */
+export type TfjsBackend = "auto" | "tensorflow" | "wasm" | "cpu";
+
+/** Log levels the server accepts in `LOG_LEVEL`. */
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface Settings {
+  /** Namespace of the inference service. */
+  readonly namespace: string;
+  /** Container image of the inference server. `tag` defaults to the package version and is never `latest`. */
+  readonly image: {
+    readonly repository: string;
+    readonly tag: string;
+  };
+  /** Requests and limits of the server container. */
+  readonly resources: {
+    readonly requests: ComputeResources;
+    readonly limits: ComputeResources;
+  };
+  /** HorizontalPodAutoscaler bounds and average-utilisation targets (percent of the requests). */
+  readonly autoscaling: {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    readonly cpuUtilizationPercent: number;
+    readonly memoryUtilizationPercent: number;
+  };
+  /** The Service in front of the pods. */
+  readonly service: {
+    readonly type: ServiceType;
+    /** Port the Service listens on; it forwards to the container port named in `src/contract.ts`. */
+    readonly port: number;
+  };
+  /** Local port in the README's `kubectl port-forward svc/<name> <portForwardPort>:<service.port>`. */
+  readonly portForwardPort: number;
+  /** Server configuration passed to the container as environment variables. */
+  readonly server: {
+    readonly logLevel: LogLevel;
+    readonly tfjsBackend: TfjsBackend;
+    readonly bodyLimitBytes: number;
+    readonly maxBatchRows: number;
+    /** Seconds the server keeps serving after SIGTERM while Kubernetes removes its endpoint. */
+    readonly drainSeconds: number;
+    /** Upper bound in seconds for in-flight requests to finish once the listener closes. */
+    readonly inflightTimeoutSeconds: number;
+  };
+  /** Namespaces whose pods may call the service; `"any"` admits every source (port-forward, ingress, LB). */
+  readonly clientNamespaces: "any" | readonly string[];
+  /** Ingress, emitted only when `host` is set. */
+  readonly ingress: {
+    readonly host: string | undefined;
+    readonly className: string | undefined;
+    /** Secret holding the TLS certificate for `host`; no TLS section when undefined. */
+    readonly tlsSecretName: string | undefined;
+  };
+  /** Prometheus, kube-state-metrics and Grafana. */
+  readonly monitoring: {
+    readonly enabled: boolean;
+    readonly mode: MonitoringMode;
+    /** Namespace of the monitoring stack (created by the namespaces chart in standalone mode). */
+    readonly namespace: string;
+    /** Labels kube-prometheus-stack selects ServiceMonitors/rules/dashboards by (operator mode). */
+    readonly operatorSelectorLabels: Readonly<Record<string, string>>;
+  };
+}
+
+/** A partial `Settings`, at any depth, as read from an overrides file. */
+export type SettingsOverrides = {
+  readonly [K in keyof Settings]?: Settings[K] extends
+    readonly unknown[] | string | number | boolean | undefined
+    ? Settings[K]
+    : Settings[K] extends Readonly<Record<string, string>>
+      ? Settings[K]
+      : { readonly [P in keyof Settings[K]]?: Settings[K][P] };
+};
+
+/** Version of this repository, which is also the image tag the Dockerfile builds. */
+export const PACKAGE_VERSION: string = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+/** Defaults that deploy as-is on any conformant cluster. */
+export const DEFAULT_SETTINGS: Settings = {
+  namespace: "infer8s",
+  image: { repository: "infer8s", tag: PACKAGE_VERSION },
+  // Sizing: see the measurement note in the README ("Settings reference"); recorded when measured.
+  resources: {
+    requests: { cpu: "100m", memory: "256Mi" },
+    limits: { cpu: "1", memory: "512Mi" },
+  },
+  autoscaling: { minReplicas: 2, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
+  service: { type: "ClusterIP", port: 80 },
+  portForwardPort: 8080,
+  server: {
+    logLevel: "info",
+    tfjsBackend: "auto",
+    bodyLimitBytes: 1_048_576,
+    maxBatchRows: 1000,
+    drainSeconds: 5,
+    inflightTimeoutSeconds: 10,
+  },
+  clientNamespaces: "any",
+  ingress: { host: undefined, className: undefined, tlsSecretName: undefined },
+  monitoring: {
+    enabled: true,
+    mode: "standalone",
+    namespace: "monitoring",
+    operatorSelectorLabels: { release: "kube-prometheus-stack" },
+  },
+};
+
+/**
+ * Seconds Kubernetes waits after SIGTERM before SIGKILL: the server's drain period plus its in-flight
+ * bound plus a margin for process exit, so a pod is never killed while finishing requests.
+ */
+export function terminationGracePeriodSeconds(server: Settings["server"]): number {
+  return server.drainSeconds + server.inflightTimeoutSeconds + TERMINATION_MARGIN_SECONDS;
+}
+const TERMINATION_MARGIN_SECONDS = 5;
+
+/**
+ * Merges `overrides` into `DEFAULT_SETTINGS` and validates the result.
+ *
+ * @throws Error listing every invalid setting by its dotted path, e.g.
+ *   `Invalid settings:\n  - autoscaling.maxReplicas: must be >= autoscaling.minReplicas (2), got 1`
+ * @example
+ *   const settings = resolveSettings({ image: { tag: "1.2.3" } });
+ */
+export function resolveSettings(overrides: SettingsOverrides = {}): Settings {
+  const problems: string[] = [];
+  const merged = mergeInto(DEFAULT_SETTINGS, overrides, "", problems) as Settings;
+  if (problems.length === 0) problems.push(...validateSettings(merged));
+  if (problems.length > 0) {
+    throw new Error(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  return merged;
+}
+
+/** Reads a JSON overrides file for `resolveSettings`. */
+export function readSettingsOverrides(path: string): SettingsOverrides {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new Error(`Cannot read settings file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!isPlainObject(parsed)) throw new Error(`Settings file ${path} must contain a JSON object`);
+  return parsed as SettingsOverrides;
+}
+
+/** Keys whose value is a free-form map rather than a fixed set of settings. */
+const MAP_SETTINGS = new Set(["monitoring.operatorSelectorLabels"]);
+
+function mergeInto(defaults: unknown, overrides: unknown, path: string, problems: string[]): unknown {
+  if (overrides === undefined) return defaults;
+  if (!isPlainObject(defaults) || MAP_SETTINGS.has(path)) return overrides;
+  if (!isPlainObject(overrides)) {
+    problems.push(`${path}: must be an object, got ${describe(overrides)}`);
+    return defaults;
+  }
+  const result: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(overrides)) {
+    const childPath = path === "" ? key : `${path}.${key}`;
+    if (!(key in defaults)) {
+      problems.push(`${childPath}: unknown setting`);
+      continue;
+    }
+    result[key] = mergeInto(defaults[key], value, childPath, problems);
+  }
+  return result;
+}
+
+// DNS-1123 label: what Kubernetes requires of namespace names and label-like names.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// RFC 1123 subdomain with at least one dot, as an Ingress host (wildcard prefix allowed).
+const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+// Image reference without tag: [registry[:port]/]path, lowercase path components.
+const IMAGE_REPOSITORY =
+  /^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
+const MEMORY_QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
+// Label keys/values (used for operator selector labels): optional DNS prefix, name of <= 63 chars.
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+function validateSettings(s: Settings): string[] {
+  const problems: string[] = [];
+  const check = (ok: boolean, setting: string, expectation: string, value: unknown): void => {
+    if (!ok) problems.push(`${setting}: ${expectation}, got ${describe(value)}`);
+  };
+  const dnsLabel = (setting: string, value: unknown): void =>
+    check(
+      typeof value === "string" && value.length <= 63 && DNS_LABEL.test(value),
+      setting,
+      "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
+      value,
+    );
+  const integer = (setting: string, value: unknown, min: number, max: number): void =>
+    check(
+      Number.isInteger(value) && (value as number) >= min && (value as number) <= max,
+      setting,
+      `must be an integer from ${min} to ${max}`,
+      value,
+    );
+  const oneOf = (setting: string, value: unknown, allowed: readonly string[]): void =>
+    check(
+      allowed.includes(value as string),
+      setting,
+      `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`,
+      value,
+    );
+  const optionalString = (setting: string, value: unknown, pattern: RegExp, expectation: string): void => {
+    if (value !== undefined)
+      check(typeof value === "string" && pattern.test(value), setting, expectation, value);
+  };
+
+  dnsLabel("namespace", s.namespace);
+  check(
+    typeof s.image.repository === "string" && IMAGE_REPOSITORY.test(s.image.repository),
+    "image.repository",
+    "must be an image name without tag, e.g. registry.example.com/team/infer8s",
+    s.image.repository,
+  );
+  check(
+    typeof s.image.tag === "string" && IMAGE_TAG.test(s.image.tag),
+    "image.tag",
+    "must be a Docker tag (letters, digits, '_', '.', '-'; at most 128 characters)",
+    s.image.tag,
+  );
+  check(s.image.tag !== "latest", "image.tag", 'must pin a version, not "latest"', s.image.tag);
+
+  for (const kind of ["requests", "limits"] as const) {
+    const r = s.resources[kind];
+    check(
+      typeof r.cpu === "string" && CPU_QUANTITY.test(r.cpu) && cpuMillis(r.cpu) > 0,
+      `resources.${kind}.cpu`,
+      'must be a positive CPU quantity such as "250m" or "1"',
+      r.cpu,
+    );
+    check(
+      typeof r.memory === "string" && MEMORY_QUANTITY.test(r.memory) && memoryBytes(r.memory) > 0,
+      `resources.${kind}.memory`,
+      'must be a positive memory quantity in Ki, Mi, Gi or Ti such as "256Mi"',
+      r.memory,
+    );
+  }
+  if (problems.length === 0) {
+    const { requests, limits } = s.resources;
+    check(
+      cpuMillis(limits.cpu) >= cpuMillis(requests.cpu),
+      "resources.limits.cpu",
+      `must be >= resources.requests.cpu (${requests.cpu})`,
+      limits.cpu,
+    );
+    check(
+      memoryBytes(limits.memory) >= memoryBytes(requests.memory),
+      "resources.limits.memory",
+      `must be >= resources.requests.memory (${requests.memory})`,
+      limits.memory,
+    );
+  }
+
+  const a = s.autoscaling;
+  // A PodDisruptionBudget keeps one pod; with a single replica it would block every node drain.
+  integer("autoscaling.minReplicas", a.minReplicas, 2, 1000);
+  integer("autoscaling.maxReplicas", a.maxReplicas, 2, 1000);
+  if (Number.isInteger(a.minReplicas) && Number.isInteger(a.maxReplicas)) {
+    check(
+      a.maxReplicas >= a.minReplicas,
+      "autoscaling.maxReplicas",
+      `must be >= autoscaling.minReplicas (${a.minReplicas})`,
+      a.maxReplicas,
+    );
+  }
+  integer("autoscaling.cpuUtilizationPercent", a.cpuUtilizationPercent, 1, 100);
+  integer("autoscaling.memoryUtilizationPercent", a.memoryUtilizationPercent, 1, 100);
+
+  oneOf("service.type", s.service.type, ["ClusterIP", "NodePort", "LoadBalancer"]);
+  integer("service.port", s.service.port, 1, 65535);
+  integer("portForwardPort", s.portForwardPort, 1, 65535);
+
+  oneOf("server.logLevel", s.server.logLevel, ["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+  oneOf("server.tfjsBackend", s.server.tfjsBackend, ["auto", "tensorflow", "wasm", "cpu"]);
+  integer("server.bodyLimitBytes", s.server.bodyLimitBytes, 1024, 64 * 1024 * 1024);
+  integer("server.maxBatchRows", s.server.maxBatchRows, 1, 100_000);
+  integer("server.drainSeconds", s.server.drainSeconds, 0, 300);
+  integer("server.inflightTimeoutSeconds", s.server.inflightTimeoutSeconds, 1, 300);
+
+  if (s.clientNamespaces !== "any") {
+    check(
+      Array.isArray(s.clientNamespaces) && s.clientNamespaces.length > 0,
+      "clientNamespaces",
+      'must be "any" or a non-empty list of namespace names',
+      s.clientNamespaces,
+    );
+    if (Array.isArray(s.clientNamespaces)) {
+      s.clientNamespaces.forEach((ns, i) => dnsLabel(`clientNamespaces[${i}]`, ns));
+    }
+  }
+
+  optionalString("ingress.host", s.ingress.host, HOSTNAME, "must be a DNS name such as iris.example.com");
+  optionalString("ingress.className", s.ingress.className, DNS_LABEL, "must be a DNS-1123 label");
+  optionalString("ingress.tlsSecretName", s.ingress.tlsSecretName, DNS_LABEL, "must be a DNS-1123 label");
+  if (s.ingress.host === undefined) {
+    for (const key of ["className", "tlsSecretName"] as const) {
+      check(s.ingress[key] === undefined, `ingress.${key}`, "needs ingress.host to be set", s.ingress[key]);
+    }
+  }
+
+  check(
+    typeof s.monitoring.enabled === "boolean",
+    "monitoring.enabled",
+    "must be true or false",
+    s.monitoring.enabled,
+  );
+  oneOf("monitoring.mode", s.monitoring.mode, ["standalone", "operator"]);
+  dnsLabel("monitoring.namespace", s.monitoring.namespace);
+  if (s.monitoring.namespace === s.namespace) {
+    problems.push(`monitoring.namespace: must differ from namespace ("${s.namespace}")`);
+  }
+  const selector = s.monitoring.operatorSelectorLabels;
+  if (!isPlainObject(selector)) {
+    problems.push(`monitoring.operatorSelectorLabels: must be an object of label names to values`);
+  } else {
+    for (const [key, value] of Object.entries(selector)) {
+      check(LABEL_KEY.test(key), `monitoring.operatorSelectorLabels`, "keys must be label names", key);
+      check(
+        typeof value === "string" && LABEL_VALUE.test(value),
+        `monitoring.operatorSelectorLabels.${key}`,
+        "must be a label value",
+        value,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Millicores of a CPU quantity already matched by `CPU_QUANTITY`. */
+export function cpuMillis(quantity: string): number {
+  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+}
+
+/** Bytes of a memory quantity already matched by `MEMORY_QUANTITY`. */
+export function memoryBytes(quantity: string): number {
+  const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  return Number(quantity.slice(0, -2)) * (units[quantity.slice(-2)] ?? Number.NaN);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? "undefined" : JSON.stringify(value);
+}
