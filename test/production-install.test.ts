@@ -1,0 +1,265 @@
+/**
+ * Proves the image's runtime stage without a Docker engine: replays the Dockerfile's COPY and RUN
+ * instructions stage by stage into temporary directories (each standing for its stage's WORKDIR), then
+ * starts the runtime stage's CMD with plain `node` and the stage's ENV, and talks HTTP to it.
+ *
+ * Two deliberate differences from `docker build`, both about the network, not the files:
+ * - the build stage's `npm ci` (all dev dependencies) is replaced by a link to this checkout's
+ *   node_modules, installed from the same lock file; its `npm run build` runs for real on the copied files;
+ * - the build arg TFJS_NODE is `optional`: tfjs-node's install script cannot download libtensorflow here,
+ *   so npm drops the optional package and the server runs on wasm, as the Dockerfile allows.
+ * The production install itself (`npm ci --omit=dev`, from the lock file) runs as written, using npm's cache.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENV, PATHS } from "../src/contract.js";
+import {
+  contextFiles,
+  filesUnder,
+  readDockerfile,
+  type CopyInstruction,
+  type Stage,
+} from "./support/dockerfile.js";
+
+const root = join(import.meta.dirname, "..");
+const dockerfile = readDockerfile(root);
+const runtime = dockerfile.stages.at(-1)!;
+const BUILD_ARGS: Readonly<Record<string, string>> = { TFJS_NODE: "optional" };
+const BUILD_STAGE_INSTALL = "npm ci --ignore-scripts --no-audit --no-fund";
+
+const workspace = mkdtempSync(join(tmpdir(), "infer8s-image-"));
+const stageRoots = new Map<string, string>();
+const timings: Record<string, number> = {};
+let substitutedInstall = false;
+let server: ChildProcess | undefined;
+let serverLog = "";
+let baseUrl = "";
+
+/** Environment for RUN steps: this machine's (PATH, HOME, npm cache) minus the npm/vitest variables of the parent. */
+function runEnvironment(stage: Stage, stageRoot: string): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(npm_|VITEST|NODE_OPTIONS$|INIT_CWD$)/i.test(name)),
+  );
+  const args = Object.fromEntries(
+    [...stage.args].flatMap(([name, value]) => {
+      const resolved = BUILD_ARGS[name] ?? value;
+      return resolved === undefined ? [] : [[name, resolved]];
+    }),
+  );
+  return { ...inherited, ...args, ...stageEnvironment(stage, stageRoot), npm_config_prefer_offline: "true" };
+}
+
+/** The stage's ENV with paths inside its WORKDIR moved to where the replay put that WORKDIR. */
+function stageEnvironment(stage: Stage, stageRoot: string): Record<string, string> {
+  return Object.fromEntries(
+    [...stage.env].map(([name, value]) => [
+      name,
+      value === stage.workdir || value.startsWith(`${stage.workdir}/`)
+        ? inStage(stage, stageRoot, value)
+        : value,
+    ]),
+  );
+}
+
+/** Where an absolute path of `stage`'s filesystem lives in the replay; only paths under WORKDIR exist. */
+function inStage(stage: Stage, stageRoot: string, path: string): string {
+  const below = relative(stage.workdir, path);
+  if (below.startsWith(".."))
+    throw new Error(`Replay only knows paths under WORKDIR ${stage.workdir}: ${path}`);
+  return join(stageRoot, below);
+}
+
+function replayCopy(
+  stage: Stage,
+  stageRoot: string,
+  copy: CopyInstruction,
+  context: readonly string[],
+): void {
+  const destination = join(stageRoot, copy.destination);
+  for (const source of copy.sources) {
+    if (copy.from !== undefined) {
+      const fromStage = dockerfile.stages.find((s) => s.name === copy.from)!;
+      const fromPath = inStage(fromStage, stageRoots.get(copy.from)!, source);
+      if (!existsSync(fromPath))
+        throw new Error(`COPY --from=${copy.from} ${source}: not produced by that stage`);
+      cpSync(fromPath, destination, { recursive: true, verbatimSymlinks: true });
+      continue;
+    }
+    const files = filesUnder(context, source);
+    if (files.length === 0) throw new Error(`COPY ${source}: not in the build context`);
+    const isDirectory = statSync(join(root, source)).isDirectory();
+    for (const file of files) {
+      const target = isDirectory
+        ? join(destination, relative(source, file))
+        : copy.destination.endsWith("/")
+          ? join(destination, file.split("/").at(-1)!)
+          : destination;
+      mkdirSync(dirname(target), { recursive: true });
+      cpSync(join(root, file), target);
+    }
+  }
+}
+
+function replayRun(stage: Stage, stageRoot: string, command: string): void {
+  const started = performance.now();
+  if (stage.name === "build" && command === BUILD_STAGE_INSTALL) {
+    symlinkSync(join(root, "node_modules"), join(stageRoot, "node_modules"), "dir");
+    substitutedInstall = true;
+    return;
+  }
+  try {
+    execFileSync("sh", ["-c", command], {
+      cwd: stageRoot,
+      env: runEnvironment(stage, stageRoot),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+    });
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(
+      `RUN in stage ${stage.name} failed: ${command}\n${failure.stdout ?? ""}\n${failure.stderr ?? failure.message}`,
+      { cause: error },
+    );
+  }
+  timings[`${stage.name}: ${command.slice(0, 40)}`] = Math.round(performance.now() - started);
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+async function waitForReady(url: string, deadlineMs: number): Promise<number> {
+  const deadline = Date.now() + deadlineMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    if (server?.exitCode !== null) throw new Error(`server exited with ${server?.exitCode}:\n${serverLog}`);
+    try {
+      last = (await fetch(url)).status;
+      if (last === 200) return last;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} still answers ${last} after ${deadlineMs} ms:\n${serverLog}`);
+}
+
+function filesNamed(dir: string, suffix: string): string[] {
+  return (readdirSync(dir, { recursive: true, encoding: "utf8" }) as string[]).filter((f) =>
+    f.endsWith(suffix),
+  );
+}
+
+beforeAll(async () => {
+  const context = contextFiles(root);
+  for (const stage of dockerfile.stages) {
+    const stageRoot = join(workspace, stage.name);
+    mkdirSync(stageRoot);
+    stageRoots.set(stage.name, stageRoot);
+    for (const step of stage.steps) {
+      if (step.kind === "copy") replayCopy(stage, stageRoot, step.copy, context);
+      else replayRun(stage, stageRoot, step.command);
+    }
+  }
+
+  const runtimeRoot = stageRoots.get(runtime.name)!;
+  const port = await freeLoopbackPort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const [command, ...args] = runtime.cmd!;
+  server = spawn(command!, args, {
+    cwd: runtimeRoot,
+    // A container's environment: the image's ENV plus what the chart would set, nothing from this shell.
+    env: {
+      PATH: process.env.PATH,
+      ...stageEnvironment(runtime, runtimeRoot),
+      [ENV.port]: String(port),
+      [ENV.host]: "127.0.0.1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.stdout?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
+  server.stderr?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
+  const started = performance.now();
+  await waitForReady(`${baseUrl}${PATHS.ready}`, 60_000);
+  timings["server start to ready"] = Math.round(performance.now() - started);
+  const size = execFileSync("du", ["-sm", join(runtimeRoot, "node_modules")], { encoding: "utf8" }).split(
+    "\t",
+  )[0];
+  console.log(`production install: node_modules ${size} MB; timings (ms): ${JSON.stringify(timings)}`);
+}, 180_000);
+
+afterAll(() => {
+  server?.kill("SIGTERM");
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+describe("runtime stage replayed from the Dockerfile", () => {
+  it("compiled the server in the build stage from the copied files alone", () => {
+    expect(substitutedInstall).toBe(true);
+    expect(existsSync(join(stageRoots.get("build")!, "build/src/main.js"))).toBe(true);
+  });
+
+  it("installs production dependencies only", () => {
+    const modules = join(stageRoots.get(runtime.name)!, "node_modules");
+    expect(existsSync(join(modules, "hono"))).toBe(true);
+    expect(existsSync(join(modules, "@tensorflow/tfjs-backend-wasm"))).toBe(true);
+    for (const devOnly of ["typescript", "vitest", "cdk8s", "tsx", "autocannon"]) {
+      expect(existsSync(join(modules, devOnly)), devOnly).toBe(false);
+    }
+  });
+
+  it("ships no TypeScript sources and no dependency source maps", () => {
+    const runtimeRoot = stageRoots.get(runtime.name)!;
+    expect(existsSync(join(runtimeRoot, "src"))).toBe(false);
+    expect(filesNamed(join(runtimeRoot, "node_modules"), ".map")).toEqual([]);
+  });
+
+  it("reports ready once the model is loaded", async () => {
+    expect((await fetch(`${baseUrl}${PATHS.ready}`)).status).toBe(200);
+  });
+
+  it("predicts setosa for a typical setosa flower", async () => {
+    const response = await fetch(`${baseUrl}${PATHS.predict}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as unknown;
+    expect(JSON.stringify(body)).toContain('"setosa"');
+  });
+
+  it("answers a malformed prediction with a 4xx JSON error", async () => {
+    const response = await fetch(`${baseUrl}${PATHS.predict}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ features: [1, 2] }),
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(response.headers.get("content-type")).toMatch(/application\/json/);
+  });
+});
