@@ -8,6 +8,8 @@
  * synth instead of producing YAML that a cluster would reject (or worse, accept).
  */
 import { readFileSync } from "node:fs";
+import { BACKEND_PREFERENCES, DEFAULT_CONFIG, LOG_LEVELS, type LogLevel } from "../src/config.js";
+import type { BackendPreference } from "../src/model/backend.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
 export interface ComputeResources {
@@ -20,12 +22,6 @@ export type MonitoringMode = "standalone" | "operator";
 
 /** Kubernetes Service types the inference Service may use. */
 export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
-
-/** TF.js backends the server accepts in `TFJS_BACKEND`. */
-export type TfjsBackend = "auto" | "tensorflow" | "wasm" | "cpu";
-
-/** Log levels the server accepts in `LOG_LEVEL`. */
-export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
 export interface Settings {
   /** Namespace of the inference service. */
@@ -58,7 +54,7 @@ export interface Settings {
   /** Server configuration passed to the container as environment variables. */
   readonly server: {
     readonly logLevel: LogLevel;
-    readonly tfjsBackend: TfjsBackend;
+    readonly tfjsBackend: BackendPreference;
     readonly bodyLimitBytes: number;
     readonly maxBatchRows: number;
     /** Seconds the server keeps serving after SIGTERM while Kubernetes removes its endpoint. */
@@ -113,13 +109,14 @@ export const DEFAULT_SETTINGS: Settings = {
   autoscaling: { minReplicas: 2, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
   service: { type: "ClusterIP", port: 80 },
   portForwardPort: 8080,
+  // The server's own defaults (src/config.ts), written into the Deployment so `kubectl get -o yaml` shows them.
   server: {
-    logLevel: "info",
-    tfjsBackend: "auto",
-    bodyLimitBytes: 1_048_576,
-    maxBatchRows: 1000,
-    drainSeconds: 5,
-    inflightTimeoutSeconds: 10,
+    logLevel: DEFAULT_CONFIG.logLevel,
+    tfjsBackend: DEFAULT_CONFIG.backend,
+    bodyLimitBytes: DEFAULT_CONFIG.bodyLimitBytes,
+    maxBatchRows: DEFAULT_CONFIG.maxBatchRows,
+    drainSeconds: DEFAULT_CONFIG.drainSeconds,
+    inflightTimeoutSeconds: DEFAULT_CONFIG.inflightTimeoutSeconds,
   },
   clientNamespaces: "any",
   ingress: { host: undefined, className: undefined, tlsSecretName: undefined },
@@ -303,8 +300,8 @@ function validateSettings(s: Settings): string[] {
   integer("service.port", s.service.port, 1, 65535);
   integer("portForwardPort", s.portForwardPort, 1, 65535);
 
-  oneOf("server.logLevel", s.server.logLevel, ["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
-  oneOf("server.tfjsBackend", s.server.tfjsBackend, ["auto", "tensorflow", "wasm", "cpu"]);
+  oneOf("server.logLevel", s.server.logLevel, LOG_LEVELS);
+  oneOf("server.tfjsBackend", s.server.tfjsBackend, BACKEND_PREFERENCES);
   integer("server.bodyLimitBytes", s.server.bodyLimitBytes, 1024, 64 * 1024 * 1024);
   integer("server.maxBatchRows", s.server.maxBatchRows, 1, 100_000);
   integer("server.drainSeconds", s.server.drainSeconds, 0, 300);

@@ -1,0 +1,44 @@
+import { Testing } from "cdk8s";
+import { describe, expect, it } from "vitest";
+import { InferenceNetworkPolicy, type InferenceNetworkPolicyProps } from "./inference-network-policy.js";
+import { chartWithService } from "../../test/support/inference-fixtures.js";
+
+function policy(props: Omit<InferenceNetworkPolicyProps, "service"> = {}) {
+  const { chart, service } = chartWithService();
+  const construct = new InferenceNetworkPolicy(chart, "netpol", { service, ...props });
+  return { construct, service, spec: Testing.synth(chart).find((o) => o.kind === "NetworkPolicy").spec };
+}
+
+describe("InferenceNetworkPolicy", () => {
+  it("admits ingress from any source to the http port only by default", () => {
+    const { spec, service } = policy({ monitoringNamespace: "monitoring" });
+    expect(spec).toEqual({
+      podSelector: { matchLabels: service.selectorLabels },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [{ port: "http", protocol: "TCP" }] }],
+    });
+  });
+
+  it("admits only the client namespaces and the monitoring namespace when clients are listed", () => {
+    const { spec, construct } = policy({
+      clientNamespaces: ["web", "batch"],
+      monitoringNamespace: "monitoring",
+    });
+    const byName = (ns: string) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+    });
+    expect(spec.ingress).toEqual([
+      {
+        from: [byName("web"), byName("batch"), byName("monitoring")],
+        ports: [{ port: "http", protocol: "TCP" }],
+      },
+    ]);
+    expect(construct.allowedNamespaces).toEqual(["web", "batch", "monitoring"]);
+  });
+
+  it("rejects an empty client list, which would admit nobody", () => {
+    expect(() => policy({ clientNamespaces: [] })).toThrow(
+      'InferenceNetworkPolicy: props.clientNamespaces must be "any" or a non-empty list',
+    );
+  });
+});

@@ -1,0 +1,189 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../src/config.js";
+import {
+  DEFAULT_SETTINGS,
+  PACKAGE_VERSION,
+  readSettingsOverrides,
+  resolveSettings,
+  terminationGracePeriodSeconds,
+  type SettingsOverrides,
+} from "./settings.js";
+
+/** The message `resolveSettings` throws for these overrides. */
+function errorOf(overrides: unknown): string {
+  try {
+    resolveSettings(overrides as SettingsOverrides);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("resolveSettings accepted invalid settings");
+}
+
+describe("resolveSettings", () => {
+  it("returns the defaults unchanged when nothing is overridden", () => {
+    expect(resolveSettings()).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it("defaults the image tag to the package version and the namespaces to infer8s and monitoring", () => {
+    const settings = resolveSettings();
+    expect(settings.image.tag).toBe(PACKAGE_VERSION);
+    expect(PACKAGE_VERSION).toMatch(/^\d+\.\d+\.\d+/);
+    expect(settings.namespace).toBe("infer8s");
+    expect(settings.monitoring.namespace).toBe("monitoring");
+    expect(settings.monitoring).toMatchObject({ enabled: true, mode: "standalone" });
+  });
+
+  it("takes the server defaults from the server's own config module", () => {
+    expect(DEFAULT_SETTINGS.server).toEqual({
+      logLevel: DEFAULT_CONFIG.logLevel,
+      tfjsBackend: DEFAULT_CONFIG.backend,
+      bodyLimitBytes: DEFAULT_CONFIG.bodyLimitBytes,
+      maxBatchRows: DEFAULT_CONFIG.maxBatchRows,
+      drainSeconds: DEFAULT_CONFIG.drainSeconds,
+      inflightTimeoutSeconds: DEFAULT_CONFIG.inflightTimeoutSeconds,
+    });
+  });
+
+  it("merges nested overrides and keeps the sibling defaults", () => {
+    const settings = resolveSettings({ image: { tag: "1.2.3" }, autoscaling: { maxReplicas: 4 } });
+    expect(settings.image).toEqual({ repository: "infer8s", tag: "1.2.3" });
+    expect(settings.autoscaling).toEqual({
+      minReplicas: 2,
+      maxReplicas: 4,
+      cpuUtilizationPercent: 70,
+      memoryUtilizationPercent: 80,
+    });
+  });
+
+  it("replaces free-form maps instead of merging them", () => {
+    const settings = resolveSettings({ monitoring: { operatorSelectorLabels: { team: "ml" } } });
+    expect(settings.monitoring.operatorSelectorLabels).toEqual({ team: "ml" });
+  });
+
+  it("rejects the latest tag", () => {
+    expect(errorOf({ image: { tag: "latest" } })).toBe(
+      'Invalid settings:\n  - image.tag: must pin a version, not "latest", got "latest"',
+    );
+  });
+
+  it("rejects an unknown setting by its path instead of ignoring a typo", () => {
+    expect(errorOf({ autoscaling: { maxReplica: 5 } })).toBe(
+      "Invalid settings:\n  - autoscaling.maxReplica: unknown setting",
+    );
+  });
+
+  it("rejects a value where a section is expected", () => {
+    expect(errorOf({ image: "infer8s:1.0.0" })).toBe(
+      'Invalid settings:\n  - image: must be an object, got "infer8s:1.0.0"',
+    );
+  });
+
+  it("rejects maxReplicas below minReplicas", () => {
+    expect(errorOf({ autoscaling: { minReplicas: 3, maxReplicas: 2 } })).toBe(
+      "Invalid settings:\n  - autoscaling.maxReplicas: must be >= autoscaling.minReplicas (3), got 2",
+    );
+  });
+
+  it("rejects a single replica, which a disruption budget of one would pin", () => {
+    expect(errorOf({ autoscaling: { minReplicas: 1 } })).toBe(
+      "Invalid settings:\n  - autoscaling.minReplicas: must be an integer from 2 to 1000, got 1",
+    );
+  });
+
+  it("rejects a utilisation target outside 1..100", () => {
+    expect(errorOf({ autoscaling: { cpuUtilizationPercent: 0 } })).toBe(
+      "Invalid settings:\n  - autoscaling.cpuUtilizationPercent: must be an integer from 1 to 100, got 0",
+    );
+  });
+
+  it("rejects a namespace that is not a DNS-1123 label", () => {
+    expect(errorOf({ namespace: "Infer8s" })).toBe(
+      "Invalid settings:\n  - namespace: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got \"Infer8s\"",
+    );
+  });
+
+  it("rejects malformed quantities and limits below requests", () => {
+    expect(errorOf({ resources: { requests: { cpu: "half" } } })).toBe(
+      'Invalid settings:\n  - resources.requests.cpu: must be a positive CPU quantity such as "250m" or "1", got "half"',
+    );
+    expect(errorOf({ resources: { limits: { memory: "128Mi" } } })).toBe(
+      'Invalid settings:\n  - resources.limits.memory: must be >= resources.requests.memory (256Mi), got "128Mi"',
+    );
+  });
+
+  it("rejects an unknown service type and out-of-range ports", () => {
+    expect(errorOf({ service: { type: "Headless", port: 0 } })).toBe(
+      [
+        "Invalid settings:",
+        '  - service.type: must be one of "ClusterIP", "NodePort", "LoadBalancer", got "Headless"',
+        "  - service.port: must be an integer from 1 to 65535, got 0",
+      ].join("\n"),
+    );
+  });
+
+  it("rejects a monitoring mode it does not know", () => {
+    expect(errorOf({ monitoring: { mode: "sidecar" } })).toBe(
+      'Invalid settings:\n  - monitoring.mode: must be one of "standalone", "operator", got "sidecar"',
+    );
+  });
+
+  it("rejects a monitoring namespace equal to the service namespace", () => {
+    expect(errorOf({ monitoring: { namespace: "infer8s" } })).toBe(
+      'Invalid settings:\n  - monitoring.namespace: must differ from namespace ("infer8s")',
+    );
+  });
+
+  it("rejects ingress details without a host, and a host that is not a DNS name", () => {
+    expect(errorOf({ ingress: { className: "nginx" } })).toBe(
+      'Invalid settings:\n  - ingress.className: needs ingress.host to be set, got "nginx"',
+    );
+    expect(errorOf({ ingress: { host: "http://iris" } })).toBe(
+      'Invalid settings:\n  - ingress.host: must be a DNS name such as iris.example.com, got "http://iris"',
+    );
+  });
+
+  it("rejects an empty client namespace list and invalid names in it", () => {
+    expect(errorOf({ clientNamespaces: [] })).toBe(
+      'Invalid settings:\n  - clientNamespaces: must be "any" or a non-empty list of namespace names, got []',
+    );
+    expect(errorOf({ clientNamespaces: ["web", "Bad_NS"] })).toBe(
+      "Invalid settings:\n  - clientNamespaces[1]: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got \"Bad_NS\"",
+    );
+  });
+
+  it("reports every invalid setting at once", () => {
+    const message = errorOf({ image: { tag: "latest" }, server: { logLevel: "loud", drainSeconds: -1 } });
+    expect(message.split("\n")).toEqual([
+      "Invalid settings:",
+      '  - image.tag: must pin a version, not "latest", got "latest"',
+      '  - server.logLevel: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
+      "  - server.drainSeconds: must be an integer from 0 to 300, got -1",
+    ]);
+  });
+});
+
+describe("terminationGracePeriodSeconds", () => {
+  it("exceeds the server's drain period plus its in-flight bound", () => {
+    const server = { ...DEFAULT_SETTINGS.server, drainSeconds: 7, inflightTimeoutSeconds: 11 };
+    expect(terminationGracePeriodSeconds(server)).toBe(23);
+  });
+});
+
+describe("readSettingsOverrides", () => {
+  const dir = mkdtempSync(join(tmpdir(), "infer8s-settings-"));
+
+  it("reads a JSON file of overrides", () => {
+    const file = join(dir, "ok.json");
+    writeFileSync(file, JSON.stringify({ monitoring: { mode: "operator" } }));
+    expect(resolveSettings(readSettingsOverrides(file)).monitoring.mode).toBe("operator");
+  });
+
+  it("names the file when it is not a JSON object", () => {
+    const file = join(dir, "list.json");
+    writeFileSync(file, "[1]");
+    expect(() => readSettingsOverrides(file)).toThrow(`Settings file ${file} must contain a JSON object`);
+  });
+});

@@ -1,0 +1,24 @@
+import { Testing, type Chart } from "cdk8s";
+import { InferenceService } from "../../charts/constructs/inference-service.js";
+
+/** A chart holding an InferenceService with fixed props, for the companion constructs' tests. */
+export function chartWithService(): { chart: Chart; service: InferenceService } {
+  const chart = Testing.chart();
+  const service = new InferenceService(chart, "inference", {
+    namespace: "ml",
+    imageRepository: "infer8s",
+    imageTag: "1.2.3",
+    requests: { cpu: "100m", memory: "128Mi" },
+    limits: { cpu: "1", memory: "256Mi" },
+    server: {
+      logLevel: "info",
+      tfjsBackend: "auto",
+      bodyLimitBytes: 4096,
+      maxBatchRows: 8,
+      drainSeconds: 1,
+      inflightTimeoutSeconds: 1,
+    },
+    terminationGracePeriodSeconds: 5,
+  });
+  return { chart, service };
+}

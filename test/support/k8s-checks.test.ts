@@ -1,0 +1,336 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
+import { describe, expect, it } from "vitest";
+import { buildApp } from "../../charts/app.js";
+import { resolveSettings } from "../../charts/settings.js";
+import {
+  credentialProblems,
+  manifestProblems,
+  parseManifests,
+  rbacProblems,
+  semanticProblems,
+  synthObjects,
+  type KubeObject,
+} from "./k8s-checks.js";
+import { KUBERNETES_SCHEMA_VERSION, kubernetesKinds, structuralProblems } from "./k8s-schema.js";
+
+/** A fresh, valid copy of the default manifests to break one thing in. */
+function baseline(): any[] {
+  const { namespaces, inference } = buildApp(resolveSettings(), "unused");
+  return structuredClone([...synthObjects(namespaces), ...synthObjects(inference)]);
+}
+const find = (objects: any[], kind: string) => objects.find((o) => o.kind === kind);
+const podSpec = (objects: any[]) => find(objects, "Deployment").spec.template.spec;
+const container = (objects: any[]) => podSpec(objects).containers[0];
+
+async function problemsAfter(mutate: (objects: any[]) => void): Promise<string[]> {
+  const objects = baseline();
+  mutate(objects);
+  return manifestProblems(objects);
+}
+
+describe("the baseline", () => {
+  it("has no problems, so every problem below comes from its mutation", async () => {
+    expect(await manifestProblems(baseline())).toEqual([]);
+  });
+});
+
+describe("schema", () => {
+  it(`is Kubernetes ${KUBERNETES_SCHEMA_VERSION}: knows 1.28 kinds and fields, not later ones`, () => {
+    expect(kubernetesKinds()).toEqual(
+      expect.arrayContaining(["apps/v1/Deployment", "autoscaling/v2/HorizontalPodAutoscaler"]),
+    );
+    // flowcontrol v1 arrived in 1.29; v1beta3 is the 1.28 version.
+    expect(kubernetesKinds()).toContain("flowcontrol.apiserver.k8s.io/v1beta3/FlowSchema");
+    expect(kubernetesKinds()).not.toContain("flowcontrol.apiserver.k8s.io/v1/FlowSchema");
+  });
+
+  it("rejects a misspelt field", async () => {
+    const problems = await problemsAfter((o) => {
+      container(o).imagePullPolicyy = "IfNotPresent";
+    });
+    expect(problems).toEqual([
+      "Deployment infer8s/iris-inference: spec.template.spec.containers[0].imagePullPolicyy: unknown field (not in Kubernetes 1.28 io.k8s.api.core.v1.Container)",
+    ]);
+  });
+
+  it("rejects a field that only later Kubernetes versions know, and accepts a 1.28 one", () => {
+    const objects = baseline();
+    podSpec(objects).securityContext.appArmorProfile = { type: "RuntimeDefault" }; // 1.30
+    podSpec(objects).initContainers = [{ name: "sidecar", image: "x:1", restartPolicy: "Always" }]; // 1.28
+    expect(structuralProblems(find(objects, "Deployment"))).toEqual([
+      "Deployment infer8s/iris-inference: spec.template.spec.securityContext.appArmorProfile: unknown field (not in Kubernetes 1.28 io.k8s.api.core.v1.PodSecurityContext)",
+    ]);
+  });
+
+  it("rejects a missing required field and a wrong type", () => {
+    const objects = baseline();
+    delete find(objects, "Deployment").spec.selector;
+    find(objects, "HorizontalPodAutoscaler").spec.maxReplicas = "10";
+    expect([
+      ...structuralProblems(find(objects, "Deployment")),
+      ...structuralProblems(find(objects, "HorizontalPodAutoscaler")),
+    ]).toEqual([
+      "Deployment infer8s/iris-inference: spec.selector: required by io.k8s.api.apps.v1.DeploymentSpec",
+      'HorizontalPodAutoscaler infer8s/iris-inference: spec.maxReplicas: expected a number, got "10"',
+    ]);
+  });
+
+  it("rejects a value outside an enum (kubernetes-models pass)", async () => {
+    const problems = await problemsAfter((o) => {
+      container(o).imagePullPolicy = "Sometimes";
+    });
+    expect(problems).toEqual([
+      "Deployment infer8s/iris-inference: data/spec/template/spec/containers/0/imagePullPolicy must be equal to one of the allowed values",
+    ]);
+  });
+
+  it("rejects a kind Kubernetes 1.28 does not serve", async () => {
+    const problems = await problemsAfter((o) => {
+      find(o, "HorizontalPodAutoscaler").apiVersion = "autoscaling/v2beta2";
+    });
+    expect(problems).toContain(
+      "HorizontalPodAutoscaler infer8s/iris-inference: autoscaling/v2beta2 HorizontalPodAutoscaler is not a Kubernetes 1.28 kind",
+    );
+  });
+});
+
+describe("semantic checks", () => {
+  const cases: [string, (o: any[]) => void, string][] = [
+    [
+      "a Deployment selector that misses its pods",
+      (o) => (find(o, "Deployment").spec.selector.matchLabels["app.kubernetes.io/name"] = "other"),
+      "Deployment infer8s/iris-inference: spec.selector does not match the pod template labels",
+    ],
+    [
+      "a Service selecting no pods",
+      (o) => (find(o, "Service").spec.selector["app.kubernetes.io/component"] = "web"),
+      "Service infer8s/iris-inference: spec.selector matches no pod template in its namespace",
+    ],
+    [
+      "a Service targeting a port the container does not name",
+      (o) => (find(o, "Service").spec.ports[0].targetPort = "web"),
+      'Service infer8s/iris-inference: spec.ports[0].targetPort "web" is not a container port of Deployment infer8s/iris-inference',
+    ],
+    [
+      "a probe on a port the container does not have",
+      (o) => (container(o).readinessProbe.httpGet.port = 9090),
+      "Deployment infer8s/iris-inference: spec.template.spec.containers[0].readinessProbe port 9090 is not a port of that container",
+    ],
+    [
+      "an HPA whose Deployment also sets replicas",
+      (o) => (find(o, "Deployment").spec.replicas = 2),
+      "HorizontalPodAutoscaler infer8s/iris-inference: Deployment infer8s/iris-inference sets spec.replicas, which fights the autoscaler",
+    ],
+    [
+      "an HPA targeting a missing Deployment",
+      (o) => (find(o, "HorizontalPodAutoscaler").spec.scaleTargetRef.name = "iris"),
+      'HorizontalPodAutoscaler infer8s/iris-inference: scaleTargetRef Deployment "iris" does not exist in its namespace',
+    ],
+    [
+      "a name with a generated hash suffix",
+      (o) => (find(o, "PodDisruptionBudget").metadata.name = "iris-inference-pdb-c8a1b2c3"),
+      "PodDisruptionBudget infer8s/iris-inference-pdb-c8a1b2c3: name looks like it carries a generated hash suffix",
+    ],
+    [
+      "a name that is not DNS-1123",
+      (o) => (find(o, "ServiceAccount").metadata.name = "Iris_Inference"),
+      "ServiceAccount infer8s/Iris_Inference: name is not a DNS-1123 subdomain",
+    ],
+    [
+      "a container without a memory limit",
+      (o) => delete container(o).resources.limits.memory,
+      "Deployment infer8s/iris-inference: spec.template.spec.containers[0] (server): no memory limit",
+    ],
+    [
+      "a request above its limit",
+      (o) => (container(o).resources.requests.cpu = "2"),
+      "Deployment infer8s/iris-inference: spec.template.spec.containers[0] (server): cpu request 2 exceeds limit 1",
+    ],
+    [
+      "privilege escalation left to the default",
+      (o) => delete container(o).securityContext.allowPrivilegeEscalation,
+      "Deployment infer8s/iris-inference: spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation must be false",
+    ],
+    [
+      "a writable root filesystem",
+      (o) => (container(o).securityContext.readOnlyRootFilesystem = false),
+      "Deployment infer8s/iris-inference: spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem must be true",
+    ],
+    [
+      "an added capability",
+      (o) => (container(o).securityContext.capabilities.add = ["NET_ADMIN"]),
+      "Deployment infer8s/iris-inference: spec.template.spec.containers[0].securityContext.capabilities.add must not add NET_ADMIN",
+    ],
+    [
+      "a hostPath volume",
+      (o) => podSpec(o).volumes.push({ name: "host", hostPath: { path: "/" } }),
+      "Deployment infer8s/iris-inference: spec.template.spec.volumes[1] uses forbidden volume type hostPath",
+    ],
+    [
+      "host networking",
+      (o) => (podSpec(o).hostNetwork = true),
+      "Deployment infer8s/iris-inference: spec.template.spec.hostNetwork must not be true",
+    ],
+    [
+      "the latest tag",
+      (o) => (container(o).image = "infer8s:latest"),
+      'Deployment infer8s/iris-inference: spec.template.spec.containers[0].image "infer8s:latest" uses the latest tag',
+    ],
+    [
+      "an untagged image",
+      (o) => (container(o).image = "registry:5000/infer8s"),
+      'Deployment infer8s/iris-inference: spec.template.spec.containers[0].image "registry:5000/infer8s" has no tag (means latest)',
+    ],
+    [
+      "a password in an env var",
+      (o) => container(o).env.push({ name: "DB_PASSWORD", value: "hunter22" }),
+      "Deployment infer8s/iris-inference: spec.template.spec.containers[0].env[9] DB_PASSWORD has a literal value; use valueFrom.secretKeyRef",
+    ],
+    [
+      "a namespace created after its objects",
+      (o) => o.push(o.shift()),
+      'ServiceAccount infer8s/iris-inference: namespace "infer8s" is not created before it in apply order',
+    ],
+    [
+      "an object defined twice",
+      (o) => o.push(structuredClone(find(o, "Service"))),
+      "Service infer8s/iris-inference: defined twice",
+    ],
+    [
+      "a missing recommended label",
+      (o) => delete find(o, "Service").metadata.labels["app.kubernetes.io/version"],
+      "Service infer8s/iris-inference: missing recommended labels app.kubernetes.io/version",
+    ],
+    [
+      "a pod running as a ServiceAccount that is not defined",
+      (o) => (podSpec(o).serviceAccountName = "iris"),
+      'Deployment infer8s/iris-inference: ServiceAccount "iris" is not defined in namespace infer8s',
+    ],
+    [
+      "a NetworkPolicy opening a port the pods do not have",
+      (o) => (find(o, "NetworkPolicy").spec.ingress[0].ports[0].port = "metrics"),
+      'NetworkPolicy infer8s/iris-inference: spec.ingress[0].ports[0].port "metrics" is not a container port of Deployment infer8s/iris-inference',
+    ],
+  ];
+
+  it.each(cases)("report %s", (_what, mutate, expected) => {
+    const objects = baseline();
+    mutate(objects);
+    expect(semanticProblems(objects)).toContain(expected);
+  });
+
+  it("can skip a check with a stated reason", () => {
+    const objects = baseline();
+    container(objects).image = "infer8s:latest";
+    expect(semanticProblems(objects, { skip: { images: "testing the skip" } })).toEqual([]);
+  });
+});
+
+describe("credentialProblems", () => {
+  const configMap = (data: Record<string, string>): KubeObject => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "cfg", namespace: "monitoring" },
+    data,
+  });
+
+  it("flags Secret data, private keys, tokens, passwords in config and credentials in URLs", () => {
+    const secret: KubeObject = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s", namespace: "monitoring" },
+      stringData: { x: "y" },
+    };
+    expect(credentialProblems([secret])).toEqual([
+      "Secret monitoring/s: Secrets with data must not be committed; create them in the cluster",
+    ]);
+    expect(
+      credentialProblems([configMap({ "grafana.ini": "[security]\nadmin_password = admin\n" })]),
+    ).toEqual([
+      "ConfigMap monitoring/cfg: data.grafana.ini contains what looks like a password/secret/token assignment",
+    ]);
+    expect(credentialProblems([configMap({ url: "https://user:pa55@example.com/x" })])).toEqual([
+      "ConfigMap monitoring/cfg: data.url contains what looks like credentials in a URL",
+    ]);
+    expect(credentialProblems([configMap({ key: "-----BEGIN RSA PRIVATE KEY-----\nMII" })])).toContain(
+      "ConfigMap monitoring/cfg: data.key contains what looks like a private key",
+    );
+    expect(credentialProblems([configMap({ api_token: "x" })])).toEqual([
+      'ConfigMap monitoring/cfg: data key "api_token" looks like a credential',
+    ]);
+  });
+
+  it("accepts file references and placeholders that Prometheus and Grafana configs use", () => {
+    const config = [
+      "bearer_token_file: /var/run/secrets/kubernetes.io/serviceaccount/token",
+      "authorization:\n  credentials_file: /var/run/secrets/kubernetes.io/serviceaccount/token",
+      "[security]\nadmin_password = $__file{/etc/secrets/admin-password}",
+    ].join("\n");
+    expect(credentialProblems([configMap({ "prometheus.yml": config })])).toEqual([]);
+  });
+});
+
+describe("rbacProblems", () => {
+  const role = (rules: unknown[]): KubeObject => ({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name: "prometheus" },
+    rules,
+  });
+
+  it("accepts read-only access to what service discovery needs", () => {
+    expect(
+      rbacProblems([
+        role([
+          { apiGroups: [""], resources: ["pods", "services", "endpoints"], verbs: ["get", "list", "watch"] },
+        ]),
+      ]),
+    ).toEqual([]);
+  });
+
+  it("flags wildcard verbs, resources and groups, secrets access and escalation verbs", () => {
+    expect(
+      rbacProblems([
+        role([
+          { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
+          { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
+          {
+            apiGroups: ["rbac.authorization.k8s.io"],
+            resources: ["clusterroles"],
+            verbs: ["bind", "escalate"],
+          },
+        ]),
+      ]),
+    ).toEqual([
+      "ClusterRole prometheus: rules[0] grants every verb (*)",
+      "ClusterRole prometheus: rules[0] grants every resource (*)",
+      "ClusterRole prometheus: rules[0] grants every API group (*)",
+      "ClusterRole prometheus: rules[1] grants access to secrets",
+      "ClusterRole prometheus: rules[2] grants escalate",
+      "ClusterRole prometheus: rules[2] grants bind",
+    ]);
+  });
+
+  it("flags bindings to roles or ServiceAccounts that are not defined", () => {
+    const binding: KubeObject = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "prometheus" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "missing" },
+      subjects: [{ kind: "ServiceAccount", name: "prometheus", namespace: "monitoring" }],
+    };
+    expect(rbacProblems([binding])).toEqual([
+      'ClusterRoleBinding prometheus: roleRef ClusterRole "missing" is not defined here',
+      "ClusterRoleBinding prometheus: subjects[0] ServiceAccount monitoring/prometheus is not defined here",
+    ]);
+  });
+});
+
+describe("parseManifests", () => {
+  it("reads every document and skips empty ones", () => {
+    const objects = parseManifests(
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n---\nkind: X\n",
+    );
+    expect(objects.map((o) => o.object.kind)).toEqual(["Namespace", "X"]);
+  });
+});
