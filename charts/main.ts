@@ -1,17 +1,21 @@
 /**
- * `npm run synth [-- --outdir DIR] [-- --settings overrides.json]`: synthesizes the charts into YAML.
- * Without arguments it writes the committed `dist/` from `DEFAULT_SETTINGS`.
+ * `npm run synth [-- --outdir DIR] [--settings overrides.json]`: synthesizes the charts into YAML.
+ * Without arguments it rewrites the committed `dist/` from `DEFAULT_SETTINGS`.
  */
-import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { buildApp } from "./app.js";
+import { clearOutputDirectory } from "./output-directory.js";
 import { readSettingsOverrides, resolveSettings } from "./settings.js";
 
-const { values } = parseArgs({
-  options: { outdir: { type: "string", default: "dist" }, settings: { type: "string" } },
-  strict: true,
-});
-const settings = resolveSettings(values.settings ? readSettingsOverrides(values.settings) : {});
-// A chart that disappears must take its file with it.
-rmSync(values.outdir, { recursive: true, force: true });
-buildApp(settings, values.outdir).app.synth();
+try {
+  const { values } = parseArgs({
+    options: { outdir: { type: "string", default: "dist" }, settings: { type: "string" } },
+    strict: true,
+  });
+  const settings = resolveSettings(values.settings ? readSettingsOverrides(values.settings) : {});
+  clearOutputDirectory(values.outdir);
+  buildApp(settings, values.outdir).app.synth();
+} catch (error) {
+  console.error(`synth: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

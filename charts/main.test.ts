@@ -1,0 +1,54 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const scratch = mkdtempSync(join(tmpdir(), "infer8s-main-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function synth(...args: string[]) {
+  return spawnSync(process.execPath, ["--import", "tsx", "charts/main.ts", ...args], { encoding: "utf8" });
+}
+
+describe("charts/main.ts", () => {
+  it("writes the profile of a settings file into --outdir, replacing stale chart files", () => {
+    const outdir = join(scratch, "operator");
+    mkdirSync(outdir);
+    writeFileSync(join(outdir, "0042-removed-chart.k8s.yaml"), "");
+    const settings = join(scratch, "operator.json");
+    writeFileSync(settings, JSON.stringify({ monitoring: { mode: "operator" }, image: { tag: "9.9.9" } }));
+    const result = synth("--outdir", outdir, "--settings", settings);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const files = readdirSync(outdir);
+    expect(files).toContain("0000-namespaces.k8s.yaml");
+    expect(files).not.toContain("0042-removed-chart.k8s.yaml");
+    expect(readFileSync(join(outdir, "0000-namespaces.k8s.yaml"), "utf8")).not.toContain("name: monitoring");
+    expect(readFileSync(join(outdir, "0001-inference.k8s.yaml"), "utf8")).toContain("image: infer8s:9.9.9");
+  });
+
+  it("fails with the settings message and writes nothing when a setting is invalid", () => {
+    const outdir = join(scratch, "invalid");
+    const settings = join(scratch, "invalid.json");
+    writeFileSync(settings, JSON.stringify({ image: { tag: "latest" } }));
+    const result = synth("--outdir", outdir, "--settings", settings);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      'synth: Invalid settings:\n  - image.tag: must pin a version, not "latest", got "latest"\n',
+    );
+    expect(() => readdirSync(outdir)).toThrow();
+  });
+
+  it("refuses to clear a directory holding files it did not write", () => {
+    const outdir = join(scratch, "checkout");
+    mkdirSync(outdir);
+    writeFileSync(join(outdir, "package.json"), "{}");
+    const result = synth("--outdir", outdir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `synth: refusing to clear ${outdir}: it holds files that synth did not write (package.json)`,
+    );
+    expect(readdirSync(outdir)).toEqual(["package.json"]);
+  });
+});
