@@ -161,8 +161,9 @@ describe(".dockerignore", () => {
     expect(isInContext(patterns, path)).toBe(false);
   });
 
-  it("keeps tests out and the server sources in", () => {
+  it("keeps tests and operations tooling out and the server sources in", () => {
     expect(isInContext(patterns, "src/model/load-model.test.ts")).toBe(false);
+    expect(isInContext(patterns, "src/ops/main.ts")).toBe(false);
     expect(isInContext(patterns, "src/contract.ts")).toBe(true);
     expect(isInContext(patterns, "model/model.json")).toBe(true);
   });

@@ -1,0 +1,154 @@
+/**
+ * The kubectl commands behind `npm run ops -- <command>`, as argv arrays built from a `DeploymentTarget`.
+ * Pure functions: tests assert the exact commands, and the runner prints each one before running it.
+ */
+import type { DeploymentTarget, PortForwardName } from "./deployment-target.js";
+
+/** One kubectl invocation. */
+export interface KubectlStep {
+  /** Arguments after `kubectl`. */
+  readonly args: readonly string[];
+  /** Exit codes that mean success besides 0, e.g. 1 from `kubectl diff` when there are differences. */
+  readonly acceptedExitCodes?: readonly number[];
+}
+
+/** How long `deploy` and `restart` wait for the rollout before reporting failure. */
+export const ROLLOUT_TIMEOUT = "5m";
+
+/** Lines of history `logs` prints per pod before following. */
+export const DEFAULT_LOG_TAIL = 100;
+
+function rolloutStatus(target: DeploymentTarget): KubectlStep {
+  return {
+    args: [
+      "rollout",
+      "status",
+      `deployment/${target.deploymentName}`,
+      "--namespace",
+      target.namespace,
+      `--timeout=${ROLLOUT_TIMEOUT}`,
+    ],
+  };
+}
+
+/** Applies the synthesized YAML (files in name order: namespaces first) and waits for the server rollout. */
+export function deploySteps(target: DeploymentTarget, distDir: string): KubectlStep[] {
+  return [{ args: ["apply", "-f", distDir] }, rolloutStatus(target)];
+}
+
+/** Shows what `deploy` would change in the cluster; exit code 1 means "there are differences". */
+export function diffSteps(distDir: string): KubectlStep[] {
+  return [{ args: ["diff", "-f", distDir], acceptedExitCodes: [1] }];
+}
+
+/** Lists the server's objects and pods, then the standalone monitoring stack's. */
+export function statusSteps(target: DeploymentTarget): KubectlStep[] {
+  const steps: KubectlStep[] = [
+    {
+      args: [
+        "get",
+        "deployments,replicasets,pods,services,horizontalpodautoscalers,poddisruptionbudgets",
+        "--namespace",
+        target.namespace,
+        "--selector",
+        target.podSelector,
+        "--output",
+        "wide",
+      ],
+    },
+  ];
+  if (target.monitoringNamespace !== undefined) {
+    steps.push({
+      args: [
+        "get",
+        "deployments,pods,services",
+        "--namespace",
+        target.monitoringNamespace,
+        "--output",
+        "wide",
+      ],
+    });
+  }
+  return steps;
+}
+
+/** Logs of every server pod, each line prefixed with its pod. */
+export function logsSteps(
+  target: DeploymentTarget,
+  options: { follow: boolean; tail: number },
+): KubectlStep[] {
+  return [
+    {
+      args: [
+        "logs",
+        "--namespace",
+        target.namespace,
+        "--selector",
+        target.podSelector,
+        "--prefix",
+        `--tail=${options.tail}`,
+        // kubectl streams from at most 5 pods unless told otherwise; the HPA may run more.
+        `--max-log-requests=${Math.max(target.maxReplicas, 5)}`,
+        ...(options.follow ? ["--follow"] : []),
+      ],
+    },
+  ];
+}
+
+/** Sets the Deployment's replica count (the HPA moves it back within its bounds). */
+export function scaleSteps(target: DeploymentTarget, replicas: number): KubectlStep[] {
+  return [
+    {
+      args: [
+        "scale",
+        `deployment/${target.deploymentName}`,
+        "--namespace",
+        target.namespace,
+        `--replicas=${replicas}`,
+      ],
+    },
+  ];
+}
+
+/** Replaces every server pod one by one (surge first, no serving pod removed early) and waits. */
+export function restartSteps(target: DeploymentTarget): KubectlStep[] {
+  return [
+    { args: ["rollout", "restart", `deployment/${target.deploymentName}`, "--namespace", target.namespace] },
+    rolloutStatus(target),
+  ];
+}
+
+/** Forwards a local loopback port to a Service; returns undefined when that service is not deployed. */
+export function portForwardSteps(target: DeploymentTarget, name: PortForwardName): KubectlStep[] | undefined {
+  const service = target.portForward[name];
+  if (service === undefined) return undefined;
+  return [
+    {
+      args: [
+        "port-forward",
+        "--namespace",
+        service.namespace,
+        `service/${service.serviceName}`,
+        `${service.localPort}:${service.servicePort}`,
+        "--address",
+        "127.0.0.1",
+      ],
+    },
+  ];
+}
+
+/** Deletes everything `deploy` created, namespaces included. */
+export function deleteSteps(distDir: string): KubectlStep[] {
+  return [{ args: ["delete", "-f", distDir, "--ignore-not-found"] }];
+}
+
+/**
+ * `argv` as one shell-pasteable line, quoting only what needs it.
+ *
+ * @example formatCommand(["kubectl", "get", "pods"]) // "kubectl get pods"
+ */
+export function formatCommand(argv: readonly string[]): string {
+  return argv
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
+    .join(" ");
+}
