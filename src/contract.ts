@@ -70,3 +70,30 @@ export const METRIC_LABELS = {
   backend: "backend",
   errorType: "type",
 } as const;
+
+/**
+ * Values of the `type` label on `ml_errors_total`: one per kind of failed request, so alerts can tell
+ * client mistakes (`invalid_input`, …) from server faults (`internal`).
+ */
+export const ERROR_TYPES = {
+  /** 400: the body is not JSON. */
+  invalidJson: "invalid_json",
+  /** 400: JSON that does not describe valid rows (wrong count, non-numbers, unknown fields, empty batch…). */
+  invalidInput: "invalid_input",
+  /** 413: the body is larger than BODY_LIMIT_BYTES. */
+  payloadTooLarge: "payload_too_large",
+  /** 413: more rows than MAX_BATCH_ROWS. */
+  tooManyRows: "too_many_rows",
+  /** 415: not `application/json`. */
+  unsupportedMediaType: "unsupported_media_type",
+  /** 404: a model name or version that is not served. */
+  modelNotFound: "model_not_found",
+  /** 404: no such path. */
+  notFound: "not_found",
+  /** 405: a known path with the wrong method. */
+  methodNotAllowed: "method_not_allowed",
+  /** 503: the model is still loading. */
+  notReady: "not_ready",
+  /** 500: a bug; details only in the server log. */
+  internal: "internal",
+} as const;

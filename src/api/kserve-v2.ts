@@ -1,0 +1,273 @@
+/**
+ * Open Inference Protocol (KServe V2) REST, per kserve/docs/predict-api/v2/required_api.md: server and
+ * model metadata, health, and `POST /v2/models/<name>[/versions/<v>]/infer` with tensors in and out.
+ *
+ * The model has one input tensor, `[N, 4]`, accepted as FP32, FP64 or any integer type, with data flat
+ * (`N×4` numbers) or nested (`N` lists of 4). The input's name is not checked — the model has only one,
+ * and KServe clients name it differently (`input-0`, `input_1`…). It answers up to three outputs:
+ * `class_index` (INT64 `[N]`), `class_name` (BYTES `[N]`) and `probabilities` (FP32 `[N, classes]`),
+ * all of them unless the request's `outputs` names some.
+ */
+import { z } from "@hono/zod-openapi";
+import type { InferenceResult } from "../inference-engine.js";
+import { tooManyRows } from "./errors.js";
+import { FLOAT32_MAX, type ServedModel } from "./rows.js";
+import { invalidInput, kindOf } from "./validation.js";
+
+/** Name published for the model's single input tensor (KServe's convention). */
+export const V2_INPUT_NAME = "input-0";
+
+/** Platform string in model metadata, `<project>_<format>` as the protocol asks. */
+export const V2_PLATFORM = "tensorflowjs_layers-model";
+
+/** Output tensors the model can answer, in the order they are returned by default. */
+export const V2_OUTPUTS = ["class_index", "class_name", "probabilities"] as const;
+export type V2OutputName = (typeof V2_OUTPUTS)[number];
+
+interface NumericType {
+  readonly integer: boolean;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Tensor data types accepted for the input, with the values each may carry. */
+const INPUT_DATATYPES: Readonly<Record<string, NumericType>> = {
+  FP32: { integer: false, min: -FLOAT32_MAX, max: FLOAT32_MAX },
+  // The model computes in float32 either way; FP64 values outside its range cannot be represented.
+  FP64: { integer: false, min: -FLOAT32_MAX, max: FLOAT32_MAX },
+  INT8: { integer: true, min: -128, max: 127 },
+  INT16: { integer: true, min: -32_768, max: 32_767 },
+  INT32: { integer: true, min: -2_147_483_648, max: 2_147_483_647 },
+  INT64: { integer: true, min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
+  UINT8: { integer: true, min: 0, max: 255 },
+  UINT16: { integer: true, min: 0, max: 65_535 },
+  UINT32: { integer: true, min: 0, max: 4_294_967_295 },
+  UINT64: { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+};
+const ACCEPTED_DATATYPES = Object.keys(INPUT_DATATYPES).join(", ");
+
+const parameters = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .openapi("V2Parameters", { description: "Name/value pairs; none are defined by this server." });
+
+const tensorMetadata = z
+  .object({
+    name: z.string(),
+    datatype: z.string(),
+    shape: z.array(z.number().int()).openapi({ description: "-1 marks a variable-size dimension." }),
+  })
+  .openapi("V2TensorMetadata");
+
+/** Schemas of the V2 endpoints. */
+export const v2Schemas = {
+  serverMetadata: z
+    .object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) })
+    .openapi("V2ServerMetadata"),
+  live: z.object({ live: z.boolean() }).openapi("V2ServerLive"),
+  ready: z.object({ ready: z.boolean() }).openapi("V2ServerReady"),
+  modelReady: z.object({ name: z.string(), ready: z.boolean() }).openapi("V2ModelReady"),
+  modelMetadata: z
+    .object({
+      name: z.string(),
+      versions: z.array(z.string()),
+      platform: z.string(),
+      inputs: z.array(tensorMetadata),
+      outputs: z.array(tensorMetadata),
+    })
+    .openapi("V2ModelMetadata"),
+  inferenceRequest: z
+    .object({
+      id: z.string().optional().openapi({ description: "Echoed in the response; the request id if absent." }),
+      parameters: parameters.optional(),
+      inputs: z
+        .array(
+          z
+            .object({
+              name: z.string(),
+              shape: z.array(z.number().int().nonnegative()),
+              datatype: z.string(),
+              parameters: parameters.optional(),
+              data: z
+                .array(z.unknown())
+                .openapi({ description: "Row-major values, flat or nested like the shape." }),
+            })
+            .openapi("V2RequestInput"),
+        )
+        .openapi({ description: "Exactly one tensor of shape [N, 4]." }),
+      outputs: z
+        .array(z.object({ name: z.string(), parameters: parameters.optional() }).openapi("V2RequestOutput"))
+        .optional()
+        .openapi({ description: `Outputs to return: any of ${V2_OUTPUTS.join(", ")}; all when absent.` }),
+    })
+    .openapi("V2InferenceRequest", {
+      example: {
+        id: "42",
+        inputs: [{ name: V2_INPUT_NAME, shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }],
+      },
+    }),
+  inferenceResponse: z
+    .object({
+      model_name: z.string(),
+      model_version: z.string(),
+      id: z.string(),
+      outputs: z.array(
+        z
+          .object({
+            name: z.string(),
+            shape: z.array(z.number().int()),
+            datatype: z.string(),
+            data: z.array(z.union([z.number(), z.string()])),
+          })
+          .openapi("V2ResponseOutput"),
+      ),
+    })
+    .openapi("V2InferenceResponse"),
+};
+
+export type V2InferenceRequest = z.infer<typeof v2Schemas.inferenceRequest>;
+export type V2InferenceResponse = z.infer<typeof v2Schemas.inferenceResponse>;
+export type V2ModelMetadata = z.infer<typeof v2Schemas.modelMetadata>;
+
+/** The model metadata answer for `model`. */
+export function v2ModelMetadata(model: ServedModel): V2ModelMetadata {
+  return {
+    name: model.name,
+    versions: [model.version],
+    platform: V2_PLATFORM,
+    inputs: [{ name: V2_INPUT_NAME, datatype: "FP32", shape: [-1, model.featureNames.length] }],
+    outputs: [
+      { name: "class_index", datatype: "INT64", shape: [-1] },
+      { name: "class_name", datatype: "BYTES", shape: [-1] },
+      { name: "probabilities", datatype: "FP32", shape: [-1, model.classNames.length] },
+    ],
+  };
+}
+
+/**
+ * Checks the request's input tensor against the model and packs it for the engine.
+ *
+ * @throws ApiError 400 naming the field (`inputs[0].shape`, `inputs[0].data[3][1]`…), 413 past `maxRows`.
+ */
+export function v2InputRows(
+  request: V2InferenceRequest,
+  featureCount: number,
+  maxRows: number,
+): { features: Float32Array; rows: number } {
+  const fail = (path: string, message: string) => invalidInput([{ path, message }]);
+  if (request.inputs.length !== 1) {
+    throw fail(
+      "inputs",
+      `the model takes exactly one input tensor of shape [N, ${featureCount}], got ${request.inputs.length}`,
+    );
+  }
+  const input = request.inputs[0] as V2InferenceRequest["inputs"][number];
+  const at = "inputs[0]";
+  const type = INPUT_DATATYPES[input.datatype];
+  if (!type) {
+    throw fail(
+      `${at}.datatype`,
+      `${JSON.stringify(input.datatype)} is not accepted; use one of ${ACCEPTED_DATATYPES}`,
+    );
+  }
+  const { shape, data } = input;
+  if (shape.length !== 2 || shape[1] !== featureCount) {
+    throw fail(
+      `${at}.shape`,
+      `must be [N, ${featureCount}] (N rows of ${featureCount} features), got [${shape.join(", ")}]`,
+    );
+  }
+  const rows = shape[0] as number;
+  if (rows < 1) throw fail(`${at}.shape`, `must have at least one row, got [${shape.join(", ")}]`);
+  if (rows > maxRows) throw tooManyRows(`${at}.shape`, rows, maxRows);
+
+  const features = new Float32Array(rows * featureCount);
+  const check = (value: unknown, path: string): number => {
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw fail(path, `must be a finite number, got ${typeof value === "number" ? value : kindOf(value)}`);
+    }
+    if ((type.integer && !Number.isInteger(value)) || value < type.min || value > type.max) {
+      const kind = type.integer ? "integers" : "numbers";
+      throw fail(
+        path,
+        `${input.datatype} values must be ${kind} from ${type.min} to ${type.max}, got ${value}`,
+      );
+    }
+    return value;
+  };
+  const nested = data.length === rows && data.every(Array.isArray);
+  if (nested) {
+    for (let r = 0; r < rows; r++) {
+      const row = data[r] as unknown[];
+      if (row.length !== featureCount) {
+        throw fail(`${at}.data[${r}]`, `must have ${featureCount} values, got ${row.length}`);
+      }
+      for (let f = 0; f < featureCount; f++)
+        features[r * featureCount + f] = check(row[f], `${at}.data[${r}][${f}]`);
+    }
+  } else {
+    if (data.length !== features.length) {
+      throw fail(
+        `${at}.data`,
+        `shape [${shape.join(", ")}] needs ${features.length} values (flat) or ${rows} lists of ${featureCount} (nested), got ${data.length} items`,
+      );
+    }
+    for (let i = 0; i < features.length; i++) features[i] = check(data[i], `${at}.data[${i}]`);
+  }
+  return { features, rows };
+}
+
+/**
+ * The output names to answer, in request order, or all of them when the request names none.
+ *
+ * @throws ApiError 400 for an unknown or repeated output name.
+ */
+export function v2RequestedOutputs(request: V2InferenceRequest): readonly V2OutputName[] {
+  if (!request.outputs || request.outputs.length === 0) return V2_OUTPUTS;
+  const names: V2OutputName[] = [];
+  for (const [i, { name }] of request.outputs.entries()) {
+    if (!(V2_OUTPUTS as readonly string[]).includes(name)) {
+      throw invalidInput([
+        {
+          path: `outputs[${i}].name`,
+          message: `unknown output ${JSON.stringify(name)}; this model produces ${V2_OUTPUTS.join(", ")}`,
+        },
+      ]);
+    }
+    if (names.includes(name as V2OutputName)) {
+      throw invalidInput([
+        { path: `outputs[${i}].name`, message: `${JSON.stringify(name)} is requested twice` },
+      ]);
+    }
+    names.push(name as V2OutputName);
+  }
+  return names;
+}
+
+/** Encodes the engine's result as the requested output tensors. */
+export function v2Outputs(
+  result: InferenceResult,
+  outputs: readonly V2OutputName[],
+  classNames: readonly string[],
+): V2InferenceResponse["outputs"] {
+  const rows = result.classIndices.length;
+  return outputs.map((name) => {
+    switch (name) {
+      case "class_index":
+        return { name, datatype: "INT64", shape: [rows], data: Array.from(result.classIndices) };
+      case "class_name":
+        return {
+          name,
+          datatype: "BYTES",
+          shape: [rows],
+          data: Array.from(result.classIndices, (k) => classNames[k] as string),
+        };
+      case "probabilities":
+        return {
+          name,
+          datatype: "FP32",
+          shape: [rows, classNames.length],
+          data: Array.from(result.probabilities),
+        };
+    }
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * Feature rows as every protocol accepts them (a list of numbers, or an object keyed by feature name), and
+ * what all protocols share about the served model. Schemas depend on the model's feature names and the
+ * row limit, so they are built once per app by {@link createRowSchemas}, never per request.
+ */
+import { z } from "@hono/zod-openapi";
+import { ERROR_TYPES } from "../contract.js";
+import type { InferenceResult } from "../inference-engine.js";
+import { ApiError } from "./errors.js";
+
+/** Largest finite float32: the model computes in float32, so larger magnitudes would become Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** The served model as the HTTP layer sees it: names and sizes, no way to run it. */
+export interface ServedModel {
+  readonly name: string;
+  readonly version: string;
+  /** Input column order. */
+  readonly featureNames: readonly string[];
+  /** Output index order. */
+  readonly classNames: readonly string[];
+}
+
+/** A typical setosa, for examples in the OpenAPI document. */
+const EXAMPLE_ROW = [5.1, 3.5, 1.4, 0.2];
+
+/** Schemas for one row and for a list of rows, built for one model and row limit. */
+export interface RowSchemas {
+  /** `[5.1, 3.5, 1.4, 0.2]`: one value per feature, in `featureNames` order. */
+  readonly featureVector: z.ZodType<number[]>;
+  /** `{"sepal_length": 5.1, …}`: every feature by name, nothing else. */
+  readonly namedFeatures: z.ZodType<Record<string, number>>;
+  /** Either of the above. */
+  readonly featureRow: z.ZodType<number[] | Record<string, number>>;
+  /** 1 to `maxRows` rows. */
+  readonly instances: z.ZodType<(number[] | Record<string, number>)[]>;
+}
+
+/**
+ * Builds the row schemas for `model`, allowing at most `maxRows` rows in a list.
+ *
+ * @example
+ * const { featureRow } = createRowSchemas(model, 1024);
+ * featureRow.parse({ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 });
+ */
+export function createRowSchemas(model: ServedModel, maxRows: number): RowSchemas {
+  const names = model.featureNames;
+  const count = names.length;
+  const value = z
+    .number()
+    .min(-FLOAT32_MAX)
+    .max(FLOAT32_MAX)
+    .openapi({ description: "A finite measurement, within float32 range." });
+  const featureVector = z
+    .array(value)
+    .length(count)
+    .openapi("FeatureVector", {
+      description: `Exactly ${count} numbers, in this order: ${names.join(", ")}.`,
+      minItems: count,
+      maxItems: count,
+      example: EXAMPLE_ROW,
+    });
+  const namedFeatures = z
+    .strictObject(Object.fromEntries(names.map((name) => [name, value])) as Record<string, typeof value>)
+    .openapi("NamedFeatures", {
+      description: `Every feature by name (${names.join(", ")}), and no other field.`,
+      example: Object.fromEntries(names.map((name, i) => [name, EXAMPLE_ROW[i] ?? 0])),
+    });
+  const featureRow = z
+    .union([featureVector, namedFeatures], {
+      error: `each row must be a list of ${count} numbers or an object with ${names.join(", ")}`,
+    })
+    .openapi("FeatureRow");
+  const instances = z
+    .array(featureRow)
+    .min(1)
+    .max(maxRows)
+    .openapi({ description: `1 to ${maxRows} rows.`, example: [EXAMPLE_ROW, [6.7, 3.0, 5.2, 2.3]] });
+  return { featureVector, namedFeatures, featureRow, instances };
+}
+
+/** Packs validated rows (lists or named objects) row-major into one Float32Array for the engine. */
+export function packRows(
+  rows: readonly (readonly number[] | Readonly<Record<string, number>>)[],
+  featureNames: readonly string[],
+): Float32Array {
+  const width = featureNames.length;
+  const packed = new Float32Array(rows.length * width);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    const offset = r * width;
+    if (Array.isArray(row)) {
+      packed.set(row, offset);
+    } else {
+      const named = row as Readonly<Record<string, number>>;
+      for (let f = 0; f < width; f++) packed[offset + f] = named[featureNames[f] as string] as number;
+    }
+  }
+  return packed;
+}
+
+/**
+ * A row the model could not score (non-finite output, e.g. from absurdly large inputs) is the client's
+ * input problem: answer 400 naming the row instead of sending NaN back.
+ */
+export function assertScored(result: InferenceResult, describeRow: (row: number) => string): void {
+  const bad = result.classIndices.indexOf(-1);
+  if (bad >= 0) {
+    throw new ApiError(
+      400,
+      ERROR_TYPES.invalidInput,
+      `${describeRow(bad)}: the model produced no finite probabilities for these values; are they real measurements?`,
+    );
+  }
+}
+
+/** `{"error": "..."}`, the body of every 4xx and 5xx answer. */
+export const ErrorResponse = z
+  .object({
+    error: z.string().openapi({ description: "What went wrong and where.", example: "invalid request: …" }),
+  })
+  .catchall(z.unknown())
+  .openapi("Error", { description: "Error body; some errors add fields such as `issues` or `limit`." });
+
+/** An OpenAPI response entry with an {@link ErrorResponse} body. */
+export function jsonError(description: string) {
+  return { description, content: { "application/json": { schema: ErrorResponse } } };
+}
+
+/** OpenAPI responses of every route that takes a JSON body. */
+export const BODY_ERROR_RESPONSES = {
+  400: jsonError("Not JSON, or invalid rows; the message names the row and field."),
+  413: jsonError("Body larger than BODY_LIMIT_BYTES, or more rows than MAX_BATCH_ROWS."),
+  415: jsonError("Content-Type is not application/json."),
+} as const;

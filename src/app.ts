@@ -1,0 +1,182 @@
+/**
+ * The HTTP application, without a listener: `createApp(deps)` for a loaded model, `createStartingApp(deps)`
+ * for the seconds before it is loaded. Tests call `app.request(...)`; `main.ts` serves them.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { swaggerUI } from "@hono/swagger-ui";
+import { requestId } from "hono/request-id";
+import { ApiError } from "./api/errors.js";
+import { type ServedModel, createRowSchemas } from "./api/rows.js";
+import { validationHook } from "./api/validation.js";
+import type { ServerConfig } from "./config.js";
+import { ERROR_TYPES } from "./contract.js";
+import type { InferenceEngine } from "./inference-engine.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { Logger } from "./logger.js";
+import type { ServerMetrics } from "./metrics.js";
+import type { AppEnv } from "./middleware/app-env.js";
+import {
+  answerMethodNotAllowed,
+  createErrorHandler,
+  createNotFoundHandler,
+  limitBody,
+} from "./middleware/errors.js";
+import { observeRequests, trackInflight } from "./middleware/observe-requests.js";
+import { V1_ROUTE_LABELS, registerKServeV1Routes } from "./routes/kserve-v1.js";
+import { SERVER_NAME, registerKServeV2Routes, registerV2HealthRoutes } from "./routes/kserve-v2.js";
+import {
+  type ModelRuntime,
+  describeRuntime,
+  registerInfoRoute,
+  registerProbeRoutes,
+} from "./routes/operations.js";
+import { registerPredictRoute } from "./routes/predict.js";
+
+/** Paths of the API description, served by every full app. */
+export const DOC_PATHS = { openapi: "/openapi.json", docs: "/docs", index: "/" } as const;
+
+/** What every app needs, loaded model or not. */
+export interface BaseAppDeps {
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  readonly lifecycle: Lifecycle;
+}
+
+/** What the full app needs: a loaded, warmed-up model behind an inference engine. */
+export interface AppDeps extends BaseAppDeps {
+  readonly config: Pick<ServerConfig, "bodyLimitBytes" | "maxBatchRows">;
+  /** The model's metadata and runtime, for `/info` and the schemas. Routes never call the model directly. */
+  readonly model: ModelRuntime;
+  /** The only way routes run the model. */
+  readonly engine: InferenceEngine;
+  /** Reported by `GET /v2`, `/info` and the OpenAPI document. @default the version in package.json */
+  readonly serverVersion?: string;
+}
+
+/**
+ * Builds the inference app: `/predict`, KServe V1 and V2, probes, `/info`, `/metrics`, `/openapi.json`,
+ * `/docs` and `/`. Schemas, label values and fixed answers are built here, once.
+ *
+ * @example
+ * const app = createApp({ config, model: classifier, engine, metrics, logger, lifecycle });
+ * const res = await app.request("/predict", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] }),
+ * });
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const { config, model, engine, metrics, lifecycle } = deps;
+  const serverVersion = deps.serverVersion ?? packageVersion();
+  const app = createBaseApp(deps);
+  registerProbeRoutes(app, deps);
+  registerV2HealthRoutes(app, lifecycle);
+
+  const served: ServedModel = {
+    name: model.metadata.name,
+    version: model.metadata.version,
+    featureNames: model.metadata.featureNames,
+    classNames: model.metadata.classNames,
+  };
+  const rows = createRowSchemas(served, config.maxBatchRows);
+  const middleware = [trackInflight(metrics), limitBody(config.bodyLimitBytes)];
+  registerPredictRoute(app, { model: served, engine, rows, middleware });
+  registerKServeV1Routes(app, { model: served, engine, rows, middleware });
+  registerKServeV2Routes(app, {
+    model: served,
+    engine,
+    lifecycle,
+    maxBatchRows: config.maxBatchRows,
+    serverVersion,
+    middleware,
+  });
+  registerInfoRoute(app, describeRuntime(model, config, serverVersion));
+  registerDocs(app, serverVersion);
+  answerMethodNotAllowed(app);
+  return app;
+}
+
+/**
+ * The app served while the model loads: liveness 200, readiness 503, metrics, and 503 with `Retry-After`
+ * for everything else, so the listener can be up (and probes answered) from the first second.
+ */
+export function createStartingApp(deps: BaseAppDeps): OpenAPIHono<AppEnv> {
+  const app = createBaseApp(deps);
+  registerProbeRoutes(app, deps);
+  registerV2HealthRoutes(app, deps.lifecycle);
+  app.all("*", function modelLoading() {
+    throw new ApiError(
+      503,
+      ERROR_TYPES.notReady,
+      "the model is still loading; retry in a moment",
+      {},
+      { "Retry-After": "1" },
+    );
+  });
+  return app;
+}
+
+function createBaseApp({ metrics, logger, lifecycle }: BaseAppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use(requestId(), observeRequests({ metrics, logger, lifecycle, routeLabels: V1_ROUTE_LABELS }));
+  app.onError(createErrorHandler({ logger, metrics }));
+  app.notFound(createNotFoundHandler(metrics));
+  return app;
+}
+
+/** `/openapi.json` (generated once, from the same schemas that validate), `/docs` (Swagger UI) and `/`. */
+function registerDocs(app: OpenAPIHono<AppEnv>, serverVersion: string): void {
+  const document = app.getOpenAPIDocument({
+    openapi: "3.0.3",
+    info: {
+      title: SERVER_NAME,
+      version: serverVersion,
+      description:
+        "Iris classifier (TensorFlow.js) served with Hono: `/predict` in three forms, KServe V1 and the Open " +
+        'Inference Protocol (KServe V2). Errors are `{"error": "..."}` with 4xx for client mistakes.',
+    },
+  });
+  const endpoints = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+    Object.entries(item as Record<string, { summary?: string }>).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path,
+      summary: operation.summary ?? "",
+    })),
+  );
+  const index = {
+    name: SERVER_NAME,
+    version: serverVersion,
+    docs: DOC_PATHS.docs,
+    openapi: DOC_PATHS.openapi,
+    endpoints: [
+      { method: "GET", path: DOC_PATHS.index, summary: "This index" },
+      { method: "GET", path: DOC_PATHS.openapi, summary: "OpenAPI 3 document" },
+      { method: "GET", path: DOC_PATHS.docs, summary: "Interactive API docs (Swagger UI)" },
+      ...endpoints,
+    ],
+  };
+  app.get(DOC_PATHS.openapi, (c) => c.json(document));
+  app.get(DOC_PATHS.docs, swaggerUI({ url: DOC_PATHS.openapi, title: `${SERVER_NAME} API` }));
+  app.get(DOC_PATHS.index, (c) => c.json(index));
+}
+
+/** The `version` of this package, found by walking up from this file (src/ under tsx, build/src/ built). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 4; depth++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === SERVER_NAME && pkg.version) return pkg.version;
+    } catch {
+      // not here; keep walking up
+    }
+    dir = dirname(dir);
+  }
+  return "unknown";
+}

@@ -1,0 +1,26 @@
+import { pino } from "pino";
+import type { LogLevel } from "./config.js";
+
+/** The server's structured logger: one JSON object per line on stdout. */
+export type Logger = pino.Logger;
+
+/** Where log lines go; tests pass a stream that collects them. */
+export type LogDestination = pino.DestinationStream;
+
+/**
+ * Creates the JSON logger. Levels are written as names (`"level":"info"`) and times as ISO strings, which
+ * is what `kubectl logs` readers and most log pipelines expect.
+ *
+ * @example
+ * const logger = createLogger("info");
+ * logger.info({ backend: "wasm" }, "model ready");
+ */
+export function createLogger(level: LogLevel, destination?: LogDestination): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    name: "infer8s",
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
