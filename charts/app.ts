@@ -1,6 +1,8 @@
 import { App, YamlOutputType } from "cdk8s";
 import { InferenceChart } from "./inference-chart.js";
+import { MonitoringChart } from "./monitoring-chart.js";
 import { NamespacesChart } from "./namespaces-chart.js";
+import { OperatorMonitoringChart } from "./operator-monitoring-chart.js";
 import type { Settings } from "./settings.js";
 
 /** The charts of one synthesized deployment, for tests and for charts that build on them. */
@@ -8,6 +10,8 @@ export interface Infer8sApp {
   readonly app: App;
   readonly namespaces: NamespacesChart;
   readonly inference: InferenceChart;
+  /** Our own Prometheus/Grafana stack, or objects for an existing kube-prometheus-stack; none when disabled. */
+  readonly monitoring: MonitoringChart | OperatorMonitoringChart | undefined;
 }
 
 /**
@@ -24,5 +28,12 @@ export function buildApp(settings: Settings, outdir: string): Infer8sApp {
   const namespaces = new NamespacesChart(app, "namespaces", settings);
   const inference = new InferenceChart(app, "inference", settings);
   inference.addDependency(namespaces);
-  return { app, namespaces, inference };
+  const { enabled, mode } = settings.monitoring;
+  const monitoring = !enabled
+    ? undefined
+    : mode === "standalone"
+      ? new MonitoringChart(app, "monitoring", settings, inference)
+      : new OperatorMonitoringChart(app, "monitoring", settings, inference);
+  monitoring?.addDependency(namespaces, inference);
+  return { app, namespaces, inference, monitoring };
 }

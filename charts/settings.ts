@@ -79,6 +79,12 @@ export interface Settings {
     readonly namespace: string;
     /** Labels kube-prometheus-stack selects ServiceMonitors/rules/dashboards by (operator mode). */
     readonly operatorSelectorLabels: Readonly<Record<string, string>>;
+    /** How long the standalone Prometheus keeps samples, e.g. "15d". */
+    readonly prometheusRetention: string;
+    /** Size of a PersistentVolumeClaim for Prometheus' data, e.g. "20Gi"; undefined keeps it in an emptyDir. */
+    readonly prometheusStorageSize: string | undefined;
+    /** StorageClass of that claim; undefined uses the cluster's default. Needs prometheusStorageSize. */
+    readonly prometheusStorageClassName: string | undefined;
   };
 }
 
@@ -125,6 +131,9 @@ export const DEFAULT_SETTINGS: Settings = {
     mode: "standalone",
     namespace: "monitoring",
     operatorSelectorLabels: { release: "kube-prometheus-stack" },
+    prometheusRetention: "15d",
+    prometheusStorageSize: undefined,
+    prometheusStorageClassName: undefined,
   },
 };
 
@@ -198,6 +207,10 @@ const IMAGE_REPOSITORY =
   /^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
+// A single-unit Prometheus duration, as `--storage.tsdb.retention.time` takes it.
+const DURATION = /^[1-9][0-9]*(ms|s|m|h|d|w|y)$/;
+// DNS-1123 subdomain, as StorageClass names are.
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MEMORY_QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
 // Label keys/values (used for operator selector labels): optional DNS prefix, name of <= 63 chars.
 const LABEL_KEY =
@@ -338,6 +351,32 @@ function validateSettings(s: Settings): string[] {
   dnsLabel("monitoring.namespace", s.monitoring.namespace);
   if (s.monitoring.namespace === s.namespace) {
     problems.push(`monitoring.namespace: must differ from namespace ("${s.namespace}")`);
+  }
+  check(
+    typeof s.monitoring.prometheusRetention === "string" && DURATION.test(s.monitoring.prometheusRetention),
+    "monitoring.prometheusRetention",
+    'must be a Prometheus duration such as "15d" or "12h"',
+    s.monitoring.prometheusRetention,
+  );
+  optionalString(
+    "monitoring.prometheusStorageSize",
+    s.monitoring.prometheusStorageSize,
+    MEMORY_QUANTITY,
+    'must be a storage quantity in Ki, Mi, Gi or Ti such as "20Gi"',
+  );
+  optionalString(
+    "monitoring.prometheusStorageClassName",
+    s.monitoring.prometheusStorageClassName,
+    DNS_SUBDOMAIN,
+    "must be a DNS-1123 subdomain",
+  );
+  if (s.monitoring.prometheusStorageSize === undefined) {
+    check(
+      s.monitoring.prometheusStorageClassName === undefined,
+      "monitoring.prometheusStorageClassName",
+      "needs monitoring.prometheusStorageSize to be set",
+      s.monitoring.prometheusStorageClassName,
+    );
   }
   const selector = s.monitoring.operatorSelectorLabels;
   if (!isPlainObject(selector)) {

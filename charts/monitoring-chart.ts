@@ -1,0 +1,69 @@
+import { Chart } from "cdk8s";
+import type { Construct } from "constructs";
+import type { InferenceChart } from "./inference-chart.js";
+import { inferenceRuleGroups, type RuleGroup } from "./monitoring/alert-rules.js";
+import { dashboardsFor, type GeneratedDashboard } from "./monitoring/dashboards.js";
+import { Grafana } from "./monitoring/grafana.js";
+import { KubeStateMetrics } from "./monitoring/kube-state-metrics.js";
+import { monitoredService, type MonitoredService } from "./monitoring/monitored-service.js";
+import type { PrometheusDuration } from "./monitoring/prometheus-config.js";
+import { PrometheusServer } from "./monitoring/prometheus-server.js";
+import type { Settings } from "./settings.js";
+
+/** Scrape interval of the standalone Prometheus, also given to Grafana for `$__rate_interval`. */
+export const SCRAPE_INTERVAL: PrometheusDuration = "15s";
+
+/**
+ * The standalone monitoring stack in the monitoring namespace: Prometheus (with the inference alert rules),
+ * kube-state-metrics and Grafana with the generated dashboards. Everything it knows about the inference
+ * service comes from the inference chart's constructs.
+ */
+export class MonitoringChart extends Chart {
+  /** The monitored inference service, as read from the inference chart. */
+  public readonly monitored: MonitoredService;
+  /** The rule groups Prometheus evaluates. */
+  public readonly ruleGroups: readonly RuleGroup[];
+  /** The dashboards Grafana provisions. */
+  public readonly dashboards: readonly GeneratedDashboard[];
+  public readonly prometheus: PrometheusServer;
+  public readonly kubeStateMetrics: KubeStateMetrics;
+  public readonly grafana: Grafana;
+
+  constructor(scope: Construct, id: string, settings: Settings, inference: InferenceChart) {
+    super(scope, id, { disableResourceNameHashes: true });
+    const namespace = settings.monitoring.namespace;
+    this.monitored = monitoredService(inference.service, inference.autoscaler);
+    this.ruleGroups = inferenceRuleGroups(this.monitored);
+    this.dashboards = dashboardsFor(this.monitored);
+
+    this.kubeStateMetrics = new KubeStateMetrics(this, "kube-state-metrics", {
+      namespace,
+      watchedNamespaces: [this.monitored.namespace],
+    });
+    this.prometheus = new PrometheusServer(this, "prometheus", {
+      namespace,
+      inference: this.monitored,
+      kubeStateMetricsAddress: this.kubeStateMetrics.address,
+      ruleGroups: this.ruleGroups,
+      // resolveSettings has checked the format; PrometheusServer checks it again.
+      retention: settings.monitoring.prometheusRetention as PrometheusDuration,
+      ...(settings.monitoring.prometheusStorageSize
+        ? {
+            storage: {
+              size: settings.monitoring.prometheusStorageSize,
+              ...(settings.monitoring.prometheusStorageClassName
+                ? { storageClassName: settings.monitoring.prometheusStorageClassName }
+                : {}),
+            },
+          }
+        : {}),
+      scrapeInterval: SCRAPE_INTERVAL,
+    });
+    this.grafana = new Grafana(this, "grafana", {
+      namespace,
+      prometheusUrl: this.prometheus.url,
+      scrapeInterval: SCRAPE_INTERVAL,
+      dashboards: this.dashboards,
+    });
+  }
+}

@@ -1,0 +1,295 @@
+import { createHash } from "node:crypto";
+import { Construct } from "constructs";
+import {
+  IntOrString,
+  KubeClusterRole,
+  KubeClusterRoleBinding,
+  KubeConfigMap,
+  KubeDeployment,
+  KubePersistentVolumeClaim,
+  KubeRoleBinding,
+  KubeService,
+  KubeServiceAccount,
+  Quantity,
+  type Volume,
+} from "cdk8s-plus-28/lib/imports/k8s.js";
+import { recommendedLabels } from "../constructs/recommended-labels.js";
+import { renderRuleFile, type RuleGroup } from "./alert-rules.js";
+import type { MonitoredService } from "./monitored-service.js";
+import {
+  buildPrometheusConfig,
+  renderPrometheusConfig,
+  type PrometheusConfig,
+  type PrometheusDuration,
+} from "./prometheus-config.js";
+import {
+  httpGetProbe,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  type ContainerResources,
+} from "./restricted-pod.js";
+
+/** Pinned Prometheus image (the 3.5 long-term-support line). */
+export const PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0";
+
+/** File names inside the configuration ConfigMap (and the directory it is mounted at). */
+export const PROMETHEUS_FILES = { config: "prometheus.yml", rules: "alert-rules.yml" } as const;
+
+/** Pod-template annotation whose value changes whenever the configuration or the rules change. */
+export const CONFIG_CHECKSUM_ANNOTATION = "checksum/config";
+
+/** Persistent storage for the TSDB. */
+export interface PrometheusStorage {
+  /** Size of the PersistentVolumeClaim, e.g. "20Gi". */
+  readonly size: string;
+  /** StorageClass of the claim. @default undefined: the cluster's default StorageClass */
+  readonly storageClassName?: string;
+}
+
+export interface PrometheusServerProps {
+  /** Namespace of the ServiceAccount, ConfigMap, Deployment and Service. */
+  readonly namespace: string;
+  /** The inference service to discover and scrape. */
+  readonly inference: MonitoredService;
+  /** `host:port` of the kube-state-metrics Service. */
+  readonly kubeStateMetricsAddress: string;
+  /** Rule groups written to the rules file. */
+  readonly ruleGroups: readonly RuleGroup[];
+  /** Name of the ServiceAccount, ConfigMap, Deployment and Service. @default "prometheus" */
+  readonly name?: string;
+  /** Container image. @default PROMETHEUS_IMAGE */
+  readonly image?: string;
+  /** How long samples are kept (`--storage.tsdb.retention.time`). @default "15d" */
+  readonly retention?: PrometheusDuration;
+  /** Persistent storage. @default undefined: an emptyDir, so data lives as long as the pod */
+  readonly storage?: PrometheusStorage;
+  /** Default scrape interval. @default "15s" */
+  readonly scrapeInterval?: PrometheusDuration;
+  /** Rule evaluation interval. @default "15s" */
+  readonly evaluationInterval?: PrometheusDuration;
+  /** Requests and limits. @default requests 100m/512Mi, limits 1/1Gi */
+  readonly resources?: ContainerResources;
+}
+
+const UID = 65534;
+const CONFIG_DIR = "/etc/prometheus";
+const DATA_DIR = "/prometheus";
+const QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
+const DURATION = /^[0-9]+(ms|s|m|h|d|w|y)$/;
+
+/**
+ * A single Prometheus that discovers the inference pods, scrapes them, itself, kube-state-metrics and the
+ * kubelets' cAdvisor, and evaluates the inference alert rules.
+ *
+ * RBAC is split by scope: discovery of pods, services and endpoint slices is granted by a RoleBinding in
+ * the inference namespace only; nodes (for cAdvisor through the API server proxy) by a ClusterRoleBinding.
+ * The pod template carries a checksum of the configuration, so any change to it rolls the pod.
+ */
+export class PrometheusServer extends Construct {
+  /** Namespace of the Deployment and Service. */
+  public readonly namespace: string;
+  /** Name of the ServiceAccount, ConfigMap, Deployment and Service. */
+  public readonly name: string;
+  /** Container image. */
+  public readonly image: string;
+  /** Named container and Service port of the web UI and API. */
+  public readonly portName = "web";
+  /** Number of that port. */
+  public readonly port = 9090;
+  /** In-cluster URL of the API, for Grafana's datasource. */
+  public readonly url: string;
+  /** TSDB retention. */
+  public readonly retention: PrometheusDuration;
+  /** Persistent storage, or undefined for an emptyDir. */
+  public readonly storage: PrometheusStorage | undefined;
+  /** The configuration file, as typed data. */
+  public readonly config: PrometheusConfig;
+  /** The configuration file, as written. */
+  public readonly configText: string;
+  /** The rules file, as written. */
+  public readonly rulesText: string;
+  /** sha256 of the configuration and rules, the value of `CONFIG_CHECKSUM_ANNOTATION`. */
+  public readonly configChecksum: string;
+  /** Labels on every object. */
+  public readonly labels: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: PrometheusServerProps) {
+    super(scope, id);
+    this.namespace = props.namespace;
+    this.name = props.name ?? "prometheus";
+    this.image = props.image ?? PROMETHEUS_IMAGE;
+    this.retention = props.retention ?? "15d";
+    this.storage = props.storage;
+    this.url = `http://${this.name}.${this.namespace}.svc:${this.port}`;
+    validate(this.retention, this.storage);
+    const resources = props.resources ?? {
+      requests: { cpu: "100m", memory: "512Mi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    };
+
+    this.config = buildPrometheusConfig({
+      inference: props.inference,
+      kubeStateMetricsAddress: props.kubeStateMetricsAddress,
+      selfAddress: `localhost:${this.port}`,
+      cadvisorNamespaces: [props.inference.namespace, this.namespace],
+      scrapeInterval: props.scrapeInterval ?? "15s",
+      evaluationInterval: props.evaluationInterval ?? "15s",
+      ruleFiles: [PROMETHEUS_FILES.rules],
+    });
+    this.configText = renderPrometheusConfig(this.config);
+    this.rulesText = renderRuleFile(props.ruleGroups);
+    this.configChecksum = createHash("sha256")
+      .update(this.configText)
+      .update("\0")
+      .update(this.rulesText)
+      .digest("hex");
+
+    const labels = recommendedLabels({
+      name: this.name,
+      component: "metrics-server",
+      version: this.image.slice(this.image.lastIndexOf(":") + 1),
+    });
+    this.labels = labels.all;
+    const metadata = { name: this.name, namespace: this.namespace, labels: { ...this.labels } };
+    const clusterLabels = { labels: { ...this.labels } };
+    const subjects = [{ kind: "ServiceAccount", name: this.name, namespace: this.namespace }];
+
+    // Kubernetes service discovery and the cAdvisor scrape authenticate with this token.
+    new KubeServiceAccount(this, "service-account", { metadata, automountServiceAccountToken: true });
+
+    const discoveryRole = `infer8s-${this.name}-discovery`;
+    new KubeClusterRole(this, "discovery-role", {
+      metadata: { name: discoveryRole, ...clusterLabels },
+      rules: [
+        { apiGroups: [""], resources: ["pods", "services"], verbs: ["get", "list", "watch"] },
+        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+      ],
+    });
+    new KubeRoleBinding(this, "discovery-binding", {
+      metadata: { name: discoveryRole, namespace: props.inference.namespace, ...clusterLabels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: discoveryRole },
+      subjects,
+    });
+    const nodesRole = `infer8s-${this.name}-nodes`;
+    new KubeClusterRole(this, "nodes-role", {
+      metadata: { name: nodesRole, ...clusterLabels },
+      rules: [
+        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+        // cAdvisor through the API server: GET /api/v1/nodes/<node>/proxy/metrics/cadvisor.
+        { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+      ],
+    });
+    new KubeClusterRoleBinding(this, "nodes-binding", {
+      metadata: { name: nodesRole, ...clusterLabels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: nodesRole },
+      subjects,
+    });
+
+    new KubeConfigMap(this, "config", {
+      metadata,
+      data: { [PROMETHEUS_FILES.config]: this.configText, [PROMETHEUS_FILES.rules]: this.rulesText },
+    });
+
+    const dataVolume: Volume = this.storage
+      ? { name: "data", persistentVolumeClaim: { claimName: this.name } }
+      : { name: "data", emptyDir: {} };
+    if (this.storage) {
+      new KubePersistentVolumeClaim(this, "storage", {
+        metadata,
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          ...(this.storage.storageClassName ? { storageClassName: this.storage.storageClassName } : {}),
+          resources: { requests: { storage: Quantity.fromString(this.storage.size) } },
+        },
+      });
+    }
+
+    new KubeDeployment(this, "deployment", {
+      metadata,
+      spec: {
+        replicas: 1,
+        revisionHistoryLimit: 3,
+        // One TSDB, one writer: the old pod must release the data directory (and a ReadWriteOnce volume)
+        // before the new one starts.
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: { ...labels.selector } },
+        template: {
+          metadata: {
+            labels: { ...this.labels },
+            annotations: { [CONFIG_CHECKSUM_ANNOTATION]: this.configChecksum },
+          },
+          spec: {
+            serviceAccountName: this.name,
+            automountServiceAccountToken: true,
+            enableServiceLinks: false,
+            securityContext: restrictedPodSecurity(UID),
+            terminationGracePeriodSeconds: 60,
+            containers: [
+              {
+                name: "prometheus",
+                image: this.image,
+                imagePullPolicy: "IfNotPresent",
+                args: [
+                  `--config.file=${CONFIG_DIR}/${PROMETHEUS_FILES.config}`,
+                  `--storage.tsdb.path=${DATA_DIR}`,
+                  `--storage.tsdb.retention.time=${this.retention}`,
+                  `--web.listen-address=:${this.port}`,
+                ],
+                ports: [{ name: this.portName, containerPort: this.port, protocol: "TCP" }],
+                // Replaying the write-ahead log after a restart can take a while: allow 5 minutes.
+                startupProbe: httpGetProbe("/-/ready", this.portName, {
+                  periodSeconds: 5,
+                  failureThreshold: 60,
+                }),
+                readinessProbe: httpGetProbe("/-/ready", this.portName, {
+                  periodSeconds: 5,
+                  failureThreshold: 3,
+                }),
+                livenessProbe: httpGetProbe("/-/healthy", this.portName, {
+                  periodSeconds: 15,
+                  failureThreshold: 4,
+                  timeoutSeconds: 10,
+                }),
+                resources: resourceRequirements(resources),
+                securityContext: restrictedContainerSecurity(UID),
+                volumeMounts: [
+                  { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+                  { name: "data", mountPath: DATA_DIR },
+                ],
+              },
+            ],
+            volumes: [{ name: "config", configMap: { name: this.name } }, dataVolume],
+          },
+        },
+      },
+    });
+
+    new KubeService(this, "service", {
+      metadata,
+      spec: {
+        type: "ClusterIP",
+        selector: { ...labels.selector },
+        ports: [
+          {
+            name: this.portName,
+            port: this.port,
+            targetPort: IntOrString.fromString(this.portName),
+            protocol: "TCP",
+          },
+        ],
+      },
+    });
+  }
+}
+
+function validate(retention: string, storage: PrometheusStorage | undefined): void {
+  if (!DURATION.test(retention)) {
+    throw new Error(`PrometheusServer: props.retention must be a duration such as "15d", got "${retention}"`);
+  }
+  if (storage && !QUANTITY.test(storage.size)) {
+    throw new Error(
+      `PrometheusServer: props.storage.size must be a quantity in Ki, Mi, Gi or Ti such as "20Gi", got "${storage.size}"`,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import {
+  IntOrString,
+  Quantity,
+  type PodSecurityContext,
+  type Probe,
+  type ResourceRequirements,
+  type SecurityContext,
+} from "cdk8s-plus-28/lib/imports/k8s.js";
+
+/**
+ * Pieces every monitoring pod shares, so Prometheus, kube-state-metrics and Grafana meet the restricted Pod
+ * Security Standard (enforced on their namespace) in the same way.
+ */
+
+/** CPU and memory quantities, e.g. `{ cpu: "100m", memory: "256Mi" }`. */
+export interface ComputeQuantities {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+/** Requests and limits of one container. */
+export interface ContainerResources {
+  readonly requests: ComputeQuantities;
+  readonly limits: ComputeQuantities;
+}
+
+/** Pod-level security context: a fixed non-root uid/gid, volumes group-owned by it, RuntimeDefault seccomp. */
+export function restrictedPodSecurity(uid: number): PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Container-level security context: no privilege escalation, no capabilities, read-only root filesystem. */
+export function restrictedContainerSecurity(uid: number): SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Kubernetes resource requirements from plain quantities. */
+export function resourceRequirements(resources: ContainerResources): ResourceRequirements {
+  return {
+    requests: {
+      cpu: Quantity.fromString(resources.requests.cpu),
+      memory: Quantity.fromString(resources.requests.memory),
+    },
+    limits: {
+      cpu: Quantity.fromString(resources.limits.cpu),
+      memory: Quantity.fromString(resources.limits.memory),
+    },
+  };
+}
+
+/** An HTTP GET probe on a named container port. */
+export function httpGetProbe(
+  path: string,
+  portName: string,
+  timing: {
+    readonly periodSeconds: number;
+    readonly failureThreshold: number;
+    readonly timeoutSeconds?: number;
+  },
+): Probe {
+  return {
+    httpGet: { path, port: IntOrString.fromString(portName), scheme: "HTTP" },
+    periodSeconds: timing.periodSeconds,
+    timeoutSeconds: timing.timeoutSeconds ?? 3,
+    failureThreshold: timing.failureThreshold,
+    successThreshold: 1,
+  };
+}

@@ -1,0 +1,38 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildApp } from "../../charts/app.js";
+import { MonitoringChart } from "../../charts/monitoring-chart.js";
+import { OperatorMonitoringChart } from "../../charts/operator-monitoring-chart.js";
+import type { MonitoredService } from "../../charts/monitoring/monitored-service.js";
+import { resolveSettings, type Settings, type SettingsOverrides } from "../../charts/settings.js";
+
+/** A fresh temporary directory. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `infer8s-monitoring-${prefix}-`));
+}
+
+/** The app for the given settings overrides (none: the committed dist/). */
+export function appFor(overrides: SettingsOverrides = {}) {
+  const settings: Settings = resolveSettings(overrides);
+  return { settings, ...buildApp(settings, tempDir("app")) };
+}
+
+/** The standalone monitoring chart as the committed dist/ (or the given overrides) synthesizes it. */
+export function standaloneMonitoring(overrides: SettingsOverrides = {}): MonitoringChart {
+  const { monitoring } = appFor(overrides);
+  if (monitoring instanceof MonitoringChart) return monitoring as MonitoringChart;
+  throw new Error("settings do not give the standalone stack");
+}
+
+/** The operator-mode monitoring chart for the given overrides (mode forced to "operator"). */
+export function operatorMonitoring(overrides: SettingsOverrides = {}): OperatorMonitoringChart {
+  const { monitoring } = appFor({ ...overrides, monitoring: { ...overrides.monitoring, mode: "operator" } });
+  if (monitoring instanceof OperatorMonitoringChart) return monitoring as OperatorMonitoringChart;
+  throw new Error("settings do not give operator mode");
+}
+
+/** The inference service as the real charts describe it for the default settings. */
+export function monitoredServiceFor(): MonitoredService {
+  return standaloneMonitoring().monitored;
+}
