@@ -107,7 +107,7 @@ export function parseExposition(text: string): Sample[] {
   const samples: Sample[] = [];
   const typed = new Set<string>();
   const helped = new Set<string>();
-  const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?(?:[0-9.eE+-]+|NaN|\+Inf|-Inf))$/;
+  const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/;
   const labelPair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
   for (const line of text.split("\n")) {
     if (line === "") continue;
@@ -117,16 +117,26 @@ export function parseExposition(text: string): Sample[] {
       continue;
     }
     const match = sampleLine.exec(line);
-    if (!match) throw new Error(`not a valid exposition line: ${line}`);
+    if (!match || !isSampleValue(match[4] as string)) throw new Error(`not a valid exposition line: ${line}`);
     const name = match[1] as string;
     const family = [name, name.replace(/_(bucket|sum|count)$/, "")].find((n) => typed.has(n));
     if (!family || !helped.has(family)) throw new Error(`sample before its # HELP/# TYPE: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, key, value] of (match[3] ?? "").matchAll(labelPair))
       labels[key as string] = value as string;
-    samples.push({ name, labels, value: Number(match[4]) });
+    const raw = match[4] as string;
+    samples.push({
+      name,
+      labels,
+      value: /^nan$/i.test(raw) ? Number.NaN : Number(raw.replace(/inf$/i, "Infinity")),
+    });
   }
   return samples;
+}
+
+/** Prometheus parses values with Go's ParseFloat: decimal or exponent notation, and NaN/Inf in any case. */
+function isSampleValue(text: string): boolean {
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) || /^(nan|[+-]?inf)$/i.test(text);
 }
 
 /** The value of the sample `name` whose labels include `labels`, or 0 when there is none. */

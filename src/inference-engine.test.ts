@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MODEL_DIR, parseExposition, sampleValue } from "../test/server-fixtures.js";
+import { METRICS } from "./contract.js";
+import { createInferenceEngine, warmUp } from "./inference-engine.js";
+import { ServerMetrics } from "./metrics.js";
+import { type Classifier, loadModel } from "./model/load-model.js";
+
+let classifier: Classifier;
+beforeAll(async () => {
+  classifier = await loadModel(MODEL_DIR, { backend: "wasm" });
+});
+afterAll(() => classifier.dispose());
+
+function engineWithMetrics() {
+  const metrics = new ServerMetrics();
+  const { metadata } = classifier;
+  const engine = createInferenceEngine(
+    classifier,
+    metrics.modelLoaded({
+      name: metadata.name,
+      version: metadata.version,
+      backend: classifier.backend,
+      accuracy: metadata.holdout.accuracy,
+      classNames: metadata.classNames,
+    }),
+  );
+  return { engine, metrics };
+}
+
+describe("createInferenceEngine", () => {
+  it("returns the model's probabilities and the most probable class per row", async () => {
+    const { engine } = engineWithMetrics();
+    const rows = Float32Array.from([5.1, 3.5, 1.4, 0.2, 6.4, 3.2, 4.5, 1.5, 6.3, 3.3, 6.0, 2.5]);
+    const result = await engine.infer(rows, 3);
+    expect(Array.from(result.classIndices)).toEqual([0, 1, 2]);
+    expect(Array.from(result.probabilities)).toEqual(Array.from(classifier.predict(rows, 3)));
+    expect(engine.featureCount).toBe(4);
+    expect(engine.classCount).toBe(3);
+  });
+
+  it("records one inference call with its rows and counts each predicted class", async () => {
+    const { engine, metrics } = engineWithMetrics();
+    await engine.infer(Float32Array.from([5.1, 3.5, 1.4, 0.2, 5.0, 3.4, 1.5, 0.2, 6.3, 3.3, 6.0, 2.5]), 3);
+    const samples = parseExposition(await metrics.exposition());
+    expect(sampleValue(samples, METRICS.predictions, { class: "setosa" })).toBe(2);
+    expect(sampleValue(samples, METRICS.predictions, { class: "virginica" })).toBe(1);
+    expect(sampleValue(samples, `${METRICS.inferenceBatchRows}_sum`)).toBe(3);
+    expect(sampleValue(samples, `${METRICS.predictionDuration}_count`)).toBe(1);
+  });
+
+  it("marks rows whose probabilities are not finite with -1 and does not count them", async () => {
+    const nanClassifier = {
+      ...classifier,
+      predict: (_f: Float32Array, rows: number) => new Float32Array(rows * 3).fill(Number.NaN),
+    };
+    const metrics = new ServerMetrics();
+    const engine = createInferenceEngine(
+      nanClassifier,
+      metrics.modelLoaded({
+        name: "iris",
+        version: "v",
+        backend: "cpu",
+        accuracy: 1,
+        classNames: ["a", "b", "c"],
+      }),
+    );
+    const result = await engine.infer(new Float32Array(8), 2);
+    expect(Array.from(result.classIndices)).toEqual([-1, -1]);
+    const samples = parseExposition(await metrics.exposition());
+    expect(samples.filter((s) => s.name === METRICS.predictions).every((s) => s.value === 0)).toBe(true);
+  });
+});
+
+describe("warmUp", () => {
+  it("passes on the committed model", () => {
+    expect(() => warmUp(classifier)).not.toThrow();
+  });
+
+  it("fails when the model does not answer a probability distribution", () => {
+    const broken = { ...classifier, predict: () => Float32Array.from([0.5, 0.5, 0.5]) };
+    expect(() => warmUp(broken)).toThrow(
+      "warm-up prediction is not a probability distribution: [0.5, 0.5, 0.5]",
+    );
+  });
+});
