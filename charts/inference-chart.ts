@@ -21,6 +21,7 @@ export class InferenceChart extends Chart {
       imageTag: settings.image.tag,
       requests: settings.resources.requests,
       limits: settings.resources.limits,
+      heapLimitMiB: settings.resources.heapLimitMiB,
       server: settings.server,
       terminationGracePeriodSeconds: terminationGracePeriodSeconds(settings.server),
       serviceType: settings.service.type,

@@ -110,7 +110,16 @@ describe("resolveSettings", () => {
       'Invalid settings:\n  - resources.requests.cpu: must be a positive CPU quantity such as "250m" or "1", got "half"',
     );
     expect(errorOf({ resources: { limits: { memory: "128Mi" } } })).toBe(
-      'Invalid settings:\n  - resources.limits.memory: must be >= resources.requests.memory (256Mi), got "128Mi"',
+      'Invalid settings:\n  - resources.limits.memory: must be >= resources.requests.memory (320Mi), got "128Mi"',
+    );
+  });
+
+  it("rejects a heap limit that leaves too little of the memory limit for everything else", () => {
+    expect(errorOf({ resources: { heapLimitMiB: 400 } })).toBe(
+      "Invalid settings:\n  - resources.heapLimitMiB: must be at most half of resources.limits.memory (640Mi), leaving room for code, buffers and the TF.js backend, got 400",
+    );
+    expect(errorOf({ resources: { heapLimitMiB: 8 } })).toBe(
+      "Invalid settings:\n  - resources.heapLimitMiB: must be an integer from 32 to 65536, got 8",
     );
   });
 

@@ -35,6 +35,11 @@ export interface Settings {
   readonly resources: {
     readonly requests: ComputeResources;
     readonly limits: ComputeResources;
+    /**
+     * V8 old-space limit in MiB (`NODE_OPTIONS=--max-old-space-size`). Without it V8 sizes the heap from the
+     * node's memory, not the container's, and lets garbage pile up towards the memory limit.
+     */
+    readonly heapLimitMiB: number;
   };
   /** HorizontalPodAutoscaler bounds and average-utilisation targets (percent of the requests). */
   readonly autoscaling: {
@@ -107,10 +112,18 @@ export const PACKAGE_VERSION: string = (
 export const DEFAULT_SETTINGS: Settings = {
   namespace: "infer8s",
   image: { repository: "infer8s", tag: PACKAGE_VERSION },
-  // Sizing: see the measurement note in the README ("Settings reference"); recorded when measured.
+  // Measured on the real server (compiled JS, wasm backend, loopback autocannon POST /predict, 2-core VM):
+  //   idle: 5 millicores, RSS 108 MiB;  ~550 req/s: 305 millicores;  ~1,050 req/s: 414 millicores, RSS 147 MiB;
+  //   saturated (16 connections, ~2,300 req/s): 934 millicores, RSS 151 MiB with the heap limit below.
+  //   Without a heap limit RSS climbed to 315 MiB in 60 s of saturation (lazy GC, not a leak: capped, it stayed
+  //   flat over 159k requests). The native TensorFlow backend (tfjs-node, in the image) could not be measured
+  //   offline; the memory request leaves it ~170 MiB of headroom below the HPA's 80 % target (256 MiB).
+  // A Node process uses about one core at most, so a larger CPU limit buys nothing; 250m requested puts the
+  // HPA's 70 % CPU target at ~175 millicores, roughly 250-300 req/s per pod before scaling out.
   resources: {
-    requests: { cpu: "100m", memory: "256Mi" },
-    limits: { cpu: "1", memory: "512Mi" },
+    requests: { cpu: "250m", memory: "320Mi" },
+    limits: { cpu: "1", memory: "640Mi" },
+    heapLimitMiB: 128,
   },
   autoscaling: { minReplicas: 2, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
   service: { type: "ClusterIP", port: 80 },
@@ -291,6 +304,16 @@ function validateSettings(s: Settings): string[] {
       "resources.limits.memory",
       `must be >= resources.requests.memory (${requests.memory})`,
       limits.memory,
+    );
+  }
+  integer("resources.heapLimitMiB", s.resources.heapLimitMiB, 32, 65_536);
+  if (Number.isInteger(s.resources.heapLimitMiB) && problems.length === 0) {
+    const limitMiB = memoryBytes(s.resources.limits.memory) / 2 ** 20;
+    check(
+      s.resources.heapLimitMiB <= limitMiB / 2,
+      "resources.heapLimitMiB",
+      `must be at most half of resources.limits.memory (${s.resources.limits.memory}), leaving room for code, buffers and the TF.js backend`,
+      s.resources.heapLimitMiB,
     );
   }
 

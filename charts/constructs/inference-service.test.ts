@@ -195,6 +195,18 @@ describe("InferenceService", () => {
     });
   });
 
+  it("caps the V8 heap through NODE_OPTIONS only when a heap limit is given", () => {
+    const names = (c: any) => c.env.map((e: { name: string }) => e.name);
+    expect(names(synth().container)).not.toContain("NODE_OPTIONS");
+    expect(synth({ heapLimitMiB: 96 }).container.env.at(-1)).toEqual({
+      name: "NODE_OPTIONS",
+      value: "--max-old-space-size=96",
+    });
+    expect(() => synth({ heapLimitMiB: 0 })).toThrow(
+      "InferenceService: props.heapLimitMiB must be a positive integer, got 0",
+    );
+  });
+
   it("waits longer than drain plus in-flight before killing a pod", () => {
     expect(synth().pod.spec.terminationGracePeriodSeconds).toBe(15);
   });

@@ -50,6 +50,8 @@ export interface InferenceServiceProps {
   readonly limits: InferenceResources;
   /** Server configuration passed as environment variables. */
   readonly server: InferenceServerConfig;
+  /** V8 old-space limit in MiB, passed as `NODE_OPTIONS=--max-old-space-size`. @default undefined: V8's choice */
+  readonly heapLimitMiB?: number;
   /** Seconds between SIGTERM and SIGKILL; must exceed `server.drainSeconds + server.inflightTimeoutSeconds`. */
   readonly terminationGracePeriodSeconds: number;
   /** Type of the Service. @default "ClusterIP" */
@@ -178,7 +180,12 @@ export class InferenceService extends Construct {
                 image: this.image,
                 imagePullPolicy: "IfNotPresent",
                 ports: [{ name: this.portName, containerPort: this.containerPort, protocol: "TCP" }],
-                env: serverEnv(props.server),
+                env: [
+                  ...serverEnv(props.server),
+                  ...(props.heapLimitMiB === undefined
+                    ? []
+                    : [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${props.heapLimitMiB}` }]),
+                ],
                 resources: {
                   requests: {
                     cpu: Quantity.fromString(props.requests.cpu),
@@ -286,6 +293,9 @@ function validateProps(props: InferenceServiceProps, name: string): void {
       "terminationGracePeriodSeconds",
       `must exceed server.drainSeconds + server.inflightTimeoutSeconds (${bound}), got ${props.terminationGracePeriodSeconds}`,
     );
+  }
+  if (props.heapLimitMiB !== undefined && !(Number.isInteger(props.heapLimitMiB) && props.heapLimitMiB > 0)) {
+    fail("heapLimitMiB", `must be a positive integer, got ${props.heapLimitMiB}`);
   }
   if (props.replicas !== undefined && !(Number.isInteger(props.replicas) && props.replicas >= 1)) {
     fail("replicas", `must be a positive integer, got ${props.replicas}`);
