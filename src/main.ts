@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   });
 
   let classifier: Classifier | undefined;
-  handleShutdownSignals({ server, lifecycle, logger, config, dispose: () => classifier?.dispose() });
+  handleShutdownSignals({ server, lifecycle, logger, config, model: () => classifier });
 
   logger.info({ model_dir: config.modelDir, backend: config.backend }, "loading model");
   try {
@@ -102,7 +102,8 @@ interface ShutdownOptions {
   readonly lifecycle: Lifecycle;
   readonly logger: Logger;
   readonly config: Pick<ServerConfig, "drainSeconds" | "inflightTimeoutSeconds">;
-  readonly dispose: () => void;
+  /** The model once loaded: disposed on the way out, its backend named in the shutdown lines. */
+  readonly model: () => Classifier | undefined;
 }
 
 /**
@@ -110,7 +111,7 @@ interface ShutdownOptions {
  * needs that long to take the pod out of its endpoints); then the listener closes, in-flight requests get
  * `inflightTimeoutSeconds` to finish, and the process exits 0. A second signal exits at once with 1.
  */
-function handleShutdownSignals({ server, lifecycle, logger, config, dispose }: ShutdownOptions): void {
+function handleShutdownSignals({ server, lifecycle, logger, config, model }: ShutdownOptions): void {
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -120,8 +121,14 @@ function handleShutdownSignals({ server, lifecycle, logger, config, dispose }: S
     }
     stopping = true;
     lifecycle.startDraining();
+    const backend = model()?.backend ?? "none (model not loaded yet)";
     logger.info(
-      { signal, drain_seconds: config.drainSeconds, inflight_timeout_seconds: config.inflightTimeoutSeconds },
+      {
+        signal,
+        backend,
+        drain_seconds: config.drainSeconds,
+        inflight_timeout_seconds: config.inflightTimeoutSeconds,
+      },
       "shutdown: readiness now 503; still serving while endpoints drain",
     );
     await sleep(config.drainSeconds * 1000);
@@ -136,8 +143,8 @@ function handleShutdownSignals({ server, lifecycle, logger, config, dispose }: S
       );
       server.closeAllConnections();
     }
-    dispose();
-    logger.info({ signal }, "shutdown complete");
+    model()?.dispose();
+    logger.info({ signal, backend }, "shutdown complete");
     logger.flush();
     process.exit(0);
   };
