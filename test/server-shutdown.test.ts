@@ -184,7 +184,11 @@ describe("the server process", () => {
     expect(JSON.parse(answer.body)).toMatchObject({ class: "setosa" });
 
     expect(await server.exited).toBe(0);
-    expect(server.logs.at(-1)).toMatchObject({ msg: "shutdown complete", signal: "SIGTERM", backend: "wasm" });
+    expect(server.logs.at(-1)).toMatchObject({
+      msg: "shutdown complete",
+      signal: "SIGTERM",
+      backend: "wasm",
+    });
   });
 
   it("logs the backend at start-up and answers predictions", async () => {
