@@ -18,12 +18,9 @@ import type { Lifecycle } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { AppEnv } from "./middleware/app-env.js";
-import {
-  answerMethodNotAllowed,
-  createErrorHandler,
-  createNotFoundHandler,
-  limitBody,
-} from "./middleware/errors.js";
+import { limitBody } from "./middleware/body-limit.js";
+import { createErrorHandler, createNotFoundHandler } from "./middleware/error-handler.js";
+import { answerMethodNotAllowed } from "./middleware/method-not-allowed.js";
 import { observeRequests, trackInflight } from "./middleware/observe-requests.js";
 import { V1_ROUTE_LABELS, registerKServeV1Routes } from "./routes/kserve-v1.js";
 import { SERVER_NAME, registerKServeV2Routes, registerV2HealthRoutes } from "./routes/kserve-v2.js";

@@ -113,23 +113,3 @@ export function assertScored(result: InferenceResult, describeRow: (row: number)
     );
   }
 }
-
-/** `{"error": "..."}`, the body of every 4xx and 5xx answer. */
-export const ErrorResponse = z
-  .object({
-    error: z.string().openapi({ description: "What went wrong and where.", example: "invalid request: …" }),
-  })
-  .catchall(z.unknown())
-  .openapi("Error", { description: "Error body; some errors add fields such as `issues` or `limit`." });
-
-/** An OpenAPI response entry with an {@link ErrorResponse} body. */
-export function jsonError(description: string) {
-  return { description, content: { "application/json": { schema: ErrorResponse } } };
-}
-
-/** OpenAPI responses of every route that takes a JSON body. */
-export const BODY_ERROR_RESPONSES = {
-  400: jsonError("Not JSON, or invalid rows; the message names the row and field."),
-  413: jsonError("Body larger than BODY_LIMIT_BYTES, or more rows than MAX_BATCH_ROWS."),
-  415: jsonError("Content-Type is not application/json."),
-} as const;

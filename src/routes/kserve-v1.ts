@@ -2,14 +2,8 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { V1_PREDICT_SUFFIX, createV1Schemas } from "../api/kserve-v1.js";
-import {
-  BODY_ERROR_RESPONSES,
-  type RowSchemas,
-  type ServedModel,
-  assertScored,
-  jsonError,
-  packRows,
-} from "../api/rows.js";
+import { BODY_ERROR_RESPONSES, jsonError } from "../api/responses.js";
+import { type RowSchemas, type ServedModel, assertScored, packRows } from "../api/rows.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import type { AppEnv } from "../middleware/app-env.js";
 import { requireServedModel } from "../middleware/served-model.js";

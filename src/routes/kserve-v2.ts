@@ -2,7 +2,8 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { v2InputRows, v2ModelMetadata, v2Outputs, v2RequestedOutputs, v2Schemas } from "../api/kserve-v2.js";
-import { BODY_ERROR_RESPONSES, type ServedModel, assertScored, jsonError } from "../api/rows.js";
+import { BODY_ERROR_RESPONSES, jsonError, jsonResponse as json } from "../api/responses.js";
+import { type ServedModel, assertScored } from "../api/rows.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import type { Lifecycle } from "../lifecycle.js";
 import type { AppEnv } from "../middleware/app-env.js";
@@ -20,11 +21,6 @@ export interface KServeV2RouteOptions {
   /** Runs before validation of `infer`: body limit, in-flight tracking. */
   readonly middleware: MiddlewareHandler<AppEnv>[];
 }
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const nameParam = z.string().openapi({ param: { name: "model_name", in: "path" }, example: "iris" });
 const versionParam = z.string().openapi({ param: { name: "model_version", in: "path" } });

@@ -1,5 +1,6 @@
 /** Probes, model information and metrics: what Kubernetes, Prometheus and operators call. */
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { jsonResponse as json } from "../api/responses.js";
 import { PATHS } from "../contract.js";
 import type { Lifecycle } from "../lifecycle.js";
 import type { ServerMetrics } from "../metrics.js";
@@ -63,11 +64,6 @@ export function describeRuntime(
     body_limit_bytes: limits.bodyLimitBytes,
   };
 }
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 /** Liveness, readiness and metrics: the routes that also exist while the model is still loading. */
 export function registerProbeRoutes(

@@ -2,7 +2,8 @@
 import { type OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { createPredictSchemas, predictRows, toPredictions } from "../api/predict.js";
-import { BODY_ERROR_RESPONSES, type RowSchemas, type ServedModel } from "../api/rows.js";
+import { BODY_ERROR_RESPONSES } from "../api/responses.js";
+import type { RowSchemas, ServedModel } from "../api/rows.js";
 import { PATHS } from "../contract.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import type { AppEnv } from "../middleware/app-env.js";
