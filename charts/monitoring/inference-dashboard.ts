@@ -328,7 +328,7 @@ export function inferenceDashboard(service: MonitoredService): Dashboard {
     .withRow(new RowBuilder("Pods and autoscaling").id(ids.take()))
     .withPanel(
       timeSeries(
-        "Ready pods",
+        "Available and desired pods",
         "none",
         "Available replicas of the Deployment against its desired count (kube-state-metrics).",
         queries([

@@ -1,0 +1,135 @@
+import type { Panel, RowPanel } from "@grafana/grafana-foundation-sdk/dashboard";
+import { describe, expect, it } from "vitest";
+import { METRICS } from "../../src/contract.js";
+import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
+import { parsePromql } from "../../test/monitoring/promql-syntax.js";
+import {
+  dashboardQueries,
+  expandGrafanaVariables,
+  variableQueries,
+} from "../../test/monitoring/query-inventory.js";
+import { KUBE_STATE_METRICS } from "./kube-state-metrics-series.js";
+import {
+  INFERENCE_DASHBOARD_UID,
+  inferenceDashboard,
+  PROMETHEUS_DATASOURCE_UID,
+} from "./inference-dashboard.js";
+import { CADVISOR_METRICS } from "./prometheus-config.js";
+
+const service = monitoredServiceFor();
+const dashboard = inferenceDashboard(service);
+const all = (dashboard.panels ?? []) as (Panel | RowPanel)[];
+const panels = all.filter((p): p is Panel => p.type !== "row");
+const queries = dashboardQueries("inference.json", dashboard);
+const expanded = (expr: string) =>
+  expandGrafanaVariables(expr, { namespace: "infer8s", pod: ".*", rateInterval: "1m", range: "1h" });
+
+describe("the inference dashboard", () => {
+  it("has a stable uid and is read-only (edits belong in code)", () => {
+    expect(dashboard.uid).toBe(INFERENCE_DASHBOARD_UID);
+    expect(dashboard.editable).toBe(false);
+  });
+
+  it("shows every panel the seeds show, and more", () => {
+    const titles = panels.map((p) => p.title);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        "Request rate by route and status",
+        "Error rate",
+        "Request latency",
+        "Predictions by class",
+        "Predictions by class (time range)",
+        "In-flight requests",
+        "Model version and backend",
+        "Ready pods",
+        "Autoscaler replicas",
+        "CPU per pod",
+        "Memory per pod",
+        "Container restarts (last hour)",
+        "Uptime per pod",
+      ]),
+    );
+    expect(panels.find((p) => p.title === "Predictions by class (time range)")?.type).toBe("piechart");
+    expect(panels.find((p) => p.title === "Predictions by class")?.type).toBe("timeseries");
+  });
+
+  it("draws latency p50, p95 and p99 from the histogram", () => {
+    const latency = queries.filter((q) => q.origin.startsWith("inference.json / Request latency /"));
+    expect(latency.map((q) => q.expr.slice(0, 24))).toEqual([
+      "histogram_quantile(0.5, ",
+      "histogram_quantile(0.95,",
+      "histogram_quantile(0.99,",
+    ]);
+    for (const q of latency) expect(q.expr).toContain(`${METRICS.httpRequestDuration}_bucket`);
+  });
+
+  it("shows HPA current, desired, min and max replicas", () => {
+    const hpa = queries.filter((q) => q.origin.startsWith("inference.json / Autoscaler replicas /"));
+    expect(hpa.map((q) => parsePromql(q.expr).metricNames[0])).toEqual([
+      KUBE_STATE_METRICS.hpaCurrentReplicas,
+      KUBE_STATE_METRICS.hpaDesiredReplicas,
+      KUBE_STATE_METRICS.hpaMinReplicas,
+      KUBE_STATE_METRICS.hpaMaxReplicas,
+    ]);
+  });
+
+  it("uses every metric of the contract, and cAdvisor CPU and memory", () => {
+    const used = new Set(queries.flatMap((q) => parsePromql(q.expr).metricNames));
+    const base = new Set([...used].map((name) => name.replace(/_(bucket|sum|count)$/, "")));
+    for (const metric of [...Object.values(METRICS), ...Object.values(CADVISOR_METRICS)]) {
+      expect(base.has(metric), metric).toBe(true);
+    }
+  });
+
+  it("has namespace and pod variables, pod multi-valued with All matching every pod", () => {
+    const list = dashboard.templating?.list ?? [];
+    expect(list.map((v) => v.name)).toEqual(["namespace", "pod"]);
+    expect(list[0]?.current).toEqual({ text: service.namespace, value: service.namespace });
+    expect(list[1]).toMatchObject({ multi: true, includeAll: true, allValue: ".*" });
+    expect(variableQueries("inference.json", dashboard).map((v) => v.label)).toEqual(["namespace", "pod"]);
+  });
+
+  it("filters every inference query by the namespace and pod variables", () => {
+    for (const q of queries) expect(q.expr, q.origin).toContain('namespace="$namespace"');
+    for (const q of queries)
+      expect(q.expr, q.origin).toMatch(/pod=~"\$pod"|deployment=|horizontalpodautoscaler=/);
+  });
+
+  it("references the Prometheus datasource by its fixed uid in every panel and query", () => {
+    for (const panel of panels) {
+      expect(panel.datasource, panel.title).toEqual({ type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID });
+      for (const target of panel.targets ?? []) {
+        expect((target as { datasource?: unknown }).datasource, panel.title).toEqual({
+          type: "prometheus",
+          uid: PROMETHEUS_DATASOURCE_UID,
+        });
+      }
+    }
+    for (const variable of dashboard.templating?.list ?? []) {
+      expect(variable.datasource).toEqual({ type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID });
+    }
+  });
+
+  it("has only valid PromQL, once Grafana's variables are filled in", () => {
+    expect(queries.length).toBeGreaterThan(25);
+    for (const q of queries) expect(parsePromql(expanded(q.expr)).errorsAt, q.origin).toEqual([]);
+  });
+
+  it("gives every panel a unique id and title and keeps it inside the 24-column grid", () => {
+    const ids = all.map((p) => p.id);
+    expect(new Set(ids).size).toBe(all.length);
+    expect(new Set(panels.map((p) => p.title)).size).toBe(panels.length);
+    for (const p of all) expect((p.gridPos?.x ?? 0) + (p.gridPos?.w ?? 0), p.title).toBeLessThanOrEqual(24);
+  });
+
+  it("is the same on every build", () => {
+    expect(JSON.stringify(inferenceDashboard(service))).toBe(JSON.stringify(dashboard));
+  });
+});
+
+describe("parsePromql", () => {
+  it("reports a syntax error (so the checks above can fail)", () => {
+    expect(parsePromql("sum(rate(http_requests_total[5m])").errorsAt.length).toBeGreaterThan(0);
+    expect(parsePromql("rate(up[5m]) +").errorsAt.length).toBeGreaterThan(0);
+  });
+});

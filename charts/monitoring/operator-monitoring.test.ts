@@ -1,0 +1,73 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
+import { Testing } from "cdk8s";
+import { describe, expect, it } from "vitest";
+import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
+import { inferenceRuleGroups } from "./alert-rules.js";
+import { dashboardsFor, renderDashboard } from "./dashboards.js";
+import { OperatorMonitoring, type OperatorMonitoringProps } from "./operator-monitoring.js";
+
+const service = monitoredServiceFor();
+const baseProps: OperatorMonitoringProps = {
+  service,
+  ruleGroups: inferenceRuleGroups(service),
+  dashboards: dashboardsFor(service),
+  dashboardNamespace: "monitoring",
+  selectorLabels: { release: "kube-prometheus-stack" },
+  version: "1.2.3",
+};
+
+function synth(props: Partial<OperatorMonitoringProps> = {}) {
+  const chart = Testing.chart();
+  new OperatorMonitoring(chart, "operator", { ...baseProps, ...props });
+  const objects = Testing.synth(chart) as any[];
+  const find = (kind: string) => objects.find((o) => o.kind === kind);
+  return { objects, find };
+}
+
+describe("OperatorMonitoring", () => {
+  it("selects the inference Service's metrics port with a ServiceMonitor the stack picks up", () => {
+    const monitor = synth().find("ServiceMonitor");
+    expect(monitor.apiVersion).toBe("monitoring.coreos.com/v1");
+    expect(monitor.metadata).toMatchObject({
+      name: service.serviceName,
+      namespace: service.namespace,
+      labels: { release: "kube-prometheus-stack" },
+    });
+    expect(monitor.spec).toEqual({
+      selector: { matchLabels: service.selectorLabels },
+      namespaceSelector: { matchNames: [service.namespace] },
+      endpoints: [{ port: service.portName, path: service.metricsPath, scheme: "http" }],
+    });
+  });
+
+  it("ships the same rule groups as the standalone Prometheus in a PrometheusRule", () => {
+    const rule = synth().find("PrometheusRule");
+    expect(rule.metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
+    expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(inferenceRuleGroups(service))));
+  });
+
+  it("ships each dashboard as a ConfigMap for the Grafana sidecar in the stack's namespace", () => {
+    const configMaps = synth().objects.filter((o) => o.kind === "ConfigMap");
+    expect(configMaps).toHaveLength(baseProps.dashboards.length);
+    const [first] = configMaps;
+    expect(first.metadata.namespace).toBe("monitoring");
+    expect(first.metadata.labels).toMatchObject({ grafana_dashboard: "1", release: "kube-prometheus-stack" });
+    const dashboard = baseProps.dashboards[0]!;
+    expect(first.data).toEqual({ [dashboard.fileName]: renderDashboard(dashboard.dashboard) });
+  });
+
+  it("uses the configured selector and dashboard labels", () => {
+    const { objects } = synth({
+      selectorLabels: { prometheus: "main" },
+      dashboardLabel: { dashboards: "yes" },
+    });
+    for (const o of objects) expect(o.metadata.labels.prometheus, o.kind).toBe("main");
+    expect(objects.find((o) => o.kind === "ConfigMap").metadata.labels.dashboards).toBe("yes");
+  });
+
+  it("rejects empty selector labels, which kube-prometheus-stack would never match", () => {
+    expect(() => synth({ selectorLabels: {} })).toThrow(
+      "OperatorMonitoring: props.selectorLabels must not be empty (kube-prometheus-stack selects by label)",
+    );
+  });
+});

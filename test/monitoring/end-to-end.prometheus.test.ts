@@ -1,0 +1,328 @@
+/**
+ * End to end against the real thing: the real inference server (`src/main.ts`) on a loopback port, a real
+ * Prometheus running the generated scrape job and rules (discovery swapped for a static target carrying the
+ * meta labels Kubernetes would set, so the generated relabelling runs unchanged), real traffic including
+ * errors. Then every dashboard query and every rule expression goes through Prometheus' HTTP API: all must
+ * parse and run, and those about the inference service must return data. Queries that need
+ * kube-state-metrics or cAdvisor (absent here) are checked for parse/eval only, and listed.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ENV, MODEL_NAME, PATHS } from "../../src/contract.js";
+import { inferenceAlerts, inferenceRecordingRules } from "../../charts/monitoring/alert-rules.js";
+import { jobName } from "../../charts/monitoring/monitored-service.js";
+import { renderPrometheusConfig, type PrometheusConfig } from "../../charts/monitoring/prometheus-config.js";
+import { PROMETHEUS_FILES } from "../../charts/monitoring/prometheus-server.js";
+import { escapeRegex } from "../../charts/monitoring/promql.js";
+import { standaloneMonitoring, tempDir } from "./fixtures.js";
+import { describeWithPrometheus } from "./prometheus-tools.js";
+import {
+  dashboardQueries,
+  dataSourceOf,
+  expandGrafanaVariables,
+  ruleQueries,
+  variableQueries,
+  type InventoriedQuery,
+} from "./query-inventory.js";
+import { SIMULATED_CONTAINER, simulatedInferenceTarget, withStaticDiscovery } from "./static-discovery.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const chart = standaloneMonitoring();
+const service = chart.monitored;
+const pod = `${service.deploymentName}-6d4cf56db6-e2e00`;
+const job = jobName(service);
+const variables = { namespace: service.namespace, pod: escapeRegex(pod), rateInterval: "15s", range: "5m" };
+
+/** Prometheus' answer to an instant query. */
+interface QueryAnswer {
+  readonly status: "success" | "error";
+  readonly error?: string;
+  readonly data?: { readonly resultType: string; readonly result: { readonly value?: [number, string] }[] };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+/** A child process with its output kept for failure messages. */
+function start(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; output: () => string } {
+  let output = "";
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  return { child, output: () => output };
+}
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  diagnostics: () => string,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${diagnostics()}`);
+}
+
+describeWithPrometheus(
+  "monitoring end to end against a real Prometheus",
+  ["prometheus"],
+  ({ prometheus }) => {
+    let dir = "";
+    let serverUrl = "";
+    let prometheusUrl = "";
+    let server: ReturnType<typeof start> | undefined;
+    let prom: ReturnType<typeof start> | undefined;
+    let traffic: NodeJS.Timeout | undefined;
+    const sent = { ok: 0, clientErrors: 0 };
+
+    const query = async (expr: string): Promise<QueryAnswer> => {
+      const res = await fetch(`${prometheusUrl}/api/v1/query`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ query: expr }),
+      });
+      return (await res.json()) as QueryAnswer;
+    };
+    const hasFiniteSample = (answer: QueryAnswer) =>
+      answer.status === "success" &&
+      (answer.data?.result ?? []).some((s) => s.value !== undefined && Number.isFinite(Number(s.value[1])));
+
+    /** One round of user traffic: every class, a batch, KServe V1, and four kinds of client error. */
+    const sendTraffic = async () => {
+      const post = (path: string, body: string, type = "application/json") =>
+        fetch(`${serverUrl}${path}`, { method: "POST", headers: { "content-type": type }, body });
+      const responses = await Promise.all([
+        post(PATHS.predict, JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] })),
+        post(PATHS.predict, JSON.stringify({ features: [6.4, 3.2, 4.5, 1.5] })),
+        post(PATHS.predict, JSON.stringify({ features: [6.3, 3.3, 6.0, 2.5] })),
+        post(
+          PATHS.predict,
+          JSON.stringify({
+            instances: [
+              [5.0, 3.4, 1.5, 0.2],
+              [6.7, 3.0, 5.2, 2.3],
+            ],
+          }),
+        ),
+        post(`/v1/models/${MODEL_NAME}:predict`, JSON.stringify({ instances: [[5.9, 3.0, 4.2, 1.5]] })),
+        post(PATHS.predict, "{not json"),
+        post(PATHS.predict, JSON.stringify({ features: [1, 2, 3] })),
+        post(PATHS.predict, "features=1", "text/plain"),
+        fetch(`${serverUrl}/no/such/path`),
+      ]);
+      for (const res of responses) {
+        await res.arrayBuffer();
+        if (res.status < 300) sent.ok += 1;
+        else if (res.status < 500) sent.clientErrors += 1;
+      }
+    };
+
+    beforeAll(async () => {
+      dir = tempDir("e2e");
+      const [serverPort, prometheusPort] = [await freePort(), await freePort()];
+      serverUrl = `http://127.0.0.1:${serverPort}`;
+      prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+
+      server = start(process.execPath, ["--import", "tsx", "src/main.ts"], {
+        PATH: process.env.PATH,
+        [ENV.port]: String(serverPort),
+        [ENV.host]: "127.0.0.1",
+        [ENV.modelDir]: join(ROOT, "model"),
+        [ENV.backend]: "wasm",
+        [ENV.logLevel]: "warn",
+      });
+      const serverOutput = server.output;
+      await waitFor(
+        "the inference server to be ready",
+        async () => (await fetch(`${serverUrl}${PATHS.ready}`)).status === 200,
+        30_000,
+        serverOutput,
+      );
+
+      // The generated job and rules; only discovery and the intervals differ from what the cluster runs.
+      const generated = chart.prometheus.config;
+      const inferenceJob = generated.scrape_configs.find((j) => j.job_name === job);
+      if (!inferenceJob) throw new Error(`no scrape job named ${job}`);
+      const e2eConfig: PrometheusConfig = withStaticDiscovery(
+        {
+          ...generated,
+          global: { ...generated.global, scrape_interval: "1s", evaluation_interval: "1s" },
+          scrape_configs: [inferenceJob],
+        },
+        {
+          [job]: [
+            simulatedInferenceTarget(service, `127.0.0.1:${serverPort}`, pod),
+            // What the relabelling must drop: another port of the Service, and another Service.
+            simulatedInferenceTarget(service, `127.0.0.1:${serverPort}`, pod, {
+              __meta_kubernetes_endpointslice_port_name: "admin",
+            }),
+            simulatedInferenceTarget(service, `127.0.0.1:${serverPort}`, pod, {
+              __meta_kubernetes_service_name: `${service.serviceName}-canary`,
+            }),
+          ],
+        },
+      );
+      writeFileSync(join(dir, PROMETHEUS_FILES.config), renderPrometheusConfig(e2eConfig));
+      writeFileSync(join(dir, PROMETHEUS_FILES.rules), chart.prometheus.rulesText);
+      prom = start(
+        prometheus,
+        [
+          `--config.file=${join(dir, PROMETHEUS_FILES.config)}`,
+          `--storage.tsdb.path=${join(dir, "data")}`,
+          `--web.listen-address=127.0.0.1:${prometheusPort}`,
+          "--log.level=warn",
+        ],
+        { PATH: process.env.PATH },
+      );
+      const promOutput = prom.output;
+      await waitFor(
+        "Prometheus to be ready",
+        async () => (await fetch(`${prometheusUrl}/-/ready`)).status === 200,
+        20_000,
+        promOutput,
+      );
+
+      await sendTraffic();
+      traffic = setInterval(() => void sendTraffic().catch(() => undefined), 250);
+      // Enough scrapes for rate() over the test window, and the recording rules evaluated on them.
+      const p95 = `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="${job}"}[15s])))`;
+      await waitFor(
+        "scraped traffic and recorded error ratios",
+        async () =>
+          hasFiniteSample(await query(p95)) &&
+          hasFiniteSample(await query(`namespace_job:http_request_errors:ratio_rate5m{job="${job}"}`)) &&
+          hasFiniteSample(await query(`sum(rate(ml_errors_total{job="${job}"}[15s]))`)),
+        30_000,
+        () => `${serverOutput()}\n${promOutput()}`,
+      );
+    }, 90_000);
+
+    afterAll(() => {
+      if (traffic) clearInterval(traffic);
+      server?.child.kill("SIGTERM");
+      prom?.child.kill("SIGTERM");
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("sends user traffic with client errors", () => {
+      expect(sent.ok).toBeGreaterThan(0);
+      expect(sent.clientErrors).toBeGreaterThan(0);
+    });
+
+    it("scrapes exactly the inference pod, labelled by the generated relabelling", async () => {
+      const res = await fetch(`${prometheusUrl}/api/v1/targets`);
+      const body = (await res.json()) as {
+        data: {
+          activeTargets: { labels: Record<string, string>; health: string }[];
+          droppedTargets: unknown[];
+        };
+      };
+      expect(body.data.activeTargets).toHaveLength(1);
+      expect(body.data.activeTargets[0]?.labels).toEqual({
+        job,
+        instance: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        namespace: service.namespace,
+        pod,
+        service: service.serviceName,
+        container: SIMULATED_CONTAINER,
+      });
+      expect(body.data.activeTargets[0]?.health).toBe("up");
+      expect(body.data.droppedTargets).toHaveLength(2);
+    });
+
+    it("loads every generated rule group and evaluates every rule without error", async () => {
+      const res = await fetch(`${prometheusUrl}/api/v1/rules`);
+      const body = (await res.json()) as {
+        data: { groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] };
+      };
+      // The API lists groups by name.
+      expect(body.data.groups.map((g) => g.name)).toEqual(chart.ruleGroups.map((g) => g.name).sort());
+      const rules = body.data.groups.flatMap((g) => g.rules);
+      expect(rules).toHaveLength(chart.ruleGroups.flatMap((g) => g.rules).length);
+      for (const rule of rules)
+        expect({ rule: rule.name, health: rule.health, error: rule.lastError ?? "" }).toEqual({
+          rule: rule.name,
+          health: "ok",
+          error: "",
+        });
+    });
+
+    it("raises no alert while the service is healthy (client errors are not failures)", async () => {
+      const res = await fetch(`${prometheusUrl}/api/v1/alerts`);
+      const body = (await res.json()) as {
+        data: { alerts: { labels: { alertname: string }; state: string }[] };
+      };
+      expect(body.data.alerts.map((a) => `${a.labels.alertname} ${a.state}`)).toEqual([]);
+    });
+
+    it("offers the namespace and the pod in the dashboards' template variables", async () => {
+      const checked: string[] = [];
+      for (const d of chart.dashboards) {
+        for (const v of variableQueries(d.fileName, d.dashboard)) {
+          const selector = expandGrafanaVariables(v.expr, variables);
+          const params = new URLSearchParams({ "match[]": selector });
+          const res = await fetch(`${prometheusUrl}/api/v1/label/${v.label}/values?${params}`);
+          const body = (await res.json()) as { status: string; data: string[] };
+          expect(body.status, v.origin).toBe("success");
+          expect(body.data, v.origin).toContain(v.label === "pod" ? pod : service.namespace);
+          checked.push(v.label);
+        }
+      }
+      expect(checked.sort()).toEqual(["namespace", "pod"]);
+    });
+
+    const inventory: InventoriedQuery[] = [
+      ...chart.dashboards.flatMap((d) => dashboardQueries(d.fileName, d.dashboard)),
+      ...ruleQueries(inferenceRecordingRules(service), inferenceAlerts(service)),
+    ];
+    const needsData = (q: InventoriedQuery) => q.kind !== "alert" && dataSourceOf(q.expr) === "inference";
+
+    it("lists the queries checked for parse/eval only: exactly those reading kube-state-metrics or cAdvisor", () => {
+      const parseOnly = inventory.filter((q) => !needsData(q));
+      console.info(
+        [
+          `[monitoring e2e] ${inventory.length - parseOnly.length} queries must return data; ${parseOnly.length} are parse/eval only:`,
+          ...parseOnly.map(
+            (q) =>
+              `  - ${q.kind} ${q.origin} (${q.kind === "alert" ? "alert condition" : dataSourceOf(q.expr)})`,
+          ),
+        ].join("\n"),
+      );
+      for (const q of parseOnly.filter((p) => p.kind !== "alert"))
+        expect(dataSourceOf(q.expr)).not.toBe("inference");
+      expect(inventory.filter(needsData).length).toBeGreaterThan(parseOnly.length);
+    });
+
+    for (const q of inventory) {
+      const mustReturnData = needsData(q);
+      it(`${q.kind} ${q.origin} ${mustReturnData ? "returns data" : "parses and runs"}`, async () => {
+        const answer = await query(expandGrafanaVariables(q.expr, variables));
+        expect(answer.error ?? "", q.expr).toBe("");
+        expect(answer.status).toBe("success");
+        if (mustReturnData) expect(hasFiniteSample(answer), `no finite sample for ${q.expr}`).toBe(true);
+      });
+    }
+  },
+);
