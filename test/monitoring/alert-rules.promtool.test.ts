@@ -2,9 +2,9 @@
  * The generated rules against the real rule engine: `promtool check rules`, then `promtool test rules`
  * with synthetic series that make each alert fire and series that must keep it silent.
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { METRICS, METRIC_LABELS, PATHS } from "../../src/contract.js";
 import { inferenceAlerts, inferenceRuleGroups, renderRuleFile } from "../../charts/monitoring/alert-rules.js";
@@ -319,6 +319,9 @@ function promtoolTestFile(testCase: AlertCase): string {
 
 describeWithPrometheus("alert rules under promtool", ["promtool"], ({ promtool }) => {
   let dir = "";
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
   beforeAll(() => {
     dir = tempDir("rules");
     writeFileSync(join(dir, "rules.yml"), renderRuleFile(inferenceRuleGroups(service)));

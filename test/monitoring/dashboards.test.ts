@@ -2,7 +2,7 @@
  * `dashboards/*.json` are written by `npm run dashboards` from the typed dashboards; synth embeds the same
  * rendering in the Grafana ConfigMaps. This test fails when either drifts from the code.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -40,6 +40,7 @@ describe("dashboards/", () => {
   it("reports a changed, a missing and a stale file (the drift check can fail)", () => {
     const empty = tempDir("dashboards");
     expect(dashboardDrift(empty, files)).toEqual([...files.keys()].map((f) => `missing: ${f}`));
+    rmSync(empty, { recursive: true, force: true });
     expect(dashboardDrift(dir, new Map([["other.json", "{}\n"]]))).toEqual([
       "missing: other.json",
       ...[...files.keys()].map((f) => `stale: ${f}`),

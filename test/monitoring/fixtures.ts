@@ -15,7 +15,8 @@ export function tempDir(prefix: string): string {
 /** The app for the given settings overrides (none: the committed dist/). */
 export function appFor(overrides: SettingsOverrides = {}) {
   const settings: Settings = resolveSettings(overrides);
-  return { settings, ...buildApp(settings, tempDir("app")) };
+  // The outdir is only used by synth(), which these fixtures never call.
+  return { settings, ...buildApp(settings, join(tmpdir(), "infer8s-monitoring-unused")) };
 }
 
 /** The standalone monitoring chart as the committed dist/ (or the given overrides) synthesizes it. */

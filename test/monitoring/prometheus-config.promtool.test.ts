@@ -4,9 +4,9 @@
  * ServiceAccount token/CA paths point at files that exist here. Everything else is checked for real,
  * including the rule file the configuration loads.
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { jobName } from "../../charts/monitoring/monitored-service.js";
 import { PROMETHEUS_FILES } from "../../charts/monitoring/prometheus-server.js";
 import { renderPrometheusConfig, SCRAPE_JOBS } from "../../charts/monitoring/prometheus-config.js";
@@ -24,6 +24,9 @@ const prometheus = chart.prometheus;
 
 describeWithPrometheus("generated Prometheus configuration under promtool", ["promtool"], ({ promtool }) => {
   let dir = "";
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
   beforeAll(() => {
     dir = tempDir("promconfig");
     writeFileSync(join(dir, "token"), "not-a-real-token\n");
