@@ -163,6 +163,37 @@ describe("kubectl commands", () => {
     ]);
   });
 
+  it.each(["grafana", "prometheus"] as const)(
+    "port-forward %s reaches that Service of the standalone monitoring stack on its own port",
+    (name) => {
+      const forward = target.portForward[name]!;
+      const deployed = distObjects.find(
+        (o) =>
+          o.kind === "Service" &&
+          o.metadata.name === forward.serviceName &&
+          o.metadata.namespace === forward.namespace,
+      );
+      expect(forward.namespace).toBe(DEFAULT_SETTINGS.monitoring.namespace);
+      expect(deployed?.spec?.ports?.map((p) => p.port)).toEqual([forward.servicePort]);
+      expect(portForwardSteps(target, name)?.[0]?.args).toEqual([
+        "port-forward",
+        "--namespace",
+        forward.namespace,
+        `service/${forward.serviceName}`,
+        `${forward.servicePort}:${forward.servicePort}`,
+        "--address",
+        "127.0.0.1",
+      ]);
+    },
+  );
+
+  it("has nothing to forward to Grafana or Prometheus when kube-prometheus-stack runs them", () => {
+    const operator = deploymentTarget(resolveSettings({ monitoring: { mode: "operator" } }));
+    expect(portForwardSteps(operator, "grafana")).toBeUndefined();
+    expect(portForwardSteps(operator, "prometheus")).toBeUndefined();
+    expect(statusSteps(operator)).toHaveLength(1);
+  });
+
   it("delete deletes the directory's objects and tolerates already-deleted ones", () => {
     expect(deleteSteps("dist")).toEqual([{ args: ["delete", "-f", "dist", "--ignore-not-found"] }]);
   });

@@ -6,6 +6,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../charts/app.js";
+import type { MonitoringChart } from "../../charts/monitoring-chart.js";
 import type { Settings } from "../../charts/settings.js";
 import { PATHS } from "../contract.js";
 
@@ -49,8 +50,12 @@ export interface DeploymentTarget {
  */
 export function deploymentTarget(settings: Settings): DeploymentTarget {
   // The outdir is only used by synth(), which is never called here.
-  const { namespaces, inference } = buildApp(settings, join(tmpdir(), "infer8s-ops-unused"));
+  const { namespaces, inference, monitoring } = buildApp(settings, join(tmpdir(), "infer8s-ops-unused"));
   const service = inference.service;
+  // Only the standalone stack is ours; in operator mode kube-prometheus-stack owns Grafana and Prometheus.
+  // (Not `instanceof`: cdk8s' Chart answers it with "is any chart".)
+  const stack =
+    monitoring !== undefined && "grafana" in monitoring ? (monitoring as MonitoringChart) : undefined;
   return {
     namespace: service.namespace,
     deploymentName: service.deploymentName,
@@ -68,6 +73,23 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
         localPort: settings.portForwardPort,
         path: PATHS.info,
       },
+      ...(stack && {
+        grafana: {
+          namespace: stack.grafana.namespace,
+          serviceName: stack.grafana.name,
+          servicePort: stack.grafana.port,
+          localPort: stack.grafana.port,
+          path: "/dashboards",
+        },
+        prometheus: {
+          namespace: stack.prometheus.namespace,
+          serviceName: stack.prometheus.name,
+          servicePort: stack.prometheus.port,
+          localPort: stack.prometheus.port,
+          // Where a scrape target that is down shows first.
+          path: "/targets",
+        },
+      }),
     },
   };
 }
