@@ -121,6 +121,7 @@ describe(".github/workflows/ci.yml", () => {
     expect(smoke).toContain(`127.0.0.1:${SERVER_PORT}:${SERVER_PORT}`);
     expect(smoke).toContain(`http://127.0.0.1:${SERVER_PORT}${PATHS.ready}`);
     expect(smoke).toContain(`http://127.0.0.1:${SERVER_PORT}${PATHS.predict}`);
+    expect(smoke).toContain(`http://127.0.0.1:${SERVER_PORT}${PATHS.info}`);
     expect(smoke).toContain(`= "${RUN_AS_UID}:${RUN_AS_GID}"`);
   });
 });

@@ -17,6 +17,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -35,6 +36,8 @@ import {
 } from "./support/dockerfile.js";
 
 const root = join(import.meta.dirname, "..");
+const packageVersion = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string })
+  .version;
 const dockerfile = readDockerfile(root);
 const runtime = dockerfile.stages.at(-1)!;
 const BUILD_ARGS: Readonly<Record<string, string>> = { TFJS_NODE: "optional" };
@@ -248,8 +251,21 @@ describe("runtime stage replayed from the Dockerfile", () => {
       body: JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] }),
     });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as unknown;
-    expect(JSON.stringify(body)).toContain('"setosa"');
+    const body = (await response.json()) as { class?: string; confidence?: number };
+    expect(body.class).toBe("setosa");
+    expect(body.confidence).toBeGreaterThan(0.5);
+  });
+
+  it("runs the native backend exactly when tfjs-node survived the production install", async () => {
+    const info = (await (await fetch(`${baseUrl}${PATHS.info}`)).json()) as {
+      backend: string;
+      server_version: string;
+    };
+    const nativeInstalled = existsSync(
+      join(stageRoots.get(runtime.name)!, "node_modules/@tensorflow/tfjs-node"),
+    );
+    expect(info.backend).toBe(nativeInstalled ? "tensorflow" : "wasm");
+    expect(info.server_version).toBe(packageVersion);
   });
 
   it("answers a malformed prediction with a 4xx JSON error", async () => {
