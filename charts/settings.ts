@@ -98,9 +98,7 @@ export type SettingsOverrides = {
   readonly [K in keyof Settings]?: Settings[K] extends
     readonly unknown[] | string | number | boolean | undefined
     ? Settings[K]
-    : Settings[K] extends Readonly<Record<string, string>>
-      ? Settings[K]
-      : { readonly [P in keyof Settings[K]]?: Settings[K][P] };
+    : { readonly [P in keyof Settings[K]]?: Settings[K][P] };
 };
 
 /** Version of this repository, which is also the image tag the Dockerfile builds. */
