@@ -44,6 +44,7 @@ describe("resolveSettings", () => {
       maxBatchRows: DEFAULT_CONFIG.maxBatchRows,
       drainSeconds: DEFAULT_CONFIG.drainSeconds,
       inflightTimeoutSeconds: DEFAULT_CONFIG.inflightTimeoutSeconds,
+      batching: DEFAULT_CONFIG.batching,
     });
   });
 

@@ -8,7 +8,13 @@
  * synth instead of producing YAML that a cluster would reject (or worse, accept).
  */
 import { readFileSync } from "node:fs";
-import { BACKEND_PREFERENCES, DEFAULT_CONFIG, LOG_LEVELS, type LogLevel } from "../src/config.js";
+import {
+  BACKEND_PREFERENCES,
+  type BatchingConfig,
+  DEFAULT_CONFIG,
+  LOG_LEVELS,
+  type LogLevel,
+} from "../src/config.js";
 import type { BackendPreference } from "../src/model/backend.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
@@ -66,6 +72,8 @@ export interface Settings {
     readonly drainSeconds: number;
     /** Upper bound in seconds for in-flight requests to finish once the listener closes. */
     readonly inflightTimeoutSeconds: number;
+    /** Dynamic micro-batching: on/off, rows per model call, wait for company (ms), queue bound (rows). */
+    readonly batching: BatchingConfig;
   };
   /** Namespaces whose pods may call the service; `"any"` admits every source (port-forward, ingress, LB). */
   readonly clientNamespaces: "any" | readonly string[];
@@ -134,6 +142,7 @@ export const DEFAULT_SETTINGS: Settings = {
     maxBatchRows: DEFAULT_CONFIG.maxBatchRows,
     drainSeconds: DEFAULT_CONFIG.drainSeconds,
     inflightTimeoutSeconds: DEFAULT_CONFIG.inflightTimeoutSeconds,
+    batching: DEFAULT_CONFIG.batching,
   },
   clientNamespaces: "any",
   ingress: { host: undefined, className: undefined, tlsSecretName: undefined },
@@ -340,6 +349,16 @@ function validateSettings(s: Settings): string[] {
   integer("server.maxBatchRows", s.server.maxBatchRows, 1, 100_000);
   integer("server.drainSeconds", s.server.drainSeconds, 0, 300);
   integer("server.inflightTimeoutSeconds", s.server.inflightTimeoutSeconds, 1, 300);
+  const batching = s.server.batching;
+  check(
+    typeof batching.enabled === "boolean",
+    "server.batching.enabled",
+    "must be true or false",
+    batching.enabled,
+  );
+  integer("server.batching.maxRows", batching.maxRows, 1, 100_000);
+  integer("server.batching.maxDelayMs", batching.maxDelayMs, 0, 1000);
+  integer("server.batching.queueRows", batching.queueRows, 1, 1_000_000);
 
   if (s.clientNamespaces !== "any") {
     check(

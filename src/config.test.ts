@@ -16,6 +16,7 @@ describe("parseConfig", () => {
         maxBatchRows: 1024,
         drainSeconds: 5,
         inflightTimeoutSeconds: 10,
+        batching: { enabled: true, maxRows: 256, maxDelayMs: 0, queueRows: 4096 },
       },
     });
     expect(DEFAULT_CONFIG.port).toBe(8080);
@@ -39,6 +40,10 @@ describe("parseConfig", () => {
       [ENV.maxBatchRows]: "1000",
       [ENV.drainSeconds]: "2.5",
       [ENV.inflightTimeoutSeconds]: "0",
+      [ENV.batching]: "off",
+      [ENV.batchMaxRows]: "64",
+      [ENV.batchMaxDelayMs]: "3",
+      [ENV.batchQueueRows]: "100",
     });
     expect(result).toEqual({
       ok: true,
@@ -52,6 +57,7 @@ describe("parseConfig", () => {
         maxBatchRows: 1000,
         drainSeconds: 2.5,
         inflightTimeoutSeconds: 0,
+        batching: { enabled: false, maxRows: 64, maxDelayMs: 3, queueRows: 100 },
       },
     });
   });
@@ -69,6 +75,9 @@ describe("parseConfig", () => {
       MAX_BATCH_ROWS: "0",
       SHUTDOWN_DRAIN_SECONDS: "-1",
       SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS: "ten",
+      BATCHING: "yes",
+      BATCH_MAX_DELAY_MS: "5000",
+      BATCH_QUEUE_ROWS: "0",
     });
     expect(result).toEqual({
       ok: false,
@@ -80,6 +89,9 @@ describe("parseConfig", () => {
         'MAX_BATCH_ROWS must be an integer from 1 to 100000, got "0"',
         'SHUTDOWN_DRAIN_SECONDS must be a number of seconds from 0 to 300, got "-1"',
         'SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS must be a number of seconds from 0 to 300, got "ten"',
+        'BATCHING must be one of on, off, got "yes"',
+        'BATCH_MAX_DELAY_MS must be an integer from 0 to 1000, got "5000"',
+        'BATCH_QUEUE_ROWS must be an integer from 1 to 1000000, got "0"',
       ],
     });
   });

@@ -54,6 +54,19 @@ export interface ServerConfig {
    * exceed `drainSeconds + inflightTimeoutSeconds`. Fractions allowed. @default 10
    */
   readonly inflightTimeoutSeconds: number;
+  /** Dynamic micro-batching of concurrent inference calls (see `src/model/micro-batcher.ts`). */
+  readonly batching: BatchingConfig;
+}
+
+export interface BatchingConfig {
+  /** `BATCHING=on|off`: pack rows of concurrent requests into one model call. @default true */
+  readonly enabled: boolean;
+  /** `BATCH_MAX_ROWS`: most rows one model call carries (a request's own rows count). @default 256 */
+  readonly maxRows: number;
+  /** `BATCH_MAX_DELAY_MS`: how long a row may wait for company; 0 = whatever is queued when the model is free. @default 0 */
+  readonly maxDelayMs: number;
+  /** `BATCH_QUEUE_ROWS`: most rows waiting; beyond it requests get 503 with Retry-After at once. @default 4096 */
+  readonly queueRows: number;
 }
 
 /** The configuration with no environment variable set. */
@@ -67,6 +80,7 @@ export const DEFAULT_CONFIG: ServerConfig = Object.freeze({
   maxBatchRows: 1024,
   drainSeconds: 5,
   inflightTimeoutSeconds: 10,
+  batching: Object.freeze({ enabled: true, maxRows: 256, maxDelayMs: 0, queueRows: 4096 }),
 });
 
 const LIMITS = {
@@ -149,6 +163,12 @@ export function parseConfig(env: Environment): ConfigResult {
     ),
     drainSeconds: seconds(ENV.drainSeconds, DEFAULT_CONFIG.drainSeconds),
     inflightTimeoutSeconds: seconds(ENV.inflightTimeoutSeconds, DEFAULT_CONFIG.inflightTimeoutSeconds),
+    batching: Object.freeze({
+      enabled: oneOf(ENV.batching, ["on", "off"], DEFAULT_CONFIG.batching.enabled ? "on" : "off") === "on",
+      maxRows: integer(ENV.batchMaxRows, DEFAULT_CONFIG.batching.maxRows, 1, LIMITS.maxBatchRows.max),
+      maxDelayMs: integer(ENV.batchMaxDelayMs, DEFAULT_CONFIG.batching.maxDelayMs, 0, 1000),
+      queueRows: integer(ENV.batchQueueRows, DEFAULT_CONFIG.batching.queueRows, 1, 1_000_000),
+    }),
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: Object.freeze(config) };
 }

@@ -44,6 +44,10 @@ export const ENV = {
   maxBatchRows: "MAX_BATCH_ROWS",
   drainSeconds: "SHUTDOWN_DRAIN_SECONDS",
   inflightTimeoutSeconds: "SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS",
+  batching: "BATCHING",
+  batchMaxRows: "BATCH_MAX_ROWS",
+  batchMaxDelayMs: "BATCH_MAX_DELAY_MS",
+  batchQueueRows: "BATCH_QUEUE_ROWS",
 } as const;
 
 /** Prometheus metric names exported by the server (see `src/metrics.ts`), used by alerts and dashboards. */
@@ -94,6 +98,8 @@ export const ERROR_TYPES = {
   methodNotAllowed: "method_not_allowed",
   /** 503: the model is still loading. */
   notReady: "not_ready",
+  /** 503: the inference queue is full; the response carries `Retry-After`. */
+  overloaded: "overloaded",
   /** 500: a bug; details only in the server log. */
   internal: "internal",
 } as const;

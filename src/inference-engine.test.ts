@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODEL_DIR, parseExposition, sampleValue } from "../test/server-fixtures.js";
+import type { BatchingConfig } from "./config.js";
 import { METRICS } from "./contract.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { ServerMetrics } from "./metrics.js";
 import { type Classifier, loadModel } from "./model/load-model.js";
+import { QueueFullError } from "./model/micro-batcher.js";
 
 let classifier: Classifier;
 beforeAll(async () => {
@@ -11,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => classifier.dispose());
 
-function engineWithMetrics() {
+function engineWithMetrics(batching?: BatchingConfig) {
   const metrics = new ServerMetrics();
   const { metadata } = classifier;
   const engine = createInferenceEngine(
@@ -23,6 +25,7 @@ function engineWithMetrics() {
       accuracy: metadata.holdout.accuracy,
       classNames: metadata.classNames,
     }),
+    batching,
   );
   return { engine, metrics };
 }
@@ -81,5 +84,39 @@ describe("warmUp", () => {
     expect(() => warmUp(broken)).toThrow(
       "warm-up prediction is not a probability distribution: [0.5, 0.5, 0.5]",
     );
+  });
+});
+
+describe("createInferenceEngine with batching", () => {
+  const batching: BatchingConfig = { enabled: true, maxRows: 64, maxDelayMs: 0, queueRows: 128 };
+  const flowers = [
+    [5.1, 3.5, 1.4, 0.2],
+    [6.4, 3.2, 4.5, 1.5],
+    [6.3, 3.3, 6.0, 2.5],
+  ];
+
+  it("serves concurrent calls with one model call and gives each its own answer", async () => {
+    const { engine, metrics } = engineWithMetrics(batching);
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => engine.infer(Float32Array.from(flowers[i % 3] as number[]), 1)),
+    );
+    expect(results.map((r) => r.classIndices[0])).toEqual(Array.from({ length: 30 }, (_, i) => i % 3));
+    results.forEach((r, i) =>
+      expect(Array.from(r.probabilities)).toEqual(
+        Array.from(classifier.predict(Float32Array.from(flowers[i % 3] as number[]), 1)),
+      ),
+    );
+    const samples = parseExposition(await metrics.exposition());
+    expect(sampleValue(samples, `${METRICS.predictionDuration}_count`)).toBe(1);
+    expect(sampleValue(samples, `${METRICS.inferenceBatchRows}_sum`)).toBe(30);
+    expect(sampleValue(samples, METRICS.predictions, { class: "setosa" })).toBe(10);
+  });
+
+  it("refuses calls beyond the queue bound with QueueFullError", async () => {
+    const { engine } = engineWithMetrics({ ...batching, queueRows: 2 });
+    const calls = [1, 2, 3].map(() => engine.infer(Float32Array.from(flowers[0] as number[]), 1));
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+    expect((settled[2] as PromiseRejectedResult).reason).toBeInstanceOf(QueueFullError);
   });
 });

@@ -3,8 +3,10 @@
  * how the model gets called (directly, as here, or through a micro-batching queue) can change behind this
  * one call without touching a route.
  */
+import type { BatchingConfig } from "./config.js";
 import type { ModelMetrics } from "./metrics.js";
 import type { Classifier } from "./model/load-model.js";
+import { MicroBatcher } from "./model/micro-batcher.js";
 
 /** What one inference call returns for its rows. */
 export interface InferenceResult {
@@ -27,25 +29,54 @@ export interface InferenceEngine {
 }
 
 /**
- * An engine that calls the classifier once per request, recording compute time, rows per call and
- * predicted classes in `metrics`.
+ * An engine that runs the classifier for the routes, recording compute time, rows per model call and
+ * predicted classes in `metrics`. With `batching.enabled`, concurrent calls share model calls through a
+ * {@link MicroBatcher}, whose `QueueFullError` the HTTP layer turns into 503 + Retry-After; without it,
+ * each call is one model call.
  *
  * @example
- * const engine = createInferenceEngine(classifier, metrics.modelLoaded(description));
+ * const engine = createInferenceEngine(classifier, metrics.modelLoaded(description), config.batching);
  * const { classIndices } = await engine.infer(new Float32Array([5.1, 3.5, 1.4, 0.2]), 1); // [0]
  */
-export function createInferenceEngine(classifier: Classifier, metrics: ModelMetrics): InferenceEngine {
+export function createInferenceEngine(
+  classifier: Classifier,
+  metrics: ModelMetrics,
+  batching?: BatchingConfig,
+): InferenceEngine {
   const { featureCount, classCount } = classifier;
+  const predict = (features: Float32Array, rows: number): Float32Array => classifier.predict(features, rows);
+  const finish = (probabilities: Float32Array, rows: number): InferenceResult => {
+    const classIndices = argmaxRows(probabilities, rows, classCount);
+    countByClass(classIndices, classCount, metrics);
+    return { probabilities, classIndices };
+  };
+
+  if (batching?.enabled) {
+    const batcher = new MicroBatcher(predict, {
+      inputWidth: featureCount,
+      outputWidth: classCount,
+      maxBatchRows: batching.maxRows,
+      maxDelayMs: batching.maxDelayMs,
+      maxQueueRows: batching.queueRows,
+      onBatch: (rows, seconds) => metrics.observeInference(rows, seconds),
+    });
+    return {
+      featureCount,
+      classCount,
+      async infer(features, rows) {
+        return finish(await batcher.infer(features, rows), rows);
+      },
+    };
+  }
+
   return {
     featureCount,
     classCount,
     async infer(features, rows) {
       const started = performance.now();
-      const probabilities = classifier.predict(features, rows);
+      const probabilities = predict(features, rows);
       metrics.observeInference(rows, (performance.now() - started) / 1000);
-      const classIndices = argmaxRows(probabilities, rows, classCount);
-      countByClass(classIndices, classCount, metrics);
-      return { probabilities, classIndices };
+      return finish(probabilities, rows);
     },
   };
 }

@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     accuracy: metadata.holdout.accuracy,
     classNames: metadata.classNames,
   });
-  const engine = createInferenceEngine(classifier, modelMetrics);
+  const engine = createInferenceEngine(classifier, modelMetrics, config.batching);
   fetchHandler = createApp({ config, model: classifier, engine, metrics, logger, lifecycle }).fetch;
   lifecycle.markServing();
   logger.info(

@@ -50,6 +50,7 @@ export function createTestServer(
   const metrics = new ServerMetrics();
   const lifecycle = new Lifecycle();
   const { metadata } = classifier;
+  const config = { ...DEFAULT_CONFIG, ...options.config };
   const engine =
     options.engine ??
     createInferenceEngine(
@@ -61,8 +62,8 @@ export function createTestServer(
         accuracy: metadata.holdout.accuracy,
         classNames: metadata.classNames,
       }),
+      config.batching,
     );
-  const config = { ...DEFAULT_CONFIG, ...options.config };
   const app = createApp({
     config,
     model: classifier,

@@ -307,6 +307,27 @@ describe("errors", () => {
     expect(sampleValue(samples, METRICS.httpRequests, { route: PATHS.predict, status: "500" })).toBe(1);
   });
 
+  it("sheds load with 503, Retry-After and a JSON reason when the inference queue is full", async () => {
+    const tight = createTestServer(classifier, {
+      config: { batching: { enabled: true, maxRows: 64, maxDelayMs: 0, queueRows: 2 } },
+    });
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => postJson(tight.app, PATHS.predict, { features: FLOWERS.setosa })),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 503, 503, 503]);
+    const shed = responses.find((r) => r.status === 503) as Response;
+    expect(shed.headers.get("retry-after")).toBe("1");
+    expect(await shed.json()).toMatchObject({
+      error: expect.stringContaining("overloaded"),
+      retry_after_seconds: 1,
+    });
+    const { samples } = await scrape(tight.app);
+    expect(sampleValue(samples, METRICS.errors, { type: ERROR_TYPES.overloaded })).toBe(3);
+    // The queue drains at once: the next request is served.
+    expect((await postJson(tight.app, PATHS.predict, { features: FLOWERS.setosa })).status).toBe(200);
+  });
+
   it("answers 400 naming the row when the model cannot score it", async () => {
     const nanEngine: InferenceEngine = {
       featureCount: 4,

@@ -19,6 +19,7 @@ const PROPS: InferenceServiceProps = {
     maxBatchRows: 64,
     drainSeconds: 4,
     inflightTimeoutSeconds: 6,
+    batching: { enabled: false, maxRows: 32, maxDelayMs: 2, queueRows: 512 },
   },
   terminationGracePeriodSeconds: 15,
 };
@@ -191,6 +192,7 @@ describe("InferenceService", () => {
         maxBatchRows: 64,
         drainSeconds: 4,
         inflightTimeoutSeconds: 6,
+        batching: { enabled: false, maxRows: 32, maxDelayMs: 2, queueRows: 512 },
       },
     });
   });

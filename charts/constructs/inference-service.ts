@@ -1,3 +1,4 @@
+import type { BatchingConfig } from "../../src/config.js";
 import { Construct } from "constructs";
 import {
   IntOrString,
@@ -33,6 +34,7 @@ export interface InferenceServerConfig {
   readonly maxBatchRows: number;
   readonly drainSeconds: number;
   readonly inflightTimeoutSeconds: number;
+  readonly batching: BatchingConfig;
 }
 
 export interface InferenceServiceProps {
@@ -273,6 +275,10 @@ function serverEnv(server: InferenceServerConfig): EnvVar[] {
     [ENV.maxBatchRows]: String(server.maxBatchRows),
     [ENV.drainSeconds]: String(server.drainSeconds),
     [ENV.inflightTimeoutSeconds]: String(server.inflightTimeoutSeconds),
+    [ENV.batching]: server.batching.enabled ? "on" : "off",
+    [ENV.batchMaxRows]: String(server.batching.maxRows),
+    [ENV.batchMaxDelayMs]: String(server.batching.maxDelayMs),
+    [ENV.batchQueueRows]: String(server.batching.queueRows),
   };
   return Object.values(ENV).map((name) => ({ name, value: values[name] }));
 }

@@ -4,6 +4,7 @@ import { ApiError } from "../api/errors.js";
 import { ERROR_TYPES } from "../contract.js";
 import type { Logger } from "../logger.js";
 import type { ServerMetrics } from "../metrics.js";
+import { QueueFullError } from "../model/micro-batcher.js";
 import type { AppEnv } from "./app-env.js";
 
 export interface ErrorHandlingOptions {
@@ -20,7 +21,13 @@ export interface ErrorHandlingOptions {
 export function createErrorHandler({ logger, metrics }: ErrorHandlingOptions): ErrorHandler<AppEnv> {
   return function handleError(error, c) {
     const apiError =
-      error instanceof ApiError ? error : error instanceof HTTPException ? translate(error, c) : undefined;
+      error instanceof ApiError
+        ? error
+        : error instanceof HTTPException
+          ? translate(error, c)
+          : error instanceof QueueFullError
+            ? overloaded(error)
+            : undefined;
     if (!apiError) {
       metrics.countError(ERROR_TYPES.internal);
       logger.error({ req_id: c.get("requestId"), err: error }, "unhandled error");
@@ -29,6 +36,17 @@ export function createErrorHandler({ logger, metrics }: ErrorHandlingOptions): E
     metrics.countError(apiError.type);
     return c.json({ error: apiError.message, ...apiError.details }, apiError.status, apiError.headers);
   };
+}
+
+/** The inference queue is full: shed the request now rather than let it wait without bound. */
+function overloaded(error: QueueFullError): ApiError {
+  return new ApiError(
+    503,
+    ERROR_TYPES.overloaded,
+    `server is overloaded (${error.queuedRows} rows queued for inference); retry after ${error.retryAfterSeconds} s`,
+    { retry_after_seconds: error.retryAfterSeconds },
+    { "Retry-After": String(error.retryAfterSeconds) },
+  );
 }
 
 /** Hono's own exceptions, reworded to say what the client should change. */

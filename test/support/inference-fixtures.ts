@@ -17,6 +17,7 @@ export function chartWithService(): { chart: Chart; service: InferenceService } 
       maxBatchRows: 8,
       drainSeconds: 1,
       inflightTimeoutSeconds: 1,
+      batching: { enabled: true, maxRows: 16, maxDelayMs: 0, queueRows: 64 },
     },
     terminationGracePeriodSeconds: 5,
   });
