@@ -22,6 +22,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "1,16,64" },
     scenarios: { type: "string", default: "" },
     json: { type: "string" },
+    "compare-batching": { type: "boolean", default: false },
   },
 });
 const duration = Number(values.duration);
@@ -68,10 +69,13 @@ const SCENARIOS = ALL_SCENARIOS.filter(
   (s) => values.scenarios === "" || values.scenarios.split(",").some((f) => s.name.includes(f)),
 );
 
+/** `server`: the production build as configured; `unbatched`: the same with BATCHING=off; `bare`: the limit. */
+type Target = "server" | "unbatched" | "bare";
+
 interface Measurement {
   scenario: string;
   connections: number;
-  target: "server" | "bare";
+  target: Target;
   requestsPerSecond: number;
   rowsPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number };
@@ -126,14 +130,19 @@ const fmt = (x: number, digits = 0) =>
 async function main(): Promise<void> {
   const server = await start(["build/src/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
   const bare = await start(["build/bench/bare-server.js"], {}, "/health");
+  const unbatched = values["compare-batching"]
+    ? await start(["build/src/main.js"], { MODEL_DIR: join(ROOT, "model"), BATCHING: "off" }, "/ready")
+    : undefined;
+  const targets: [Target, Awaited<ReturnType<typeof start>>][] = [
+    ["bare", bare],
+    ["server", server],
+  ];
+  if (unbatched) targets.push(["unbatched", unbatched]);
   const measurements: Measurement[] = [];
   try {
     for (const scenario of SCENARIOS) {
       for (const connections of connectionLevels) {
-        for (const [target, proc] of [
-          ["bare", bare],
-          ["server", server],
-        ] as const) {
+        for (const [target, proc] of targets) {
           if (warmup > 0) await load(proc.url, scenario, connections, warmup);
           const r = await load(proc.url, scenario, connections, duration);
           measurements.push({
@@ -151,7 +160,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all([stop(server.child), stop(bare.child)]);
+    await Promise.all(targets.map(([, proc]) => stop(proc.child)));
   }
 
   const readyTimes: number[] = [];
@@ -179,12 +188,12 @@ async function main(): Promise<void> {
       "vs bare",
     ],
   ];
-  for (const m of measurements.filter((x) => x.target === "server")) {
+  for (const m of measurements.filter((x) => x.target !== "bare")) {
     const base = measurements.find(
       (x) => x.target === "bare" && x.scenario === m.scenario && x.connections === m.connections,
     );
     rows.push([
-      m.scenario,
+      m.target === "unbatched" ? `${m.scenario} (BATCHING=off)` : m.scenario,
       String(m.connections),
       fmt(m.requestsPerSecond),
       m.rowsPerSecond > 0 ? fmt(m.rowsPerSecond) : "-",
