@@ -184,7 +184,7 @@ describe("semantic checks", () => {
     [
       "a password in an env var",
       (o) => container(o).env.push({ name: "DB_PASSWORD", value: "hunter22" }),
-      "Deployment infer8s/iris-inference: spec.template.spec.containers[0].env[10] DB_PASSWORD has a literal value; use valueFrom.secretKeyRef",
+      `Deployment infer8s/iris-inference: spec.template.spec.containers[0].env[${container(baseline()).env.length}] DB_PASSWORD has a literal value; use valueFrom.secretKeyRef`,
     ],
     [
       "a namespace created after its objects",
