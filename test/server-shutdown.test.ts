@@ -1,105 +1,13 @@
 /**
  * The real process: `src/main.ts` under Node (tsx loader) on a free loopback port, driven by signals.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { type ClientRequest, request } from "node:http";
 import { connect } from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { FLOWERS, MODEL_DIR } from "./server-fixtures.js";
+import { FLOWERS } from "./server-fixtures.js";
+import { getFresh, killStartedServers, startReady, startServer } from "./support/server-process.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-interface RunningServer {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly logs: Record<string, unknown>[];
-  readonly stderr: () => string;
-  /** Resolves with the first log line whose `msg` starts with `prefix`. */
-  waitForLog(prefix: string): Promise<Record<string, unknown>>;
-  readonly exited: Promise<number | null>;
-}
-
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-});
-
-function startServer(env: Record<string, string>): RunningServer {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      MODEL_DIR,
-      TFJS_BACKEND: "wasm",
-      LOG_LEVEL: "info",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  started.push(child);
-  const logs: Record<string, unknown>[] = [];
-  const waiters: { prefix: string; resolve: (line: Record<string, unknown>) => void }[] = [];
-  let buffered = "";
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout?.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      const line = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
-      buffered = buffered.slice(newline + 1);
-      logs.push(line);
-      for (const waiter of [...waiters]) {
-        if (String(line.msg).startsWith(waiter.prefix)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const waitForLog = (prefix: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const seen = logs.find((l) => String(l.msg).startsWith(prefix));
-      if (seen) return resolve(seen);
-      waiters.push({ prefix, resolve });
-      void exited.then((code) => reject(new Error(`exited (${code}) before logging "${prefix}": ${stderr}`)));
-    });
-  return {
-    child,
-    logs,
-    stderr: () => stderr,
-    waitForLog,
-    exited,
-    get port() {
-      const listening = logs.find((l) => l.msg === "listening");
-      return Number(listening?.port);
-    },
-  };
-}
-
-async function startReady(env: Record<string, string> = {}): Promise<RunningServer> {
-  const server = startServer(env);
-  await server.waitForLog("listening");
-  await server.waitForLog("ready");
-  return server;
-}
-
-/** A fresh connection per call, so no keep-alive socket hides whether the listener still accepts. */
-function get(port: number, path: string): Promise<{ status: number; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+afterEach(killStartedServers);
 
 interface Answer {
   status: number;
@@ -162,7 +70,7 @@ describe("the server process", () => {
   it("on SIGTERM: readiness 503 at once, keeps serving through the drain, finishes in-flight work, exits 0", async () => {
     const server = await startReady({ SHUTDOWN_DRAIN_SECONDS: "1", SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS: "10" });
     const { port } = server;
-    expect((await get(port, "/ready")).status).toBe(200);
+    expect((await getFresh(port, "/ready")).status).toBe(200);
 
     const inflight = startSlowPredict(port);
     inflight.answer.catch(() => {}); // awaited below; don't let a failed run leave an unhandled rejection
@@ -170,8 +78,8 @@ describe("the server process", () => {
     server.child.kill("SIGTERM");
     await server.waitForLog("shutdown: readiness now 503");
 
-    expect((await get(port, "/ready")).status).toBe(503);
-    const healthDuringDrain = await get(port, "/health");
+    expect((await getFresh(port, "/ready")).status).toBe(503);
+    const healthDuringDrain = await getFresh(port, "/health");
     expect(healthDuringDrain.status).toBe(200);
     expect(healthDuringDrain.headers.connection).toBe("close");
 

@@ -1,0 +1,119 @@
+/**
+ * The real server process for tests: `src/main.ts` under Node (tsx loader) on a free loopback port, its
+ * JSON log lines collected as they arrive. Call {@link killStartedServers} in `afterEach`/`afterAll`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { request } from "node:http";
+import { fileURLToPath } from "node:url";
+import { MODEL_DIR } from "../server-fixtures.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export type ServerLogLine = Record<string, unknown>;
+
+export interface RunningServer {
+  readonly child: ChildProcess;
+  /** The port from the `listening` log line. */
+  readonly port: number;
+  /** Every JSON log line written to stdout so far. */
+  readonly logs: ServerLogLine[];
+  /** Everything written to stdout so far, raw. */
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves with the first log line whose `msg` starts with `prefix`. */
+  waitForLog(prefix: string): Promise<ServerLogLine>;
+  readonly exited: Promise<number | null>;
+}
+
+const started: ChildProcess[] = [];
+
+/** SIGKILLs every server this module started that is still running. */
+export function killStartedServers(): void {
+  for (const child of started.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+/** Spawns the server on the wasm backend, on a free loopback port, with `env` on top of the defaults. */
+export function startServer(env: Record<string, string>): RunningServer {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      MODEL_DIR,
+      TFJS_BACKEND: "wasm",
+      LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.push(child);
+  const logs: ServerLogLine[] = [];
+  const waiters: { prefix: string; resolve: (line: ServerLogLine) => void }[] = [];
+  let buffered = "";
+  let stdout = "";
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const text = chunk.toString();
+    stdout += text;
+    buffered += text;
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const line = JSON.parse(buffered.slice(0, newline)) as ServerLogLine;
+      buffered = buffered.slice(newline + 1);
+      logs.push(line);
+      for (const waiter of [...waiters]) {
+        if (String(line.msg).startsWith(waiter.prefix)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const waitForLog = (prefix: string) =>
+    new Promise<ServerLogLine>((resolve, reject) => {
+      const seen = logs.find((l) => String(l.msg).startsWith(prefix));
+      if (seen) return resolve(seen);
+      waiters.push({ prefix, resolve });
+      void exited.then((code) => reject(new Error(`exited (${code}) before logging "${prefix}": ${stderr}`)));
+    });
+  return {
+    child,
+    logs,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitForLog,
+    exited,
+    get port() {
+      const listening = logs.find((l) => l.msg === "listening");
+      return Number(listening?.port);
+    },
+  };
+}
+
+/** {@link startServer}, resolved once the model is loaded and readiness answers 200. */
+export async function startReady(env: Record<string, string> = {}): Promise<RunningServer> {
+  const server = startServer(env);
+  await server.waitForLog("listening");
+  await server.waitForLog("ready");
+  return server;
+}
+
+/** A GET on a fresh connection, so no keep-alive socket hides whether the listener still accepts. */
+export function getFresh(
+  port: number,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
