@@ -24,11 +24,14 @@ import { type Classifier, loadModel } from "./model/load-model.js";
  *   Node counts it from the request's first byte, not from when the connection went idle.
  * - `requestTimeout` 30 s: the whole request, body included. Bodies are at most BODY_LIMIT_BYTES and a
  *   prediction takes microseconds, so anything slower is a stuck or hostile client.
+ * - `connectionsCheckingInterval` 1 s: how often Node looks for requests past those two timeouts. Its
+ *   default of 30 s let a trickling client hold a connection for up to 40 s (headers) or 60 s (body).
  */
 export const SERVER_TIMEOUTS = {
   keepAliveTimeout: 65_000,
   headersTimeout: 10_000,
   requestTimeout: 30_000,
+  connectionsCheckingInterval: 1_000,
 } as const;
 
 async function main(): Promise<void> {

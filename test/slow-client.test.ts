@@ -1,0 +1,147 @@
+/**
+ * Slow and stalled clients against the real process: each is cut off with 408 once Node's header or
+ * request timeout (set in src/main.ts, reported in the `listening` log line) has passed, while other
+ * clients are served normally the whole time. The clients run concurrently, so the file takes about one
+ * request timeout (30 s).
+ */
+import { request } from "node:http";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PATHS } from "../src/contract.js";
+import { FLOWERS } from "./server-fixtures.js";
+import { type RunningServer, killStartedServers, startReady } from "./support/server-process.js";
+
+interface Cutoff {
+  /** Milliseconds from the first byte sent until the server closed the connection. */
+  readonly afterMs: number;
+  /** Everything the server sent back. */
+  readonly response: string;
+}
+
+/**
+ * Opens a raw connection, sends `head` at once, then `drip` one piece every `everyMs` (none when empty)
+ * and resolves when the server closes the connection.
+ */
+function slowClient(port: number, head: string, drip: string[], everyMs: number): Promise<Cutoff> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let response = "";
+    let startedAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    socket.on("connect", () => {
+      startedAt = performance.now();
+      socket.write(head);
+      timer = setInterval(() => {
+        const piece = drip.shift();
+        if (piece !== undefined && socket.writable) socket.write(piece);
+      }, everyMs);
+    });
+    socket.on("data", (chunk: Buffer) => (response += chunk.toString()));
+    // The server may reset rather than close; what matters is that it hung up and what it said first.
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearInterval(timer);
+      if (startedAt === 0) reject(new Error("could not connect"));
+      else resolve({ afterMs: performance.now() - startedAt, response });
+    });
+  });
+}
+
+/** POST /predict on a fresh connection; resolves with the status and the predicted class. */
+function predictOnce(port: number): Promise<{ status: number; class: unknown }> {
+  const body = JSON.stringify({ features: FLOWERS.versicolor });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: PATHS.predict,
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, class: (JSON.parse(text) as { class?: unknown }).class }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const predictHead = (contentLength: number) =>
+  `POST ${PATHS.predict} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+  `Content-Length: ${contentLength}\r\n\r\n`;
+
+let server: RunningServer;
+let timeouts: { headersTimeout: number; requestTimeout: number };
+beforeAll(async () => {
+  server = await startReady({ SHUTDOWN_DRAIN_SECONDS: "0" });
+  const listening = server.logs.find((l) => l.msg === "listening") as Record<string, number>;
+  timeouts = {
+    headersTimeout: Number(listening.headersTimeout),
+    requestTimeout: Number(listening.requestTimeout),
+  };
+});
+afterAll(killStartedServers);
+
+describe("slow and stalled clients", () => {
+  it("cuts off trickled headers at the header timeout and trickled or stalled bodies at the request timeout, serving everyone else meanwhile", async () => {
+    const { headersTimeout, requestTimeout } = timeouts;
+    // Node looks for expired requests every connectionsCheckingInterval (1 s, src/main.ts); the rest is
+    // scheduling slack on a busy machine. With Node's default interval (30 s) cut-offs come up to 30 s late.
+    const lateBy = 5_000;
+    expect(headersTimeout).toBeGreaterThan(0);
+    expect(requestTimeout).toBeGreaterThan(headersTimeout + lateBy);
+
+    const { port } = server;
+    const body = JSON.stringify({ features: FLOWERS.setosa });
+    const endless = Array.from({ length: 10_000 }, () => "a");
+    const tricklingHeaders = slowClient(
+      port,
+      `POST ${PATHS.predict} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trickle: `,
+      endless,
+      250,
+    );
+    // Declares a body it never finishes: one byte a second, never the last one.
+    const tricklingBody = slowClient(port, predictHead(body.length), [...body.slice(0, -1)], 1_000);
+    const stalledBody = slowClient(port, predictHead(body.length) + body.slice(0, 10), [], 1_000);
+
+    const served: { status: number; class: unknown }[] = [];
+    let slowClientsDone = false;
+    const everyoneElse = (async () => {
+      while (!slowClientsDone) {
+        served.push(await predictOnce(port));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+
+    const [headers, trickled, stalled] = await Promise.all([tricklingHeaders, tricklingBody, stalledBody]);
+    slowClientsDone = true;
+    await everyoneElse;
+    served.push(await predictOnce(port));
+
+    expect(headers.response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(headers.afterMs).toBeGreaterThanOrEqual(headersTimeout);
+    expect(headers.afterMs).toBeLessThan(headersTimeout + lateBy);
+    for (const cut of [trickled, stalled]) {
+      expect(cut.response).toMatch(/^HTTP\/1\.1 408 /);
+      expect(cut.afterMs).toBeGreaterThanOrEqual(requestTimeout);
+      expect(cut.afterMs).toBeLessThan(requestTimeout + lateBy);
+    }
+
+    // One request every ~200 ms for the whole request timeout, every one of them answered.
+    expect(served.length).toBeGreaterThan(requestTimeout / 1_000);
+    expect(served.filter((s) => s.status !== 200 || s.class !== "versicolor")).toEqual([]);
+
+    // The abandoned requests are the client's doing: nothing in the log looks like a server fault.
+    const faults = server.logs.filter(
+      (l) => l.level === "error" || l.level === "fatal" || Number(l.status) >= 500,
+    );
+    expect(faults).toEqual([]);
+  }, 90_000);
+});
