@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_TRAINING, type TrainingConfig } from "./train-model.js";
-import { trainAndSave } from "./training-run.js";
+import { AccuracyBelowThresholdError, trainAndSave } from "./training-run.js";
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,14 @@ for (const [name, value] of [
 }
 
 const started = performance.now();
-const metadata = await trainAndSave(values.out, config);
+let metadata: Awaited<ReturnType<typeof trainAndSave>>;
+try {
+  metadata = await trainAndSave(values.out, config, { minAccuracy });
+} catch (error) {
+  if (!(error instanceof AccuracyBelowThresholdError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(
   `trained ${metadata.name} ${metadata.version} in ${seconds}s: holdout accuracy ${metadata.holdout.accuracy} ` +
@@ -43,7 +50,3 @@ console.log(
 console.log(
   `confusion matrix (rows actual, columns predicted): ${JSON.stringify(metadata.holdout.confusionMatrix)}`,
 );
-if (metadata.holdout.accuracy < minAccuracy) {
-  console.error(`holdout accuracy ${metadata.holdout.accuracy} is below --min-accuracy ${minAccuracy}`);
-  process.exit(1);
-}

@@ -11,14 +11,29 @@ import { type TrainingConfig, standardize, trainClassifier } from "./train-model
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
+/** The trained network scored below the required holdout accuracy; nothing was written. */
+export class AccuracyBelowThresholdError extends Error {
+  override readonly name = "AccuracyBelowThresholdError";
+  constructor(
+    readonly accuracy: number,
+    readonly minAccuracy: number,
+  ) {
+    super(`holdout accuracy ${accuracy} is below --min-accuracy ${minAccuracy}; nothing was written`);
+  }
+}
+
 /**
  * Trains on the shipped Iris data and writes `model.json`, `weights.bin` and `metadata.json` into `outDir`.
  * The files are written to a temporary sibling directory first and swapped in, so a failed run never
- * leaves a half-written model behind.
+ * leaves a half-written model behind; a model scoring below `minAccuracy` is never written at all.
  *
  * @returns the metadata written
  */
-export async function trainAndSave(outDir: string, config: TrainingConfig): Promise<ModelMetadata> {
+export async function trainAndSave(
+  outDir: string,
+  config: TrainingConfig,
+  { minAccuracy = 0 }: { minAccuracy?: number } = {},
+): Promise<ModelMetadata> {
   const data = loadIris();
   const { network, split, normalization } = await trainClassifier(data, IRIS_CLASSES.length, config);
   try {
@@ -29,6 +44,9 @@ export async function trainAndSave(outDir: string, config: TrainingConfig): Prom
     const probabilities = tf.tidy(() => (network.predict(tf.tensor2d(holdoutRows)) as tf.Tensor).dataSync());
     const holdoutLabels = split.holdout.map((i) => data.labels[i] as number);
     const scores = evaluate(probabilities, holdoutLabels, IRIS_CLASSES);
+    if (scores.accuracy < minAccuracy) {
+      throw new AccuracyBelowThresholdError(scores.accuracy, minAccuracy);
+    }
 
     const target = resolve(outDir);
     const staging = await mkdtemp(join(dirname(target), ".model-staging-"));
