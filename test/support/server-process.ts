@@ -22,6 +22,7 @@ export interface RunningServer {
   readonly stderr: () => string;
   /** Resolves with the first log line whose `msg` starts with `prefix`. */
   waitForLog(prefix: string): Promise<ServerLogLine>;
+  /** The exit code, once the process has exited and its output has been read. */
   readonly exited: Promise<number | null>;
 }
 
@@ -72,7 +73,8 @@ export function startServer(env: Record<string, string>): RunningServer {
       }
     }
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close", not "exit": by then stdout has been read to the end, so `logs` holds the last line too.
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   const waitForLog = (prefix: string) =>
     new Promise<ServerLogLine>((resolve, reject) => {
       const seen = logs.find((l) => String(l.msg).startsWith(prefix));

@@ -1,0 +1,134 @@
+/**
+ * A rolling update under traffic, as the chart configures it: the real process runs with the Deployment's
+ * environment from dist/, keep-alive clients send steady load, SIGTERM arrives, readiness flips, clients
+ * stop sending a moment later (as Kubernetes takes the pod out of its endpoints), and the process exits.
+ * No request may fail, and the exit must come well inside the pod's terminationGracePeriodSeconds.
+ */
+import { Agent, request } from "node:http";
+import { afterAll, describe, expect, it } from "vitest";
+import { ENV, PATHS } from "../src/contract.js";
+import { FLOWERS } from "./server-fixtures.js";
+import { loadManifestDir } from "./support/k8s-checks.js";
+import { getFresh, killStartedServers, startReady } from "./support/server-process.js";
+
+afterAll(killStartedServers);
+
+interface PodSpec {
+  terminationGracePeriodSeconds: number;
+  containers: { name: string; env?: { name: string; value?: string }[] }[];
+}
+
+/** The inference Deployment's pod spec, as committed in dist/. */
+function deployedPodSpec(): PodSpec {
+  const deployment = loadManifestDir("dist")
+    .map((l) => l.object)
+    .find((o) => o.kind === "Deployment" && o.metadata.name === "iris-inference");
+  if (!deployment) throw new Error("dist/ has no Deployment iris-inference");
+  return (deployment.spec as { template: { spec: PodSpec } }).template.spec;
+}
+
+/** Where the chart's values do not apply on this machine: the port, the address, the model path, the backend. */
+const LOCAL_OVERRIDES = new Set<string>([ENV.port, ENV.host, ENV.modelDir, ENV.backend]);
+
+interface Outcome {
+  /** performance.now() when the request was sent. */
+  readonly sentAt: number;
+  readonly status: number;
+  readonly error?: string;
+}
+
+const SPECIES = Object.keys(FLOWERS).filter((name) => name !== "borderline") as (keyof typeof FLOWERS)[];
+
+function predict(port: number, agent: Agent, species: keyof typeof FLOWERS): Promise<Outcome> {
+  const sentAt = performance.now();
+  const body = JSON.stringify({ features: FLOWERS[species] });
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: PATHS.predict,
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () => {
+          const right = res.statusCode === 200 && (JSON.parse(text) as { class?: string }).class === species;
+          resolve({ sentAt, status: res.statusCode ?? 0, ...(right ? {} : { error: text.slice(0, 200) }) });
+        });
+      },
+    );
+    req.on("error", (error) => resolve({ sentAt, status: 0, error: error.message }));
+    req.end(body);
+  });
+}
+
+describe("SIGTERM under steady load", () => {
+  it("fails no request accepted before or during the drain and exits 0 inside terminationGracePeriodSeconds", async () => {
+    const pod = deployedPodSpec();
+    const chartEnv = Object.fromEntries(
+      (pod.containers[0]?.env ?? [])
+        .filter((e) => e.value !== undefined && !LOCAL_OVERRIDES.has(e.name))
+        .map((e) => [e.name, e.value as string]),
+    );
+    const drainMs = Number(chartEnv[ENV.drainSeconds]) * 1000;
+    const graceMs = pod.terminationGracePeriodSeconds * 1000;
+    expect(drainMs).toBeGreaterThan(0);
+    expect(graceMs).toBeGreaterThan(drainMs);
+
+    const server = await startReady(chartEnv);
+    const { port } = server;
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    const outcomes: Outcome[] = [];
+    let stopSendingAt = Number.POSITIVE_INFINITY;
+    const maxRequests = 50_000; // a bound, whatever happens to the clock
+    const clients = Array.from({ length: 8 }, async (_, client) => {
+      for (let i = 0; performance.now() < stopSendingAt && outcomes.length < maxRequests; i++) {
+        outcomes.push(
+          await predict(port, agent, SPECIES[(client + i) % SPECIES.length] as keyof typeof FLOWERS),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 10)); // steady, not saturating: CI has 2 cores
+      }
+    });
+
+    // Readiness as the kubelet sees it; the moment it flips, endpoints start dropping the pod.
+    let flippedAt = Number.POSITIVE_INFINITY;
+    const watcher = (async () => {
+      const ready = () =>
+        getFresh(port, PATHS.ready).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+      while (await ready()) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      flippedAt = performance.now();
+    })();
+
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const sigtermAt = performance.now();
+    server.child.kill("SIGTERM");
+    await watcher;
+    // Endpoint removal takes a moment to reach every client; the drain period exists to cover it.
+    stopSendingAt = flippedAt + Math.min(1000, drainMs / 2);
+    await Promise.all(clients);
+    agent.destroy();
+
+    const code = await server.exited;
+    const exitedAfterMs = performance.now() - sigtermAt;
+
+    const beforeFlip = outcomes.filter((o) => o.sentAt < flippedAt);
+    const duringDrain = outcomes.filter((o) => o.sentAt >= flippedAt);
+    expect(beforeFlip.length).toBeGreaterThan(50);
+    expect(duringDrain.length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o.error !== undefined)).toEqual([]);
+
+    expect(code).toBe(0);
+    expect(exitedAfterMs).toBeGreaterThanOrEqual(drainMs);
+    expect(exitedAfterMs).toBeLessThan(graceMs);
+    expect(server.logs.map((l) => l.msg)).toContain("shutdown complete");
+  }, 60_000);
+});
