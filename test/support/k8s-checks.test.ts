@@ -3,8 +3,10 @@ import { describe, expect, it } from "vitest";
 import { buildApp } from "../../charts/app.js";
 import { resolveSettings } from "../../charts/settings.js";
 import {
+  credentialLikeValues,
   credentialProblems,
   manifestProblems,
+  networkPolicyProblems,
   parseManifests,
   rbacProblems,
   semanticProblems,
@@ -267,6 +269,40 @@ describe("credentialProblems", () => {
       "[security]\nadmin_password = $__file{/etc/secrets/admin-password}",
     ].join("\n");
     expect(credentialProblems([configMap({ "prometheus.yml": config })])).toEqual([]);
+  });
+
+  it("flags base64-encoded blobs, npm tokens and Google API keys; not hex digests or shell substitutions", () => {
+    const blob = Buffer.from("a certificate or a key, encoded for a Secret").toString("base64");
+    expect(credentialProblems([configMap({ "tls.key": blob })])).toEqual([
+      "ConfigMap monitoring/cfg: data.tls.key contains what looks like a base64-encoded secret",
+    ]);
+    expect(credentialLikeValues(`//registry.npmjs.org/:_authToken=npm_${"a1B2".repeat(9)}`)).toEqual([
+      "an npm token",
+    ]);
+    expect(credentialLikeValues(`key: AIza${"Sy0_".repeat(8)}abc`)).toContain("a Google API key");
+    const digest = "85dcc382e7d9d418357dcf82b649ae4baab6e2b10feded68f6a63f3209554c31";
+    expect(credentialProblems([configMap({ checksum: digest })])).toEqual([]);
+    expect(credentialLikeValues('GF_SECURITY_ADMIN_PASSWORD="$(openssl rand -base64 24)"')).toEqual([]);
+  });
+});
+
+describe("networkPolicyProblems", () => {
+  const policy = (objects: any[]) => find(objects, "NetworkPolicy");
+
+  it("accepts the Service port by name or by number", () => {
+    const objects = baseline();
+    expect(networkPolicyProblems(objects)).toEqual([]);
+    policy(objects).spec.ingress[0].ports = [{ port: 8080, protocol: "TCP" }];
+    expect(networkPolicyProblems(objects)).toEqual([]);
+  });
+
+  it("flags a port no Service exposes and a rule that admits every port", () => {
+    const objects = baseline();
+    policy(objects).spec.ingress = [{ ports: [{ port: 9229, protocol: "TCP" }] }, { from: [] }];
+    expect(networkPolicyProblems(objects)).toEqual([
+      "NetworkPolicy infer8s/iris-inference: spec.ingress[0].ports[0].port 9229 is not a port of a Service in front of the selected pods",
+      "NetworkPolicy infer8s/iris-inference: spec.ingress[1] admits every port; list the Service's ports",
+    ]);
   });
 });
 

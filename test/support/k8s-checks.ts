@@ -84,6 +84,7 @@ export const SEMANTIC_CHECKS = {
   images: imageProblems,
   credentials: credentialProblems,
   rbac: rbacProblems,
+  networkPolicies: networkPolicyProblems,
 } as const satisfies Record<
   string,
   (objects: readonly KubeObject[], options: ManifestCheckOptions) => string[]
@@ -669,24 +670,40 @@ export function imageProblems(objects: readonly KubeObject[]): string[] {
   return problems;
 }
 
-// Patterns that mean a credential was written into a manifest.
+// Patterns that mean a credential was written down (in a manifest, or in any file of the repository).
 const CREDENTIAL_PATTERNS: readonly [string, RegExp][] = [
   ["a private key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
   ["an AWS access key id", /\bAKIA[0-9A-Z]{16}\b/],
   ["a GitHub token", /\bgh[pousr]_[A-Za-z0-9]{30,}\b/],
   ["a Slack token", /\bxox[abposr]-[A-Za-z0-9-]{10,}/],
+  ["an npm token", /\bnpm_[A-Za-z0-9]{36}\b|_authToken\s*=\s*[^\s$]/],
+  ["a Google API key", /\bAIza[0-9A-Za-z_-]{35}\b/],
   ["a JWT", /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/],
   ["credentials in a URL", /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i],
   [
     "a password/secret/token assignment",
-    /(?:^|[^A-Za-z])(password|passwd|secret|token|api[_-]?key)["']?\s*[:=]\s*["']?(?!\$\{|\$__|<|\/)[^\s"',}]{3,}/im,
+    // Not references: ${VAR}, $(command), $__file{…} (Grafana), <placeholder>, /path/to/file.
+    /(?:^|[^A-Za-z])(password|passwd|secret|token|api[_-]?key)["']?\s*[:=]\s*["']?(?!\$\{|\$\(|\$__|<|\/)[^\s"',}]{3,}/im,
   ],
 ];
+// A run of 32+ base64 characters mixing upper case, lower case and digits: an encoded key or certificate.
+// Hex digests (checksums, image digests) have no upper case and do not match.
+const BASE64_BLOB =
+  /(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{32,}={0,2}/;
+
+/**
+ * What in `text` looks like a credential (`"an AWS access key id"`, …), one entry per kind found; `[]` when
+ * nothing does. For manifests use {@link credentialProblems}, which also checks Secrets, env and base64.
+ */
+export function credentialLikeValues(text: string): string[] {
+  return CREDENTIAL_PATTERNS.filter(([, pattern]) => pattern.test(text)).map(([what]) => what);
+}
+
 const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|CREDENTIAL|PRIVATE_?KEY)/i;
 
 /**
  * No Secret carries data, no env var with a credential-like name has a literal value (use `valueFrom`),
- * and no string anywhere looks like a key, token or password.
+ * and no string anywhere looks like a key, token, password or base64-encoded blob.
  */
 export function credentialProblems(objects: readonly KubeObject[]): string[] {
   const problems: string[] = [];
@@ -701,10 +718,10 @@ export function credentialProblems(objects: readonly KubeObject[]): string[] {
       }
     }
     walkStrings(o, "", (path, value) => {
-      for (const [what, pattern] of CREDENTIAL_PATTERNS) {
-        if (pattern.test(value))
-          problems.push(`${where}: ${path || "(root)"} contains what looks like ${what}`);
-      }
+      for (const what of credentialLikeValues(value))
+        problems.push(`${where}: ${path || "(root)"} contains what looks like ${what}`);
+      if (BASE64_BLOB.test(value))
+        problems.push(`${where}: ${path || "(root)"} contains what looks like a base64-encoded secret`);
     });
   }
   for (const t of podTemplates(objects)) {
@@ -783,6 +800,60 @@ export function rbacProblems(objects: readonly KubeObject[]): string[] {
         problems.push(
           `${where}: subjects[${i}] ServiceAccount ${String(subject.namespace)}/${String(subject.name)} is not defined here`,
         );
+    }
+  }
+  return problems;
+}
+
+/**
+ * A NetworkPolicy that restricts ingress admits only the ports of the Services in front of the pods it
+ * selects: every ingress rule lists its ports (a rule without ports admits them all), and each is a
+ * Service `targetPort` of those pods, by name or by number.
+ */
+export function networkPolicyProblems(objects: readonly KubeObject[]): string[] {
+  const problems: string[] = [];
+  const templates = podTemplates(objects);
+  for (const policy of objects.filter((o) => o.kind === "NetworkPolicy")) {
+    const where = describeObject(policy);
+    const spec = asObject(policy.spec);
+    const types = asArray(spec.policyTypes) as unknown as string[];
+    if (!types.includes("Ingress") && spec.ingress === undefined) continue;
+    const pods = templates.filter(
+      (t) => t.namespace === policy.metadata.namespace && selectorMatches(spec.podSelector, t.labels),
+    );
+    const services = objects.filter(
+      (o) =>
+        o.kind === "Service" &&
+        o.metadata.namespace === policy.metadata.namespace &&
+        Object.keys(asObject(asObject(o.spec).selector)).length > 0 &&
+        pods.some((t) => mapSelects(asLabels(asObject(o.spec).selector), t.labels)),
+    );
+    const containerPorts = pods.flatMap((t) =>
+      containersOf(t.spec).flatMap(({ container }) => asArray(container.ports)),
+    );
+    // Each Service port as both its name and its number, so a policy may use either.
+    const served = new Set<unknown>();
+    for (const service of services) {
+      for (const port of asArray(asObject(service.spec).ports)) {
+        const target = port.targetPort ?? port.port;
+        served.add(target);
+        for (const p of containerPorts) {
+          if (p.name === target || p.containerPort === target) served.add(p.name).add(p.containerPort);
+        }
+      }
+    }
+    for (const [r, rule] of asArray(spec.ingress).entries()) {
+      const ports = asArray(rule.ports);
+      if (ports.length === 0) {
+        problems.push(`${where}: spec.ingress[${r}] admits every port; list the Service's ports`);
+      }
+      for (const [i, port] of ports.entries()) {
+        if (!served.has(port.port)) {
+          problems.push(
+            `${where}: spec.ingress[${r}].ports[${i}].port ${JSON.stringify(port.port)} is not a port of a Service in front of the selected pods`,
+          );
+        }
+      }
     }
   }
   return problems;
