@@ -5,48 +5,30 @@
  * readiness stays 200 (overload must not take the pod out of service), the metrics count what the clients
  * saw, and traffic within capacity is served again at once.
  */
-import { request } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV, ERROR_TYPES, METRICS, PATHS } from "../src/contract.js";
 import { FLOWERS, parseExposition, sampleValue } from "./server-fixtures.js";
-import { type RunningServer, getFresh, killStartedServers, startReady } from "./support/server-process.js";
+import {
+  type RunningServer,
+  getFresh,
+  httpRequest,
+  killStartedServers,
+  startReady,
+} from "./support/server-process.js";
 
 const QUEUE_ROWS = 8;
 const BURST = 64;
 
 interface Answer {
   readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
+  readonly headers: IncomingHttpHeaders;
   readonly body: Record<string, unknown>;
 }
 
-function post(port: number, path: string, payload: unknown): Promise<Answer> {
-  const body = JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        method: "POST",
-        agent: false,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: JSON.parse(text) as Record<string, unknown>,
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+async function post(port: number, path: string, payload: unknown): Promise<Answer> {
+  const answer = await httpRequest(port, { method: "POST", path, body: JSON.stringify(payload) });
+  return { ...answer, body: JSON.parse(answer.body) as Record<string, unknown> };
 }
 
 /** One request per inference endpoint, each with what a correct answer holds. */

@@ -4,12 +4,12 @@
  * stop sending a moment later (as Kubernetes takes the pod out of its endpoints), and the process exits.
  * No request may fail, and the exit must come well inside the pod's terminationGracePeriodSeconds.
  */
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { ENV, PATHS } from "../src/contract.js";
 import { FLOWERS } from "./server-fixtures.js";
 import { loadManifestDir } from "./support/k8s-checks.js";
-import { getFresh, killStartedServers, startReady } from "./support/server-process.js";
+import { getFresh, httpRequest, killStartedServers, startReady } from "./support/server-process.js";
 
 afterAll(killStartedServers);
 
@@ -39,31 +39,16 @@ interface Outcome {
 
 const SPECIES = Object.keys(FLOWERS).filter((name) => name !== "borderline") as (keyof typeof FLOWERS)[];
 
-function predict(port: number, agent: Agent, species: keyof typeof FLOWERS): Promise<Outcome> {
+async function predict(port: number, agent: Agent, species: keyof typeof FLOWERS): Promise<Outcome> {
   const sentAt = performance.now();
   const body = JSON.stringify({ features: FLOWERS[species] });
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path: PATHS.predict,
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        res.on("end", () => {
-          const right = res.statusCode === 200 && (JSON.parse(text) as { class?: string }).class === species;
-          resolve({ sentAt, status: res.statusCode ?? 0, ...(right ? {} : { error: text.slice(0, 200) }) });
-        });
-      },
-    );
-    req.on("error", (error) => resolve({ sentAt, status: 0, error: error.message }));
-    req.end(body);
-  });
+  try {
+    const answer = await httpRequest(port, { method: "POST", path: PATHS.predict, body, agent });
+    const right = answer.status === 200 && (JSON.parse(answer.body) as { class?: string }).class === species;
+    return { sentAt, status: answer.status, ...(right ? {} : { error: answer.body.slice(0, 200) }) };
+  } catch (error) {
+    return { sentAt, status: 0, error: (error as Error).message };
+  }
 }
 
 describe("SIGTERM under steady load", () => {

@@ -4,12 +4,11 @@
  * clients are served normally the whole time. The clients run concurrently, so the file takes about one
  * request timeout (30 s).
  */
-import { request } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PATHS } from "../src/contract.js";
 import { FLOWERS } from "./server-fixtures.js";
-import { type RunningServer, killStartedServers, startReady } from "./support/server-process.js";
+import { type RunningServer, httpRequest, killStartedServers, startReady } from "./support/server-process.js";
 
 interface Cutoff {
   /** Milliseconds from the first byte sent until the server closed the connection. */
@@ -48,29 +47,10 @@ function slowClient(port: number, head: string, drip: string[], everyMs: number)
 }
 
 /** POST /predict on a fresh connection; resolves with the status and the predicted class. */
-function predictOnce(port: number): Promise<{ status: number; class: unknown }> {
+async function predictOnce(port: number): Promise<{ status: number; class: unknown }> {
   const body = JSON.stringify({ features: FLOWERS.versicolor });
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path: PATHS.predict,
-        method: "POST",
-        agent: false,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, class: (JSON.parse(text) as { class?: unknown }).class }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+  const answer = await httpRequest(port, { method: "POST", path: PATHS.predict, body });
+  return { status: answer.status, class: (JSON.parse(answer.body) as { class?: unknown }).class };
 }
 
 const predictHead = (contentLength: number) =>

@@ -3,7 +3,7 @@
  * JSON log lines collected as they arrive. Call {@link killStartedServers} in `afterEach`/`afterAll`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { request } from "node:http";
+import { type Agent, type IncomingHttpHeaders, request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { MODEL_DIR } from "../server-fixtures.js";
 
@@ -104,18 +104,50 @@ export async function startReady(env: Record<string, string> = {}): Promise<Runn
   return server;
 }
 
-/** A GET on a fresh connection, so no keep-alive socket hides whether the listener still accepts. */
-export function getFresh(
-  port: number,
-  path: string,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+/** What came back over the wire. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface HttpRequestOptions {
+  readonly path: string;
+  /** @default "GET" */
+  readonly method?: string;
+  readonly headers?: Record<string, string | number>;
+  /** Sent with its Content-Length (unless `headers` says otherwise). */
+  readonly body?: string;
+  /** @default false: a fresh connection, closed after the answer */
+  readonly agent?: Agent | false;
+}
+
+/**
+ * One HTTP request to the server on `port`; rejects only when the connection fails.
+ *
+ * @example
+ * const { status, body } = await httpRequest(port, { method: "POST", path: "/predict", body: "{}" });
+ */
+export function httpRequest(port: number, options: HttpRequestOptions): Promise<HttpAnswer> {
+  const { path, method = "GET", body, agent = false } = options;
+  const headers = {
+    ...(body === undefined
+      ? {}
+      : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
+    ...options.headers,
+  };
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
-      let body = "";
-      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    const req = request({ host: "127.0.0.1", port, path, method, headers, agent }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
     });
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
+}
+
+/** A GET on a fresh connection, so no keep-alive socket hides whether the listener still accepts. */
+export function getFresh(port: number, path: string): Promise<HttpAnswer> {
+  return httpRequest(port, { path });
 }
