@@ -1,4 +1,8 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -29,4 +33,56 @@ export async function waitForStatus(url: string, status: number, timeoutMs: numb
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})`);
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The repository root, from build/bench/ (compiled) or bench/ (tsx). */
+export const REPO_ROOT = basename(dirname(HERE)) === "build" ? join(HERE, "../..") : join(HERE, "..");
+
+/** A production-build server started for a benchmark. */
+export interface BenchServer {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
+/**
+ * Starts `build/src/main.js` under plain `node` on a free loopback port with the committed model and
+ * `env` on top, and resolves once `/ready` answers 200. Logs are discarded; stderr is passed through.
+ * `nodeArgs` go before the script (e.g. `--import` of an instrument), `ipc` opens a message channel.
+ */
+export async function startBuiltServer(
+  options: { env?: Record<string, string>; nodeArgs?: string[]; ipc?: boolean } = {},
+): Promise<BenchServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "build/src/main.js"], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      MODEL_DIR: join(REPO_ROOT, "model"),
+      ...options.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      NODE_ENV: "production",
+    },
+    stdio: options.ipc ? ["ignore", "ignore", "inherit", "ipc"] : ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForStatus(`${url}/ready`, 200, 30_000);
+  return { child, url };
+}
+
+/** SIGKILLs `child` and resolves once it is gone. */
+export function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+/** Resident set size of process `pid` in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
 }
