@@ -73,6 +73,13 @@ describe(".github/workflows/ci.yml", () => {
     ]);
   });
 
+  it("audits the production dependencies right after the install, failing on high or critical advisories", () => {
+    const runs = checkSteps.map((s) => s.run ?? "");
+    const audit = runs.indexOf("npm audit --omit=dev --audit-level=high");
+    expect(audit).toBeGreaterThan(runs.indexOf("npm ci --no-audit --no-fund"));
+    expect(audit).toBeLessThan(runs.indexOf("npm test"));
+  });
+
   it("requires the monitoring tests' Prometheus tools, as .ci/run does", () => {
     expect(localCi).toMatch(/export INFER8S_REQUIRE_PROMETHEUS=1/);
     const testStep = checkSteps.find((s) => s.run === "npm test");
