@@ -46,7 +46,7 @@ describe("the repository", () => {
     },
     {
       file: "charts/monitoring/grafana.ts",
-      line: /^export const GRAFANA_ADMIN_SECRET = "grafana-admin";$/,
+      line: /^export const GRAFANA_ADMIN_SECRET\s=\s"grafana-admin";$/,
       why: "the name of the Secret the cluster admin creates, not its value",
     },
   ];
