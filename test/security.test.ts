@@ -282,16 +282,18 @@ describe("the running server", () => {
       let response = "";
       let sent = 0;
       const piece = `${" ".repeat(16 * 1024)}`;
-      const timer = setInterval(() => {
-        if (response !== "" || sent > 16 * limit) return;
-        socket.write(`${piece.length.toString(16)}\r\n${piece}\r\n`);
-        sent += piece.length;
-      }, 1);
-      socket.on("connect", () =>
+      let timer: NodeJS.Timeout | undefined;
+      socket.on("connect", () => {
         socket.write(
           `POST ${PATHS.predict} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
-        ),
-      );
+        );
+        // Chunks only after the request head, or the server rightly answers 400 to a garbled request.
+        timer = setInterval(() => {
+          if (response !== "" || sent > 16 * limit) return;
+          socket.write(`${piece.length.toString(16)}\r\n${piece}\r\n`);
+          sent += piece.length;
+        }, 1);
+      });
       socket.on("data", (data: Buffer) => (response += data.toString()));
       socket.on("error", () => {});
       socket.on("close", () => {
