@@ -7,7 +7,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
-import { requestId } from "hono/request-id";
 import { ApiError } from "./api/errors.js";
 import { type ServedModel, createRowSchemas } from "./api/rows.js";
 import { validationHook } from "./api/validation.js";
@@ -22,7 +21,8 @@ import { limitBody } from "./middleware/body-limit.js";
 import { createErrorHandler, createNotFoundHandler } from "./middleware/error-handler.js";
 import { answerMethodNotAllowed } from "./middleware/method-not-allowed.js";
 import { observeRequests, trackInflight } from "./middleware/observe-requests.js";
-import { V1_ROUTE_LABELS, registerKServeV1Routes } from "./routes/kserve-v1.js";
+import { requestIds } from "./middleware/request-id.js";
+import { registerKServeV1Routes } from "./routes/kserve-v1.js";
 import { SERVER_NAME, registerKServeV2Routes, registerV2HealthRoutes } from "./routes/kserve-v2.js";
 import {
   type ModelRuntime,
@@ -118,7 +118,7 @@ export function createStartingApp(deps: BaseAppDeps): OpenAPIHono<AppEnv> {
 
 function createBaseApp({ metrics, logger, lifecycle }: BaseAppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use(requestId(), observeRequests({ metrics, logger, lifecycle, routeLabels: V1_ROUTE_LABELS }));
+  app.use(requestIds(), observeRequests({ metrics, logger, lifecycle }));
   app.onError(createErrorHandler({ logger, metrics }));
   app.notFound(createNotFoundHandler(metrics));
   return app;

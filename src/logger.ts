@@ -19,8 +19,25 @@ export function createLogger(level: LogLevel, destination?: LogDestination): Log
   const options: pino.LoggerOptions = {
     level,
     name: "infer8s",
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeOncePerMillisecond(),
     formatters: { level: (label) => ({ level: label }) },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * pino's `isoTime`, formatting the date once per millisecond instead of once per line: under load a pod
+ * writes a dozen request lines per millisecond, and `toISOString()` was a fifth of the logger's cost.
+ */
+function isoTimeOncePerMillisecond(): () => string {
+  let lastMs = -1;
+  let field = "";
+  return () => {
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      field = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return field;
+  };
 }

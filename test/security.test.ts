@@ -210,6 +210,19 @@ describe("the running server", () => {
     }
   });
 
+  it("marks every answer, error or not, with a request id: the client's when safe, else a fresh UUID", async () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    for (const [i, answer] of answers.entries()) {
+      expect(answer.headers["x-request-id"], `${REQUESTS[i]?.method} ${REQUESTS[i]?.path}`).toMatch(uuid);
+    }
+    expect(new Set(answers.map((a) => a.headers["x-request-id"])).size).toBe(answers.length);
+    const predict = { method: "POST", path: PATHS.predict, body: json({ features: FLOWERS.setosa }) };
+    const echoed = await httpRequest(server.port, { ...predict, headers: { "x-request-id": "trace-42" } });
+    expect(echoed.headers["x-request-id"]).toBe("trace-42");
+    const replaced = await httpRequest(server.port, { ...predict, headers: { "x-request-id": "a b" } });
+    expect(replaced.headers["x-request-id"]).toMatch(uuid);
+  });
+
   it("hides internals in every error: no stack, no source path, no exception name", () => {
     const errors = answers.filter((a) => a.status >= 400);
     expect(errors.length).toBeGreaterThan(5);

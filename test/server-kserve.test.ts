@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { METRICS } from "../src/contract.js";
 import type { Classifier } from "../src/model/load-model.js";
 import {
   FLOWERS,
   type TestServer,
   createTestServer,
   loadCommittedModel,
+  parseExposition,
   postJson,
+  sampleValue,
 } from "./server-fixtures.js";
 
 let classifier: Classifier;
@@ -93,6 +96,48 @@ describe("KServe V1", () => {
   it("answers 404 for verbs it does not implement", async () => {
     const res = await post("/v1/models/iris:explain", { instances: ROWS });
     expect(res.status).toBe(404);
+    expect(res.body.error).toContain('":explain"');
+  });
+
+  it("answers OPTIONS per resource", async () => {
+    const allowed: [string, string][] = [
+      ["/v1/models/iris", "GET, HEAD, OPTIONS"],
+      ["/v1/models/iris:predict", "POST, OPTIONS"],
+    ];
+    for (const [path, allow] of allowed) {
+      const res = await server.app.request(path, { method: "OPTIONS" });
+      expect(res.status, path).toBe(204);
+      expect(res.headers.get("allow"), path).toBe(allow);
+    }
+  });
+
+  it("names each resource in metrics and logs without regexes, and unknown verbs as unmatched", async () => {
+    const fresh = createTestServer(classifier);
+    await postJson(fresh.app, "/v1/models/iris:predict", { instances: ROWS });
+    await fresh.app.request("/v1/models/iris");
+    await fresh.app.request("/v1/models/iris:predict");
+    await postJson(fresh.app, "/v1/models/iris:explain", { instances: ROWS });
+    const samples = parseExposition(await fresh.metrics.exposition());
+    const count = (route: string, method: string, status: string) =>
+      sampleValue(samples, METRICS.httpRequests, { route, method, status });
+    expect(count("/v1/models/:model_name:predict", "POST", "200")).toBe(1);
+    expect(count("/v1/models/:model_name", "GET", "200")).toBe(1);
+    expect(count("/v1/models/:model_name:predict", "GET", "405")).toBe(1);
+    expect(count("unmatched", "POST", "404")).toBe(1);
+    expect(fresh.logs.filter((l) => l.msg === "request").map((l) => l.route)).toEqual([
+      "/v1/models/:model_name:predict",
+      "/v1/models/:model_name",
+      "/v1/models/:model_name:predict",
+      "unmatched",
+    ]);
+  });
+});
+
+describe("routing", () => {
+  it("keeps Hono on its RegExpRouter (a route pattern it cannot hold drops every request to the slower TrieRouter)", async () => {
+    const fresh = createTestServer(classifier);
+    await fresh.app.request("/health");
+    expect((fresh.app.router as { name?: string }).name).toBe("SmartRouter + RegExpRouter");
   });
 });
 

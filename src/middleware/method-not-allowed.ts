@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { ApiError } from "../api/errors.js";
 import { ERROR_TYPES } from "../contract.js";
 import type { AppEnv } from "./app-env.js";
@@ -21,16 +21,24 @@ export function answerMethodNotAllowed(app: Hono<AppEnv>): void {
   for (const [path, methods] of byLiteralFirst) {
     const allow = [...methods, "OPTIONS"].join(", ");
     app.all(path, function methodNotAllowed(c) {
-      if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: allow });
-      throw new ApiError(
-        405,
-        ERROR_TYPES.methodNotAllowed,
-        `method ${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}`,
-        {},
-        { Allow: allow },
-      );
+      return answerOtherMethod(c, allow);
     });
   }
+}
+
+/**
+ * The answer to a method a resource does not take: 204 with `Allow` to `OPTIONS`, else a 405 `ApiError`
+ * that names the method, the path and `allow` (e.g. `"GET, HEAD, OPTIONS"`).
+ */
+export function answerOtherMethod(c: Context<AppEnv>, allow: string): Response {
+  if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: allow });
+  throw new ApiError(
+    405,
+    ERROR_TYPES.methodNotAllowed,
+    `method ${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}`,
+    {},
+    { Allow: allow },
+  );
 }
 
 function paramCount(path: string): number {

@@ -12,31 +12,30 @@ export interface ObserveRequestsOptions {
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly lifecycle: Lifecycle;
-  /** Labels for route patterns that read badly as they are (e.g. with a regex). */
-  readonly routeLabels?: ReadonlyMap<string, string>;
 }
 
 /**
  * Times every request and, once its response is ready, counts it in `http_requests_total` and
- * `http_request_duration_seconds` (labelled with the route pattern) and writes one JSON log line: request
+ * `http_request_duration_seconds` (labelled with the route pattern, or the `routeLabel` a middleware set
+ * for routes that share a pattern) and writes one JSON log line: request
  * id, method, route, path, status, duration. Never the body. While draining it also asks the client to
  * close its keep-alive connection, so its next request opens a new one to a pod that is still in service.
  *
- * Must run after `requestId()` so the log line carries the id.
+ * Must run after `requestIds()` so the log line carries the id.
  *
  * @example
- * app.use(requestId(), observeRequests({ metrics, logger, lifecycle }));
+ * app.use(requestIds(), observeRequests({ metrics, logger, lifecycle }));
  */
 export function observeRequests({
   metrics,
   logger,
   lifecycle,
-  routeLabels = new Map(),
 }: ObserveRequestsOptions): MiddlewareHandler<AppEnv> {
-  const labels = new Map(routeLabels);
   // When nothing matched, routeIndex still points at this middleware, whose pattern is the catch-all.
-  labels.set("/*", UNMATCHED_ROUTE);
-  labels.set("*", UNMATCHED_ROUTE);
+  const labels = new Map([
+    ["/*", UNMATCHED_ROUTE],
+    ["*", UNMATCHED_ROUTE],
+  ]);
   return async function observe(c, next) {
     const startedAt = performance.now();
     c.set("startedAt", startedAt);
@@ -45,7 +44,7 @@ export function observeRequests({
     const seconds = (performance.now() - startedAt) / 1000;
     // After next(), routeIndex points at the handler that answered.
     const pattern = routePath(c);
-    const route = labels.get(pattern) ?? pattern;
+    const route = c.get("routeLabel") ?? labels.get(pattern) ?? pattern;
     const status = c.res.status;
     metrics.observeRequest(c.req.method, route, status, seconds);
     const line = {

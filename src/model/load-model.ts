@@ -161,7 +161,14 @@ function createClassifier(
         const f = i % featureCount;
         scaled[i] = ((features[i] as number) - (mean[f] as number)) * (invStd[f] as number);
       }
-      return tf.tidy(() => forward.run(tf.tensor2d(scaled, [rows, featureCount])).dataSync() as Float32Array);
+      // Read back outside tidy: tidy walks whatever its callback returns looking for tensors, and for a
+      // typed array that is a for-in over every element (~1 µs per single-row call, more per batch).
+      const output = tf.tidy(() => forward.run(tf.tensor2d(scaled, [rows, featureCount])));
+      try {
+        return output.dataSync() as Float32Array;
+      } finally {
+        output.dispose();
+      }
     },
     numTensors: () => tf.memory().numTensors,
     dispose: () => network.dispose(),
