@@ -70,6 +70,23 @@ describe("MicroBatcher", () => {
     expect(model.batches).toEqual([4, 4, 2]);
   });
 
+  it("answers everything queued in the turn it runs, however many calls that takes", async () => {
+    const model = fakeModel();
+    const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxBatchRows: 4 });
+    let answered = 0;
+    const calls = Array.from({ length: 14 }, (_, i) =>
+      batcher.infer(Float32Array.of(i, 1), 1).then((out) => {
+        answered++;
+        return out;
+      }),
+    );
+    await nextTurn();
+    expect(answered).toBe(14);
+    expect(model.batches).toEqual([4, 4, 4, 2]);
+    expect((await Promise.all(calls)).map((out) => out[0])).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    expect(batcher.queuedRows).toBe(0);
+  });
+
   it("waits up to maxDelayMs for company", async () => {
     const model = fakeModel();
     const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxDelayMs: 30 });

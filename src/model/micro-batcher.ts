@@ -121,20 +121,27 @@ export class MicroBatcher {
     }
   }
 
+  /**
+   * Runs everything queued, in calls of up to `maxBatchRows` rows, before returning. The model call is
+   * synchronous, so the model is free again the moment a call returns; taking only one call per event-loop
+   * turn left accepted requests waiting many turns when a turn is long (512 connections of 64-row bodies:
+   * accepted p50 ~800 ms with one call per turn).
+   */
   private flush(): void {
     this.scheduled = false;
-    const batch: Pending[] = [];
-    let rows = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as Pending;
-      if (batch.length > 0 && rows + next.rows > this.maxBatchRows) break;
-      batch.push(next);
-      rows += next.rows;
-      this.queue.shift();
+    const queue = this.queue.splice(0);
+    this.queuedRowCount = 0;
+    let start = 0;
+    while (start < queue.length) {
+      let end = start + 1;
+      let rows = (queue[start] as Pending).rows;
+      while (end < queue.length && rows + (queue[end] as Pending).rows <= this.maxBatchRows) {
+        rows += (queue[end] as Pending).rows;
+        end++;
+      }
+      this.execute(queue.slice(start, end), rows);
+      start = end;
     }
-    this.queuedRowCount -= rows;
-    if (batch.length > 0) this.execute(batch, rows);
-    if (this.queue.length > 0) this.schedule();
   }
 
   private execute(batch: Pending[], rows: number): void {
