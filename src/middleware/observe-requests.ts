@@ -17,9 +17,9 @@ export interface ObserveRequestsOptions {
 /**
  * Times every request and, once its response is ready, counts it in `http_requests_total` and
  * `http_request_duration_seconds` (labelled with the route pattern, or the `routeLabel` a middleware set
- * for routes that share a pattern) and writes one JSON log line: request
- * id, method, route, path, status, duration. Never the body. While draining it also asks the client to
- * close its keep-alive connection, so its next request opens a new one to a pod that is still in service.
+ * for routes that share a pattern) and writes one JSON log line: request id, method, route, path, status,
+ * duration. Never the body. While draining it also asks the client to close its keep-alive connection, so
+ * its next request opens a new one to a pod that is still in service.
  *
  * Must run after `requestIds()` so the log line carries the id.
  *
