@@ -7,7 +7,6 @@ import {
   KubeServiceAccount,
   Quantity,
   type EnvVar,
-  type Probe,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import {
   ENV,
@@ -19,6 +18,12 @@ import {
   SERVER_PORT_NAME,
 } from "../../src/contract.js";
 import { recommendedLabels } from "./recommended-labels.js";
+import {
+  httpGetProbe,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+} from "./restricted-pod.js";
 
 /** CPU and memory quantities, e.g. `{ cpu: "250m", memory: "256Mi" }`. */
 export interface InferenceResources {
@@ -159,13 +164,7 @@ export class InferenceService extends Construct {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: RUN_AS_UID,
-              runAsGroup: RUN_AS_GID,
-              fsGroup: RUN_AS_GID,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: restrictedPodSecurity(RUN_AS_UID, RUN_AS_GID),
             // ScheduleAnyway: spread when the cluster has the nodes, still schedule on a one-node cluster.
             topologySpreadConstraints: [
               {
@@ -188,40 +187,24 @@ export class InferenceService extends Construct {
                     ? []
                     : [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${props.heapLimitMiB}` }]),
                 ],
-                resources: {
-                  requests: {
-                    cpu: Quantity.fromString(props.requests.cpu),
-                    memory: Quantity.fromString(props.requests.memory),
-                  },
-                  limits: {
-                    cpu: Quantity.fromString(props.limits.cpu),
-                    memory: Quantity.fromString(props.limits.memory),
-                  },
-                },
-                // Model load and warm-up happen before the listener opens: allow up to 60 s for it.
-                startupProbe: httpProbe(PATHS.health, this.portName, {
+                resources: resourceRequirements({ requests: props.requests, limits: props.limits }),
+                // Allow up to 60 s for the process to start answering; readiness then waits for the model.
+                startupProbe: httpGetProbe(PATHS.health, this.portName, {
                   periodSeconds: 2,
+                  timeoutSeconds: 1,
                   failureThreshold: 30,
                 }),
-                livenessProbe: httpProbe(PATHS.health, this.portName, {
+                livenessProbe: httpGetProbe(PATHS.health, this.portName, {
                   periodSeconds: 10,
                   timeoutSeconds: 3,
                   failureThreshold: 3,
                 }),
-                readinessProbe: httpProbe(PATHS.ready, this.portName, {
+                readinessProbe: httpGetProbe(PATHS.ready, this.portName, {
                   periodSeconds: 5,
                   timeoutSeconds: 2,
                   failureThreshold: 2,
                 }),
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  runAsNonRoot: true,
-                  runAsUser: RUN_AS_UID,
-                  runAsGroup: RUN_AS_GID,
-                  capabilities: { drop: ["ALL"] },
-                  seccompProfile: { type: "RuntimeDefault" },
-                },
+                securityContext: restrictedContainerSecurity(RUN_AS_UID, RUN_AS_GID),
                 volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
               },
             ],
@@ -248,20 +231,6 @@ export class InferenceService extends Construct {
       },
     });
   }
-}
-
-function httpProbe(
-  path: string,
-  port: string,
-  timing: Pick<Probe, "periodSeconds" | "timeoutSeconds" | "failureThreshold">,
-): Probe {
-  return {
-    httpGet: { path, port: IntOrString.fromString(port), scheme: "HTTP" },
-    periodSeconds: timing.periodSeconds,
-    timeoutSeconds: timing.timeoutSeconds ?? 1,
-    failureThreshold: timing.failureThreshold,
-    successThreshold: 1,
-  };
 }
 
 function serverEnv(server: InferenceServerConfig): EnvVar[] {

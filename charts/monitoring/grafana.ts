@@ -17,7 +17,7 @@ import {
   restrictedContainerSecurity,
   restrictedPodSecurity,
   type ContainerResources,
-} from "./restricted-pod.js";
+} from "../constructs/restricted-pod.js";
 
 /** Pinned Grafana image. */
 export const GRAFANA_IMAGE = "grafana/grafana:12.1.1";

@@ -15,7 +15,7 @@ import {
   restrictedContainerSecurity,
   restrictedPodSecurity,
   type ContainerResources,
-} from "./restricted-pod.js";
+} from "../constructs/restricted-pod.js";
 
 /** Pinned kube-state-metrics image. */
 export const KUBE_STATE_METRICS_IMAGE = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0";

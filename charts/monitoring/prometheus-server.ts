@@ -28,7 +28,7 @@ import {
   restrictedContainerSecurity,
   restrictedPodSecurity,
   type ContainerResources,
-} from "./restricted-pod.js";
+} from "../constructs/restricted-pod.js";
 
 /** Pinned Prometheus image (the 3.5 long-term-support line). */
 export const PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0";

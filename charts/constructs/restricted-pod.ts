@@ -8,8 +8,8 @@ import {
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 
 /**
- * Pieces every monitoring pod shares, so Prometheus, kube-state-metrics and Grafana meet the restricted Pod
- * Security Standard (enforced on their namespace) in the same way.
+ * Pieces every pod of these charts shares, so the inference server, Prometheus, kube-state-metrics and Grafana
+ * meet the restricted Pod Security Standard (enforced on their namespaces) in the same way.
  */
 
 /** CPU and memory quantities, e.g. `{ cpu: "100m", memory: "256Mi" }`. */
@@ -25,24 +25,24 @@ export interface ContainerResources {
 }
 
 /** Pod-level security context: a fixed non-root uid/gid, volumes group-owned by it, RuntimeDefault seccomp. */
-export function restrictedPodSecurity(uid: number): PodSecurityContext {
+export function restrictedPodSecurity(uid: number, gid = uid): PodSecurityContext {
   return {
     runAsNonRoot: true,
     runAsUser: uid,
-    runAsGroup: uid,
-    fsGroup: uid,
+    runAsGroup: gid,
+    fsGroup: gid,
     seccompProfile: { type: "RuntimeDefault" },
   };
 }
 
 /** Container-level security context: no privilege escalation, no capabilities, read-only root filesystem. */
-export function restrictedContainerSecurity(uid: number): SecurityContext {
+export function restrictedContainerSecurity(uid: number, gid = uid): SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
     runAsNonRoot: true,
     runAsUser: uid,
-    runAsGroup: uid,
+    runAsGroup: gid,
     capabilities: { drop: ["ALL"] },
     seccompProfile: { type: "RuntimeDefault" },
   };
