@@ -6,13 +6,13 @@
  * server is comparable even on a noisy shared machine. Also measures time from process start to `/ready`
  * and `npm run synth` wall time. Prints figures; never passes or fails on them.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { freePort, waitForStatus } from "./process-tools.js";
+import { freePort, rssMiB, stopProcess, waitForStatus } from "./process-tools.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const { values } = parseArgs({
@@ -95,12 +95,6 @@ async function load(url: string, scenario: Scenario, connections: number, second
   });
 }
 
-function rssMb(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return Math.round(kb / 102.4) / 10;
-}
-
 async function start(command: string[], env: Record<string, string>, readyPath: string) {
   const port = await freePort();
   const startedAt = performance.now();
@@ -112,14 +106,6 @@ async function start(command: string[], env: Record<string, string>, readyPath: 
   const url = `http://127.0.0.1:${port}`;
   await waitForStatus(`${url}${readyPath}`, 200, 30_000);
   return { child, url, readyMs: performance.now() - startedAt };
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
 }
 
 const fmt = (x: number, digits = 0) =>
@@ -160,20 +146,20 @@ async function main(): Promise<void> {
             latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99 },
             non2xx: r.non2xx,
             errors: r.errors + r.timeouts,
-            rssMb: rssMb(proc.child),
+            rssMb: Math.round(rssMiB(proc.child.pid ?? 0) * 10) / 10,
           });
         }
       }
     }
   } finally {
-    await Promise.all(targets.map(([, proc]) => stop(proc.child)));
+    await Promise.all(targets.map(([, proc]) => stopProcess(proc.child)));
   }
 
   const readyTimes: number[] = [];
   for (let i = 0; i < 3; i++) {
     const again = await start(["build/src/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
     readyTimes.push(again.readyMs);
-    await stop(again.child);
+    await stopProcess(again.child);
   }
   const synthStart = performance.now();
   const synth = spawnSync("npm", ["run", "--silent", "synth"], { cwd: ROOT, stdio: "ignore" });

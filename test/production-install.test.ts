@@ -22,11 +22,11 @@ import {
   statSync,
   symlinkSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV, PATHS } from "../src/contract.js";
+import { freePort } from "../bench/process-tools.js";
 import {
   contextFiles,
   filesUnder,
@@ -141,19 +141,6 @@ function replayRun(stage: Stage, stageRoot: string, command: string): void {
   timings[`${stage.name}: ${command.slice(0, 40)}`] = Math.round(performance.now() - started);
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
-
 async function waitForReady(url: string, deadlineMs: number): Promise<number> {
   const deadline = Date.now() + deadlineMs;
   let last = 0;
@@ -189,7 +176,7 @@ beforeAll(async () => {
   }
 
   const runtimeRoot = stageRoots.get(runtime.name)!;
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   const [command, ...args] = runtime.cmd!;
   server = spawn(command!, args, {

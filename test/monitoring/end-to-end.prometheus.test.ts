@@ -8,12 +8,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ENV, MODEL_NAME, PATHS } from "../../src/contract.js";
+import { freePort } from "../../bench/process-tools.js";
 import { inferenceAlerts, inferenceRecordingRules } from "../../charts/monitoring/alert-rules.js";
 import { jobName } from "../../charts/monitoring/monitored-service.js";
 import { renderPrometheusConfig, type PrometheusConfig } from "../../charts/monitoring/prometheus-config.js";
@@ -43,19 +43,6 @@ interface QueryAnswer {
   readonly status: "success" | "error";
   readonly error?: string;
   readonly data?: { readonly resultType: string; readonly result: { readonly value?: [number, string] }[] };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 /** A child process with its output kept for failure messages. */
