@@ -3,7 +3,7 @@ import { MODEL_DIR, parseExposition, sampleValue } from "../test/server-fixtures
 import type { BatchingConfig } from "./config.js";
 import { METRICS } from "./contract.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
-import { ServerMetrics } from "./metrics.js";
+import { ServerMetrics, describeClassifier } from "./metrics.js";
 import { type Classifier, loadModel } from "./model/load-model.js";
 import { QueueFullError } from "./model/micro-batcher.js";
 
@@ -15,16 +15,9 @@ afterAll(() => classifier.dispose());
 
 function engineWithMetrics(batching?: BatchingConfig) {
   const metrics = new ServerMetrics();
-  const { metadata } = classifier;
   const engine = createInferenceEngine(
     classifier,
-    metrics.modelLoaded({
-      name: metadata.name,
-      version: metadata.version,
-      backend: classifier.backend,
-      accuracy: metadata.holdout.accuracy,
-      classNames: metadata.classNames,
-    }),
+    metrics.modelLoaded(describeClassifier(classifier)),
     batching,
   );
   return { engine, metrics };

@@ -12,7 +12,7 @@ import { type ServerConfig, configFromEnvironment } from "./config.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { Lifecycle } from "./lifecycle.js";
 import { type Logger, createLogger } from "./logger.js";
-import { ServerMetrics } from "./metrics.js";
+import { ServerMetrics, describeClassifier } from "./metrics.js";
 import { type Classifier, loadModel } from "./model/load-model.js";
 
 /**
@@ -76,13 +76,7 @@ async function main(): Promise<void> {
   }
 
   const { metadata } = classifier;
-  const modelMetrics = metrics.modelLoaded({
-    name: metadata.name,
-    version: metadata.version,
-    backend: classifier.backend,
-    accuracy: metadata.holdout.accuracy,
-    classNames: metadata.classNames,
-  });
+  const modelMetrics = metrics.modelLoaded(describeClassifier(classifier));
   const engine = createInferenceEngine(classifier, modelMetrics, config.batching);
   fetchHandler = createApp({ config, model: classifier, engine, metrics, logger, lifecycle }).fetch;
   lifecycle.markServing();

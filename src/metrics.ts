@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { ERROR_TYPES, METRICS, METRIC_LABELS } from "./contract.js";
+import type { Classifier } from "./model/load-model.js";
 
 /** A value of the `type` label of `ml_errors_total`. */
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
@@ -29,6 +30,20 @@ export interface ModelDescription {
   readonly accuracy: number;
   /** Class names in output index order. */
   readonly classNames: readonly string[];
+}
+
+/** The description `modelLoaded` needs, read from a loaded classifier's metadata and backend. */
+export function describeClassifier({
+  metadata,
+  backend,
+}: Pick<Classifier, "metadata" | "backend">): ModelDescription {
+  return {
+    name: metadata.name,
+    version: metadata.version,
+    backend,
+    accuracy: metadata.holdout.accuracy,
+    classNames: metadata.classNames,
+  };
 }
 
 /** Records inference on one loaded model; label children are resolved once, not per call. */

@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG, type ServerConfig } from "../src/config.js";
 import { type InferenceEngine, createInferenceEngine, warmUp } from "../src/inference-engine.js";
 import { Lifecycle } from "../src/lifecycle.js";
 import { createLogger } from "../src/logger.js";
-import { ServerMetrics } from "../src/metrics.js";
+import { ServerMetrics, describeClassifier } from "../src/metrics.js";
 import type { AppEnv } from "../src/middleware/app-env.js";
 import { type Classifier, loadModel } from "../src/model/load-model.js";
 
@@ -49,21 +49,10 @@ export function createTestServer(
   });
   const metrics = new ServerMetrics();
   const lifecycle = new Lifecycle();
-  const { metadata } = classifier;
   const config = { ...DEFAULT_CONFIG, ...options.config };
   const engine =
     options.engine ??
-    createInferenceEngine(
-      classifier,
-      metrics.modelLoaded({
-        name: metadata.name,
-        version: metadata.version,
-        backend: classifier.backend,
-        accuracy: metadata.holdout.accuracy,
-        classNames: metadata.classNames,
-      }),
-      config.batching,
-    );
+    createInferenceEngine(classifier, metrics.modelLoaded(describeClassifier(classifier)), config.batching);
   const app = createApp({
     config,
     model: classifier,
