@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createLogger } from "./logger.js";
+import { type RequestLine, createLogger, createRequestLogger } from "./logger.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -40,5 +40,67 @@ describe("createLogger", () => {
     logger.info("quiet");
     logger.warn("loud");
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe("createRequestLogger", () => {
+  afterEach(() => vi.useRealTimers());
+
+  function both(level: "info" | "warn" | "error") {
+    const lines: string[] = [];
+    const logger = createLogger(level, { write: (line: string) => void lines.push(line) });
+    return { logger, lines, logRequest: createRequestLogger(logger) };
+  }
+
+  const LINES: RequestLine[] = [
+    {
+      req_id: "0b7c7f0e-5d1c-4a57-9a0e-1f2d3c4b5a69",
+      method: "POST",
+      route: "/predict",
+      path: "/predict",
+      status: 200,
+      duration_ms: 0.412,
+    },
+    {
+      req_id: "client-id_1=",
+      method: "GET",
+      route: "unmatched",
+      path: '/a"b\\c\n\u2028\ud800é',
+      status: 404,
+      duration_ms: 12,
+    },
+    {
+      req_id: "x",
+      method: "POST",
+      route: "/v2/models/:model_name/infer",
+      path: "/v2/models/iris/infer",
+      status: 503,
+      duration_ms: 1e-3,
+    },
+  ];
+
+  it("writes byte for byte what logger.info (or logger.error for 5xx) writes for the same fields", () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.UTC(2026, 10, 23, 12, 0, 0, 0));
+    const { logger, lines, logRequest } = both("info");
+    for (const line of LINES) {
+      logRequest(line);
+      if (line.status >= 500) logger.error(line, "request");
+      else logger.info(line, "request");
+    }
+    expect(lines).toHaveLength(6);
+    for (let i = 0; i < lines.length; i += 2) expect(lines[i]).toBe(lines[i + 1]);
+    expect(JSON.parse(lines[2] as string)).toMatchObject({ level: "info", path: LINES[1]?.path });
+    expect(JSON.parse(lines[4] as string)).toMatchObject({ level: "error", status: 503 });
+  });
+
+  it("follows the logger's level", () => {
+    const { lines, logRequest } = both("error");
+    for (const line of LINES) logRequest(line);
+    expect(lines.map((l) => (JSON.parse(l) as { status: number }).status)).toEqual([503]);
+    const silent = both("warn");
+    silent.logger.level = "silent";
+    for (const line of LINES) silent.logRequest(line);
+    expect(silent.lines).toEqual([]);
   });
 });

@@ -25,6 +25,61 @@ export function createLogger(level: LogLevel, destination?: LogDestination): Log
   return destination ? pino(options, destination) : pino(options);
 }
 
+/** The fields of the one line written per HTTP request. */
+export interface RequestLine {
+  readonly req_id: string;
+  readonly method: string;
+  /** Route pattern, or `unmatched`. */
+  readonly route: string;
+  readonly path: string;
+  readonly status: number;
+  readonly duration_ms: number;
+}
+
+/** Writes one request line: at `error` for 5xx answers, else at `info`. */
+export type RequestLogger = (line: RequestLine) => void;
+
+/**
+ * The per-request log line, written in exactly the format `logger.info(line, "request")` would produce
+ * (same level field, time, bindings, key order, message and destination), but serialised for this one
+ * fixed shape instead of through pino's generic object walk. It is the one line every request writes,
+ * and the generic walk (a `for…in`, a serializer lookup and a character-by-character escape check per
+ * field) cost ~1.5 µs of a ~65 µs `/predict` request. Uses `pino.symbols`, pino's documented interface
+ * for integrations; a test pins the output to `logger.info`'s byte for byte.
+ *
+ * @example
+ * const logRequest = createRequestLogger(logger);
+ * logRequest({ req_id, method: "POST", route: "/predict", path: "/predict", status: 200, duration_ms: 0.4 });
+ */
+export function createRequestLogger(logger: Logger): RequestLogger {
+  const { streamSym, lsCacheSym, timeSym, chindingsSym, endSym } = pino.symbols;
+  // Fixed once the logger exists: its destination, level prefixes, clock, bindings and line end.
+  const internals = logger as unknown as Record<symbol, unknown>;
+  const stream = internals[streamSym] as pino.DestinationStream;
+  const levelPrefixes = internals[lsCacheSym] as Record<number, string>;
+  const time = (internals[timeSym] as () => string).bind(logger);
+  const bindings = internals[chindingsSym] as string;
+  const end = internals[endSym] as string;
+  const prefixes = {
+    info: levelPrefixes[logger.levels.values.info as number] as string,
+    error: levelPrefixes[logger.levels.values.error as number] as string,
+  };
+  const stringify = JSON.stringify;
+  return function logRequest(line) {
+    const level = line.status >= 500 ? "error" : "info";
+    if (!logger.isLevelEnabled(level)) return;
+    stream.write(
+      prefixes[level] +
+        time() +
+        bindings +
+        `,"req_id":${stringify(line.req_id)},"method":${stringify(line.method)}` +
+        `,"route":${stringify(line.route)},"path":${stringify(line.path)}` +
+        `,"status":${line.status},"duration_ms":${line.duration_ms},"msg":"request"` +
+        end,
+    );
+  };
+}
+
 /**
  * pino's `isoTime`, formatting the date once per millisecond instead of once per line: under load a pod
  * writes a dozen request lines per millisecond, and `toISOString()` was a fifth of the logger's cost.

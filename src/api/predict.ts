@@ -87,7 +87,7 @@ export function predictRows(
   }
   if ("features" in body && Array.isArray(body.features)) {
     return {
-      features: Float32Array.from(body.features),
+      features: new Float32Array(body.features),
       rows: 1,
       batch: false,
       describeRow: () => "features",

@@ -22,6 +22,26 @@ const ROWS_FIELD = "instances";
 const MAX_PROBLEMS = 20;
 
 /**
+ * A required JSON request body for a zod-openapi route, validated synchronously.
+ *
+ * @hono/zod-validator always calls `schema.safeParseAsync`. In zod 4 the async entry point skips the
+ * compiled (JIT) object parser and adds a promise per schema level; measured on `/predict` it cost
+ * ~3.5 µs per request (~5 % of throughput). None of our schemas has async refinements or transforms, so
+ * the async entry point may run the sync parser; should one ever gain an async step, zod's sync parser
+ * throws on it (a bug surfaced as a 500 in tests, not a silent skip). The schema object stays the same
+ * one, so its OpenAPI name and description are unchanged.
+ *
+ * @example
+ * createRoute({ method: "post", path: "/predict", request: { body: jsonRequestBody(schema) }, ... });
+ */
+export function jsonRequestBody<T extends z.ZodType>(
+  schema: T,
+): { content: { "application/json": { schema: T } }; required: true } {
+  schema.safeParseAsync = async (data, params) => schema.safeParse(data, params);
+  return { content: { "application/json": { schema } }, required: true };
+}
+
+/**
  * The zod-openapi validation hook shared by every route: failed validation becomes an {@link ApiError}
  * (400 naming each problem, or 413 when a row list is longer than allowed).
  */

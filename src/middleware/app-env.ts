@@ -1,3 +1,6 @@
+import type { HttpBindings } from "@hono/node-server";
+import type { Context } from "hono";
+
 /** Hono environment of the server's apps: what middleware leaves in the context for handlers. */
 export interface AppEnv {
   Variables: {
@@ -11,4 +14,18 @@ export interface AppEnv {
      */
     routeLabel?: string;
   };
+}
+
+/**
+ * A request header, by lower-case name. Served by @hono/node-server it is read from Node's parsed
+ * `IncomingMessage.headers`: `c.req.header()` goes through a WHATWG `Headers` facade that validates and
+ * lower-cases the name and normalises the value on every call, and the middleware in front of every
+ * inference request reads three headers. Node has already checked names and values while parsing.
+ * Under `app.request()` (tests) there is no Node request and `c.req.header()` answers.
+ */
+export function requestHeader(c: Context<AppEnv>, lowerName: string): string | undefined {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  if (!incoming) return c.req.header(lowerName);
+  const value = incoming.headers[lowerName];
+  return typeof value === "string" ? value : value?.join(", ");
 }

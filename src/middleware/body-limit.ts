@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../api/errors.js";
 import { ERROR_TYPES } from "../contract.js";
-import type { AppEnv } from "./app-env.js";
+import { type AppEnv, requestHeader } from "./app-env.js";
 
 /**
  * Rejects bodies over `maxBytes` with 413. With a Content-Length (which Node's HTTP parser enforces) the
@@ -25,8 +25,8 @@ export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return async function limitBodySize(c, next) {
     // Reading the header instead of `c.req.raw.body` keeps @hono/node-server on its fast path: touching the
     // raw body turns the request into a full web-streams Request and cost ~40 % of /predict throughput.
-    const length = c.req.header("content-length");
-    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+    const length = requestHeader(c, "content-length");
+    if (length !== undefined && requestHeader(c, "transfer-encoding") === undefined) {
       if (Number(length) > maxBytes) tooLarge();
       return next();
     }

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { Lifecycle } from "../lifecycle.js";
-import type { Logger } from "../logger.js";
+import { type Logger, createRequestLogger } from "../logger.js";
 import type { ServerMetrics } from "../metrics.js";
 import type { AppEnv } from "./app-env.js";
 
@@ -36,6 +36,7 @@ export function observeRequests({
     ["/*", UNMATCHED_ROUTE],
     ["*", UNMATCHED_ROUTE],
   ]);
+  const logRequest = createRequestLogger(logger);
   return async function observe(c, next) {
     const startedAt = performance.now();
     c.set("startedAt", startedAt);
@@ -47,16 +48,14 @@ export function observeRequests({
     const route = c.get("routeLabel") ?? labels.get(pattern) ?? pattern;
     const status = c.res.status;
     metrics.observeRequest(c.req.method, route, status, seconds);
-    const line = {
+    logRequest({
       req_id: c.get("requestId"),
       method: c.req.method,
       route,
       path: c.req.path,
       status,
       duration_ms: Math.round(seconds * 1e6) / 1e3,
-    };
-    if (status >= 500) logger.error(line, "request");
-    else logger.info(line, "request");
+    });
   };
 }
 

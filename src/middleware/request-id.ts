@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { HttpBindings } from "@hono/node-server";
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "./app-env.js";
+import { type AppEnv, requestHeader } from "./app-env.js";
 
 /** The header that carries a request's id, both ways. */
 export const REQUEST_ID_HEADER = "X-Request-Id";
@@ -25,8 +25,8 @@ const UNSAFE_ID_CHARACTER = /[^\w\-=]/;
  * app.use(requestIds(), observeRequests({ metrics, logger, lifecycle }));
  */
 export function requestIds(): MiddlewareHandler<AppEnv> {
-  return async function requestId(c, next) {
-    const sent = c.req.header(REQUEST_ID_HEADER);
+  return function requestId(c, next) {
+    const sent = requestHeader(c, "x-request-id");
     const id =
       sent === undefined ||
       sent === "" ||
@@ -38,6 +38,6 @@ export function requestIds(): MiddlewareHandler<AppEnv> {
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     if (outgoing) outgoing.setHeader(REQUEST_ID_HEADER, id);
     else c.header(REQUEST_ID_HEADER, id);
-    await next();
+    return next();
   };
 }

@@ -5,6 +5,7 @@ import { V1_PREDICT_SUFFIX, createV1Schemas } from "../api/kserve-v1.js";
 import { ApiError } from "../api/errors.js";
 import { BODY_ERROR_RESPONSES, jsonError } from "../api/responses.js";
 import { type RowSchemas, type ServedModel, assertScored, packRows } from "../api/rows.js";
+import { jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import { ERROR_TYPES } from "../contract.js";
 import type { AppEnv } from "../middleware/app-env.js";
@@ -134,7 +135,7 @@ export function registerKServeV1Routes(
     middleware: [requireServedModel(model, V1_PREDICT_SUFFIX), ...middleware],
     request: {
       params: modelParams,
-      body: { content: { "application/json": { schema: schemas.predictRequest } }, required: true },
+      body: jsonRequestBody(schemas.predictRequest),
     },
     responses: {
       200: {

@@ -4,6 +4,7 @@ import type { MiddlewareHandler } from "hono";
 import { v2InputRows, v2ModelMetadata, v2Outputs, v2RequestedOutputs, v2Schemas } from "../api/kserve-v2.js";
 import { BODY_ERROR_RESPONSES, jsonError, jsonResponse as json } from "../api/responses.js";
 import { type ServedModel, assertScored } from "../api/rows.js";
+import { jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import type { Lifecycle } from "../lifecycle.js";
 import type { AppEnv } from "../middleware/app-env.js";
@@ -123,7 +124,7 @@ export function registerKServeV2Routes(
         middleware: [servedOnly, ...middleware],
         request: {
           params,
-          body: { content: { "application/json": { schema: v2Schemas.inferenceRequest } }, required: true },
+          body: jsonRequestBody(v2Schemas.inferenceRequest),
         },
         responses: {
           200: json(v2Schemas.inferenceResponse, "The requested output tensors."),

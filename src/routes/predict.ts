@@ -3,6 +3,7 @@ import { type OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { createPredictSchemas, predictRows, toPredictions } from "../api/predict.js";
 import { BODY_ERROR_RESPONSES } from "../api/responses.js";
+import { jsonRequestBody } from "../api/validation.js";
 import type { RowSchemas, ServedModel } from "../api/rows.js";
 import { PATHS } from "../contract.js";
 import type { InferenceEngine } from "../inference-engine.js";
@@ -30,7 +31,7 @@ export function registerPredictRoute(
       'Send `{"features": [5.1, 3.5, 1.4, 0.2]}`, `{"sepal_length": 5.1, …}` or `{"instances": [rows]}`. ' +
       'One row answers one prediction object; `instances` answers `{"predictions": [...]}` in request order.',
     middleware,
-    request: { body: { content: { "application/json": { schema: schemas.request } }, required: true } },
+    request: { body: jsonRequestBody(schemas.request) },
     responses: {
       200: {
         description: "The prediction(s).",
