@@ -6,6 +6,8 @@ export interface AppEnv {
   Variables: {
     /** This request's id (`X-Request-Id`), set by `requestIds()`. */
     requestId: string;
+    /** Set by `jsonWithRequestId()`: the response already carries `X-Request-Id`. */
+    requestIdInResponse?: boolean;
     /** `performance.now()` when the request reached the server's first middleware. */
     startedAt: number;
     /**

@@ -9,6 +9,7 @@ import { jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import { ERROR_TYPES } from "../contract.js";
 import type { AppEnv } from "../middleware/app-env.js";
+import { jsonWithRequestId } from "../middleware/request-id.js";
 import { answerOtherMethod } from "../middleware/method-not-allowed.js";
 import { UNMATCHED_ROUTE } from "../middleware/observe-requests.js";
 import { requireServedModel } from "../middleware/served-model.js";
@@ -151,6 +152,6 @@ export function registerKServeV1Routes(
     const { instances } = c.req.valid("json");
     const result = await engine.infer(packRows(instances, model.featureNames), instances.length);
     assertScored(result, (row) => `instances[${row}]`);
-    return c.json({ predictions: Array.from(result.classIndices) }, 200);
+    return jsonWithRequestId(c, { predictions: Array.from(result.classIndices) }, 200);
   });
 }

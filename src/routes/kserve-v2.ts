@@ -8,6 +8,7 @@ import { jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import type { Lifecycle } from "../lifecycle.js";
 import type { AppEnv } from "../middleware/app-env.js";
+import { jsonWithRequestId } from "../middleware/request-id.js";
 import { requireServedModel } from "../middleware/served-model.js";
 
 /** Name this server gives itself in `GET /v2`. */
@@ -138,7 +139,8 @@ export function registerKServeV2Routes(
         const { features, rows } = v2InputRows(request, model.featureNames.length, maxBatchRows);
         const result = await engine.infer(features, rows);
         assertScored(result, (row) => `inputs[0] row ${row}`);
-        return c.json(
+        return jsonWithRequestId(
+          c,
           {
             model_name: model.name,
             model_version: model.version,

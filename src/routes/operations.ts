@@ -5,6 +5,7 @@ import { PATHS } from "../contract.js";
 import type { Lifecycle } from "../lifecycle.js";
 import type { ServerMetrics } from "../metrics.js";
 import type { AppEnv } from "../middleware/app-env.js";
+import { jsonWithRequestId } from "../middleware/request-id.js";
 import type { Classifier } from "../model/load-model.js";
 
 /** What `/info` reports about the model and the runtime: everything about the classifier but running it. */
@@ -78,7 +79,7 @@ export function registerProbeRoutes(
       summary: "Liveness: 200 while the process serves",
       responses: { 200: json(HealthResponse, "The process is alive.") },
     }),
-    (c) => c.json({ status: "ok" as const }, 200),
+    (c) => jsonWithRequestId(c, { status: "ok" as const }, 200),
   );
 
   app.openapi(
@@ -93,7 +94,9 @@ export function registerProbeRoutes(
       },
     }),
     (c) =>
-      lifecycle.ready ? c.json({ status: lifecycle.phase }, 200) : c.json({ status: lifecycle.phase }, 503),
+      lifecycle.ready
+        ? jsonWithRequestId(c, { status: lifecycle.phase }, 200)
+        : jsonWithRequestId(c, { status: lifecycle.phase }, 503),
   );
 
   app.openapi(

@@ -8,6 +8,7 @@ import type { RowSchemas, ServedModel } from "../api/rows.js";
 import { PATHS } from "../contract.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import type { AppEnv } from "../middleware/app-env.js";
+import { jsonWithRequestId } from "../middleware/request-id.js";
 
 export interface PredictRouteOptions {
   readonly model: ServedModel;
@@ -45,6 +46,10 @@ export function registerPredictRoute(
     const { features, rows: count, batch, describeRow } = predictRows(c.req.valid("json"), model);
     const result = await engine.infer(features, count);
     const predictions = toPredictions(result, model, performance.now() - c.get("startedAt"), describeRow);
-    return c.json(batch ? { predictions } : (predictions[0] as (typeof predictions)[number]), 200);
+    return jsonWithRequestId(
+      c,
+      batch ? { predictions } : (predictions[0] as (typeof predictions)[number]),
+      200,
+    );
   });
 }
