@@ -87,3 +87,21 @@ export function rssMiB(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
 }
+
+/** Linux's USER_HZ: the unit of the CPU times in `/proc/<pid>/stat` (100 on every mainstream kernel). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time `pid` has used so far, user + system, all threads (GC, libuv pool) included, in seconds, from
+ * `/proc/<pid>/stat`; NaN where there is no such file. Resolution 10 ms, so measure over seconds.
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may itself contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}

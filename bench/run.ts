@@ -3,8 +3,10 @@
  *
  * Measures the production build (compiled JS under plain `node`) on loopback against a bare Hono server
  * on the same stack (bench/bare-server.ts), in the same run, scenario by scenario, so the ratio to the bare
- * server is comparable even on a noisy shared machine. Also measures time from process start to `/ready`
- * and `npm run synth` wall time. Prints figures; never passes or fails on them.
+ * server is comparable even on a noisy shared machine. Next to each line, each process's CPU time per
+ * request (Linux /proc), which does not depend on how the two cores were shared with the load generator.
+ * Also measures time from process start to `/ready` and `npm run synth` wall time. Prints figures; never
+ * passes or fails on them.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -12,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { freePort, rssMiB, stopProcess, waitForStatus } from "./process-tools.js";
+import { cpuSeconds, freePort, rssMiB, stopProcess, waitForStatus } from "./process-tools.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const { values } = parseArgs({
@@ -82,6 +84,8 @@ interface Measurement {
   non2xx: number;
   errors: number;
   rssMb: number;
+  /** Server CPU time (all threads) per answered request during the measured seconds. */
+  cpuMicrosecondsPerRequest: number;
 }
 
 async function load(url: string, scenario: Scenario, connections: number, seconds: number) {
@@ -136,7 +140,9 @@ async function main(): Promise<void> {
       for (const connections of connectionLevels) {
         for (const [target, proc] of targets) {
           if (warmup > 0) await load(proc.url, scenario, connections, warmup);
+          const cpuBefore = cpuSeconds(proc.child.pid ?? 0);
           const r = await load(proc.url, scenario, connections, duration);
+          const cpuUsed = cpuSeconds(proc.child.pid ?? 0) - cpuBefore;
           measurements.push({
             scenario: scenario.name,
             connections,
@@ -147,6 +153,7 @@ async function main(): Promise<void> {
             non2xx: r.non2xx,
             errors: r.errors + r.timeouts,
             rssMb: Math.round(rssMiB(proc.child.pid ?? 0) * 10) / 10,
+            cpuMicrosecondsPerRequest: (cpuUsed * 1e6) / Math.max(1, r.requests.total),
           });
         }
       }
@@ -176,7 +183,9 @@ async function main(): Promise<void> {
       "p99 ms",
       "non-2xx",
       "RSS MB",
+      "CPU µs/req",
       "bare req/s",
+      "bare µs/req",
       "vs bare",
     ],
   ];
@@ -194,7 +203,9 @@ async function main(): Promise<void> {
       fmt(m.latencyMs.p99, 1),
       String(m.non2xx + m.errors),
       fmt(m.rssMb, 1),
+      fmt(m.cpuMicrosecondsPerRequest, 1),
       fmt(base?.requestsPerSecond ?? Number.NaN),
+      fmt(base?.cpuMicrosecondsPerRequest ?? Number.NaN, 1),
       base ? `${fmt((100 * m.requestsPerSecond) / base.requestsPerSecond)} %` : "-",
     ]);
   }

@@ -4,7 +4,7 @@
  * class indices, as KServe's scikit-learn runtime answers for a classifier.
  */
 import { z } from "@hono/zod-openapi";
-import type { RowSchemas } from "./rows.js";
+import { type RowSchemas, soleKey } from "./rows.js";
 
 /** Schemas of the V1 endpoints, built once per app. */
 export function createV1Schemas(rows: RowSchemas) {
@@ -25,6 +25,15 @@ export function createV1Schemas(rows: RowSchemas) {
       })
       .openapi("V1PredictResponse"),
   };
+}
+
+/**
+ * `{"instances": [lists]}` and nothing else, recognised without zod (see `jsonRequestBody`); any other
+ * body, valid or not, is left to the schema.
+ */
+export function plainV1PredictRequest(rows: RowSchemas) {
+  return (body: unknown): body is { instances: number[][] } =>
+    soleKey(body) === "instances" && rows.plain.rows((body as { instances: unknown }).instances);
 }
 
 /** The V1 verb this server implements, as it appears after the model name: `/v1/models/iris:predict`. */

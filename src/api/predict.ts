@@ -3,7 +3,14 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { InferenceResult } from "../inference-engine.js";
-import { type RowSchemas, type ServedModel, assertScored, packRows } from "./rows.js";
+import {
+  type PlainRowChecks,
+  type RowSchemas,
+  type ServedModel,
+  assertScored,
+  packRows,
+  soleKey,
+} from "./rows.js";
 
 /** Schemas of `/predict`, built once per app. */
 export interface PredictSchemas {
@@ -69,6 +76,19 @@ export function createPredictSchemas(model: ServedModel, rows: RowSchemas): Pred
     .union([prediction, z.object({ predictions: z.array(prediction) }).openapi("BatchPrediction")])
     .openapi("PredictResponse") as z.ZodType<PredictResponse>;
   return { request, response };
+}
+
+/**
+ * The two `/predict` forms that carry the traffic, `{"features": [numbers]}` and `{"instances": [lists]}`,
+ * recognised without zod (see `jsonRequestBody`); any other body, valid or not, is left to the schema.
+ */
+export function plainPredictRequest(plain: PlainRowChecks): (body: unknown) => body is PredictRequest {
+  return (body): body is PredictRequest => {
+    const key = soleKey(body);
+    if (key === "features") return plain.row((body as { features: unknown }).features);
+    if (key === "instances") return plain.rows((body as { instances: unknown }).instances);
+    return false;
+  };
 }
 
 /** The rows of a validated `/predict` body, packed for the engine, and whether the answer is a batch. */

@@ -34,6 +34,44 @@ export interface RowSchemas {
   readonly featureRow: z.ZodType<number[] | Record<string, number>>;
   /** 1 to `maxRows` rows. */
   readonly instances: z.ZodType<(number[] | Record<string, number>)[]>;
+  /** The same limits checked without zod, for the request fast paths (see `jsonRequestBody`). */
+  readonly plain: PlainRowChecks;
+}
+
+/**
+ * Recognises the list forms of rows without zod, accepting only what the schemas above accept unchanged.
+ * A value either check rejects may still be valid (named features, say): zod decides those.
+ */
+export interface PlainRowChecks {
+  /** Exactly `featureCount` numbers, each finite and within float32 range: a valid {@link RowSchemas.featureVector}. */
+  row(value: unknown): value is number[];
+  /** 1 to `maxRows` such rows: a valid {@link RowSchemas.instances}. */
+  rows(value: unknown): value is number[][];
+}
+
+/** The only own key of `body` if it is a plain (non-array) object with exactly one, else undefined. */
+export function soleKey(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const keys = Object.keys(body);
+  return keys.length === 1 ? keys[0] : undefined;
+}
+
+function plainRowChecks(featureCount: number, maxRows: number): PlainRowChecks {
+  const row = (value: unknown): value is number[] => {
+    if (!Array.isArray(value) || value.length !== featureCount) return false;
+    for (let i = 0; i < featureCount; i++) {
+      const v: unknown = value[i];
+      // Also false for NaN, ±Infinity and holes.
+      if (typeof v !== "number" || !(v >= -FLOAT32_MAX && v <= FLOAT32_MAX)) return false;
+    }
+    return true;
+  };
+  const rows = (value: unknown): value is number[][] => {
+    if (!Array.isArray(value) || value.length < 1 || value.length > maxRows) return false;
+    for (let r = 0; r < value.length; r++) if (!row(value[r])) return false;
+    return true;
+  };
+  return { row, rows };
 }
 
 /**
@@ -76,7 +114,7 @@ export function createRowSchemas(model: ServedModel, maxRows: number): RowSchema
     .min(1)
     .max(maxRows)
     .openapi({ description: `1 to ${maxRows} rows.`, example: [EXAMPLE_ROW, [6.7, 3.0, 5.2, 2.3]] });
-  return { featureVector, namedFeatures, featureRow, instances };
+  return { featureVector, namedFeatures, featureRow, instances, plain: plainRowChecks(count, maxRows) };
 }
 
 /** Packs validated rows (lists or named objects) row-major into one Float32Array for the engine. */

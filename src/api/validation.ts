@@ -22,7 +22,8 @@ const ROWS_FIELD = "instances";
 const MAX_PROBLEMS = 20;
 
 /**
- * A required JSON request body for a zod-openapi route, validated synchronously.
+ * A required JSON request body for a zod-openapi route, validated synchronously, optionally with a fast
+ * path for the request forms that carry the traffic.
  *
  * @hono/zod-validator always calls `schema.safeParseAsync`. In zod 4 the async entry point skips the
  * compiled (JIT) object parser and adds a promise per schema level; measured on `/predict` it cost
@@ -31,13 +32,21 @@ const MAX_PROBLEMS = 20;
  * throws on it (a bug surfaced as a 500 in tests, not a silent skip). The schema object stays the same
  * one, so its OpenAPI name and description are unchanged.
  *
+ * `accepts`, when given, is checked first: a body it accepts is used as it is, anything else goes to
+ * zod, which also writes every error message. It must accept only bodies the schema accepts unchanged
+ * (a property test holds each one to that); zod's generic parse of even a one-row body cost ~4.8 µs
+ * per request in the server, a hand-written shape check well under one.
+ *
  * @example
  * createRoute({ method: "post", path: "/predict", request: { body: jsonRequestBody(schema) }, ... });
  */
 export function jsonRequestBody<T extends z.ZodType>(
   schema: T,
+  accepts?: (body: unknown) => body is z.output<T>,
 ): { content: { "application/json": { schema: T } }; required: true } {
-  schema.safeParseAsync = async (data, params) => schema.safeParse(data, params);
+  schema.safeParseAsync = accepts
+    ? async (data, params) => (accepts(data) ? { success: true, data } : schema.safeParse(data, params))
+    : async (data, params) => schema.safeParse(data, params);
   return { content: { "application/json": { schema } }, required: true };
 }
 

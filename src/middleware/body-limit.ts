@@ -22,7 +22,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
     );
   };
   const streamingLimit = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
-  return async function limitBodySize(c, next) {
+  return function limitBodySize(c, next) {
     // Reading the header instead of `c.req.raw.body` keeps @hono/node-server on its fast path: touching the
     // raw body turns the request into a full web-streams Request and cost ~40 % of /predict throughput.
     const length = requestHeader(c, "content-length");

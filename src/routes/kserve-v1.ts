@@ -1,7 +1,7 @@
 /** KServe V1 data plane: list, model readiness, `:predict`. */
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { V1_PREDICT_SUFFIX, createV1Schemas } from "../api/kserve-v1.js";
+import { V1_PREDICT_SUFFIX, createV1Schemas, plainV1PredictRequest } from "../api/kserve-v1.js";
 import { ApiError } from "../api/errors.js";
 import { BODY_ERROR_RESPONSES, jsonError } from "../api/responses.js";
 import { type RowSchemas, type ServedModel, assertScored, packRows } from "../api/rows.js";
@@ -136,7 +136,7 @@ export function registerKServeV1Routes(
     middleware: [requireServedModel(model, V1_PREDICT_SUFFIX), ...middleware],
     request: {
       params: modelParams,
-      body: jsonRequestBody(schemas.predictRequest),
+      body: jsonRequestBody(schemas.predictRequest, plainV1PredictRequest(rows)),
     },
     responses: {
       200: {

@@ -1,7 +1,7 @@
 /** `POST /predict`: the seeds' API, three request forms, one answer shape. */
 import { type OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { createPredictSchemas, predictRows, toPredictions } from "../api/predict.js";
+import { createPredictSchemas, plainPredictRequest, predictRows, toPredictions } from "../api/predict.js";
 import { BODY_ERROR_RESPONSES } from "../api/responses.js";
 import { jsonRequestBody } from "../api/validation.js";
 import type { RowSchemas, ServedModel } from "../api/rows.js";
@@ -32,7 +32,7 @@ export function registerPredictRoute(
       'Send `{"features": [5.1, 3.5, 1.4, 0.2]}`, `{"sepal_length": 5.1, …}` or `{"instances": [rows]}`. ' +
       'One row answers one prediction object; `instances` answers `{"predictions": [...]}` in request order.',
     middleware,
-    request: { body: jsonRequestBody(schemas.request) },
+    request: { body: jsonRequestBody(schemas.request, plainPredictRequest(rows.plain)) },
     responses: {
       200: {
         description: "The prediction(s).",
