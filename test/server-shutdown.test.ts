@@ -68,7 +68,9 @@ async function eventuallyRefusesConnections(port: number, withinMs: number): Pro
 
 describe("the server process", () => {
   it("on SIGTERM: readiness 503 at once, keeps serving through the drain, finishes in-flight work, exits 0", async () => {
-    const server = await startReady({ SHUTDOWN_DRAIN_SECONDS: "1", SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS: "10" });
+    // The drain must outlast the two probe requests below even on a loaded machine: with 1 s this test
+    // failed once while four other process-level suites ran alongside it.
+    const server = await startReady({ SHUTDOWN_DRAIN_SECONDS: "3", SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS: "10" });
     const { port } = server;
     expect((await getFresh(port, "/ready")).status).toBe(200);
 
