@@ -31,6 +31,27 @@ describe("jsonRequestBody", () => {
     ).rejects.toThrow(/async/i);
   });
 
+  it("uses the fast path for what it accepts and zod for the rest", async () => {
+    const schema = row();
+    const body = jsonRequestBody(schema, (v): v is { features: number[] } => v === accepted).content[
+      "application/json"
+    ].schema;
+    const accepted = { features: ["not", "numbers"] };
+    expect(await body.safeParseAsync(accepted)).toEqual({ success: true, data: accepted });
+    expect((await body.safeParseAsync({ features: ["not", "numbers"] })).success).toBe(false);
+  });
+
+  it("refuses one schema with two different fast paths, and allows the same one twice", () => {
+    const schema = row();
+    const accepts = (v: unknown): v is { features: number[] } => v === null;
+    jsonRequestBody(schema, accepts);
+    expect(() => jsonRequestBody(schema, accepts)).not.toThrow();
+    expect(() => jsonRequestBody(schema, (v): v is { features: number[] } => v === 1)).toThrow(
+      /different fast path/,
+    );
+    expect(() => jsonRequestBody(schema)).toThrow(/different fast path/);
+  });
+
   it("keeps the schema itself, so its OpenAPI name survives", () => {
     const named = row().openapi("Row");
     expect(jsonRequestBody(named)).toEqual({

@@ -21,6 +21,9 @@ const ROWS_FIELD = "instances";
 /** Most problems listed in one error body; a 1000-row batch of garbage should not echo 4000 lines. */
 const MAX_PROBLEMS = 20;
 
+/** The fast path each schema passed to {@link jsonRequestBody} was given (undefined: none). */
+const fastPaths = new WeakMap<z.ZodType, ((body: unknown) => boolean) | undefined>();
+
 /**
  * A required JSON request body for a zod-openapi route, validated synchronously, optionally with a fast
  * path for the request forms that carry the traffic.
@@ -44,6 +47,14 @@ export function jsonRequestBody<T extends z.ZodType>(
   schema: T,
   accepts?: (body: unknown) => body is z.output<T>,
 ): { content: { "application/json": { schema: T } }; required: true } {
+  // The override lives on the schema object, so one schema cannot serve two routes with different fast
+  // paths (say, two apps with different row limits sharing a module-level schema): the second would win.
+  if (fastPaths.has(schema) && fastPaths.get(schema) !== accepts) {
+    throw new Error(
+      "jsonRequestBody: this schema already has a different fast path; build one schema per route",
+    );
+  }
+  fastPaths.set(schema, accepts);
   schema.safeParseAsync = accepts
     ? async (data, params) => (accepts(data) ? { success: true, data } : schema.safeParse(data, params))
     : async (data, params) => schema.safeParse(data, params);

@@ -19,6 +19,14 @@ export interface AppEnv {
 }
 
 /**
+ * Node's request and response behind this request when @hono/node-server serves it; undefined under
+ * `app.request()` (tests), where only the Fetch API objects exist.
+ */
+export function nodeBindings(c: Context<AppEnv>): Partial<HttpBindings> | undefined {
+  return c.env as Partial<HttpBindings> | undefined;
+}
+
+/**
  * A request header, by lower-case name. Served by @hono/node-server it is read from Node's parsed
  * `IncomingMessage.headers`: `c.req.header()` goes through a WHATWG `Headers` facade that validates and
  * lower-cases the name and normalises the value on every call, and the middleware in front of every
@@ -26,7 +34,7 @@ export interface AppEnv {
  * Under `app.request()` (tests) there is no Node request and `c.req.header()` answers.
  */
 export function requestHeader(c: Context<AppEnv>, lowerName: string): string | undefined {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  const incoming = nodeBindings(c)?.incoming;
   if (!incoming) return c.req.header(lowerName);
   const value = incoming.headers[lowerName];
   return typeof value === "string" ? value : value?.join(", ");

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { HttpBindings } from "@hono/node-server";
 import type { Context, MiddlewareHandler, TypedResponse } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { JSONParsed, JSONValue } from "hono/utils/types";
-import { type AppEnv, requestHeader } from "./app-env.js";
+import { type AppEnv, nodeBindings, requestHeader } from "./app-env.js";
 
 /** The header that carries a request's id, both ways. */
 export const REQUEST_ID_HEADER = "X-Request-Id";
@@ -40,7 +39,7 @@ export function requestIds(): MiddlewareHandler<AppEnv> {
     c.set("requestId", id);
     await next();
     if (c.get("requestIdInResponse") === true) return;
-    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+    const outgoing = nodeBindings(c)?.outgoing;
     if (outgoing && !outgoing.headersSent) outgoing.setHeader(REQUEST_ID_HEADER, id);
     else c.header(REQUEST_ID_HEADER, id);
   };
