@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type RequestLine, createLogger, createRequestLogger } from "./logger.js";
 
@@ -102,5 +103,66 @@ describe("createRequestLogger", () => {
     silent.logger.level = "silent";
     for (const line of LINES) silent.logRequest(line);
     expect(silent.lines).toEqual([]);
+  });
+});
+
+describe("createRequestLogger on a logger that acts on each line", () => {
+  const line: RequestLine = {
+    req_id: "r1",
+    method: "POST",
+    route: "/predict",
+    path: "/predict",
+    status: 200,
+    duration_ms: 1,
+  };
+
+  function collect(options: pino.LoggerOptions) {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(options, {
+      write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>),
+    });
+    return { logger, lines };
+  }
+
+  it("serialises the line itself for createLogger's logger, without going through logger.info", () => {
+    const logger = createLogger("info", { write: () => undefined });
+    const info = vi.spyOn(logger, "info");
+    createRequestLogger(logger)(line);
+    expect(info).not.toHaveBeenCalled();
+  });
+
+  it("leaves the line to pino when a mixin, redaction, serializer or log formatter is configured", () => {
+    const cases: [pino.LoggerOptions, Record<string, unknown>][] = [
+      [{ mixin: () => ({ pod: "p-1" }) }, { pod: "p-1", path: "/predict" }],
+      [{ redact: ["path"] }, { path: "[Redacted]" }],
+      [{ redact: ["*.secret"] }, { path: "/predict" }],
+      [{ serializers: { route: () => "hidden" } }, { route: "hidden" }],
+      [{ formatters: { log: (o) => ({ ...o, extra: true }) } }, { extra: true }],
+      [{ messageKey: "message" }, { message: "request" }],
+    ];
+    for (const [options, expected] of cases) {
+      const { logger, lines } = collect(options);
+      const info = vi.spyOn(logger, "info");
+      createRequestLogger(logger)(line);
+      expect(info, JSON.stringify(options)).toHaveBeenCalledOnce();
+      expect(lines[0], JSON.stringify(options)).toMatchObject(expected);
+    }
+  });
+
+  it("keeps pino.multistream's per-stream levels", () => {
+    const errors: string[] = [];
+    const all: string[] = [];
+    const logger = pino(
+      { level: "info" },
+      pino.multistream([
+        { level: "error", stream: { write: (l: string) => void errors.push(l) } },
+        { level: "info", stream: { write: (l: string) => void all.push(l) } },
+      ]),
+    );
+    const logRequest = createRequestLogger(logger);
+    logRequest(line);
+    logRequest({ ...line, status: 503 });
+    expect(all).toHaveLength(2);
+    expect(errors.map((l) => (JSON.parse(l) as { status: number }).status)).toEqual([503]);
   });
 });

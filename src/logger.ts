@@ -47,6 +47,11 @@ export type RequestLogger = (line: RequestLine) => void;
  * field) cost ~1.5 µs of a ~65 µs `/predict` request. Uses `pino.symbols`, pino's documented interface
  * for integrations; a test pins the output to `logger.info`'s byte for byte.
  *
+ * A logger configured with anything that acts on each line (a mixin, a log formatter, serializers or
+ * redaction, a stream-write hook, a destination that needs per-line metadata such as `pino.multistream`,
+ * another message key or prefix) gets plain `logger.info`/`logger.error` instead. `createLogger` sets
+ * none of them.
+ *
  * @example
  * const logRequest = createRequestLogger(logger);
  * logRequest({ req_id, method: "POST", route: "/predict", path: "/predict", status: 200, duration_ms: 0.4 });
@@ -56,6 +61,9 @@ export function createRequestLogger(logger: Logger): RequestLogger {
   // Fixed once the logger exists: its destination, level prefixes, clock, bindings and line end.
   const internals = logger as unknown as Record<symbol, unknown>;
   const stream = internals[streamSym] as pino.DestinationStream;
+  if (actsOnEachLine(internals, stream)) {
+    return (line) => (line.status >= 500 ? logger.error(line, "request") : logger.info(line, "request"));
+  }
   const levelPrefixes = internals[lsCacheSym] as Record<number, string>;
   const time = (internals[timeSym] as () => string).bind(logger);
   const bindings = internals[chindingsSym] as string;
@@ -78,6 +86,30 @@ export function createRequestLogger(logger: Logger): RequestLogger {
         end,
     );
   };
+}
+
+/** Keys of the request line, which serializers or redaction could otherwise target. */
+const REQUEST_LINE_KEYS = ["req_id", "method", "route", "path", "status", "duration_ms", "msg"];
+
+/** Whether pino would do more for a line than serialise it (see {@link createRequestLogger}). */
+function actsOnEachLine(internals: Record<symbol, unknown>, stream: pino.DestinationStream): boolean {
+  const s = pino.symbols as unknown as Record<string, symbol>;
+  const at = <T>(name: string) => internals[s[name] as symbol] as T | undefined;
+  const targetsOurKeys = (name: string) => {
+    const perKey = at<Record<string, unknown>>(name) ?? {};
+    return REQUEST_LINE_KEYS.some((key) => perKey[key] !== undefined);
+  };
+  return (
+    Boolean(at("mixinSym")) ||
+    Boolean(at<{ streamWrite?: unknown }>("hooksSym")?.streamWrite) ||
+    Boolean(at<{ log?: unknown }>("formattersSym")?.log) ||
+    targetsOurKeys("serializersSym") ||
+    targetsOurKeys("stringifiersSym") ||
+    at<Record<symbol, unknown>>("stringifiersSym")?.[s.wildcardFirstSym as symbol] !== undefined ||
+    at("messageKeySym") !== "msg" ||
+    Boolean(at("msgPrefixSym")) ||
+    (stream as unknown as Record<symbol, unknown>)[s.needsMetadataGsym as symbol] === true
+  );
 }
 
 /**
