@@ -4,7 +4,7 @@
  * class indices, as KServe's scikit-learn runtime answers for a classifier.
  */
 import { z } from "@hono/zod-openapi";
-import { type RowSchemas, soleKey } from "./rows.js";
+import { type PlainRowChecks, type RowSchemas, soleKey } from "./rows.js";
 
 /** Schemas of the V1 endpoints, built once per app. */
 export function createV1Schemas(rows: RowSchemas) {
@@ -31,9 +31,9 @@ export function createV1Schemas(rows: RowSchemas) {
  * `{"instances": [lists]}` and nothing else, recognised without zod (see `jsonRequestBody`); any other
  * body, valid or not, is left to the schema.
  */
-export function plainV1PredictRequest(rows: RowSchemas) {
+export function plainV1PredictRequest(plain: PlainRowChecks) {
   return (body: unknown): body is { instances: number[][] } =>
-    soleKey(body) === "instances" && rows.plain.rows((body as { instances: unknown }).instances);
+    soleKey(body) === "instances" && plain.rows((body as { instances: unknown }).instances);
 }
 
 /** The V1 verb this server implements, as it appears after the model name: `/v1/models/iris:predict`. */

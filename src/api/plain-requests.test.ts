@@ -20,7 +20,7 @@ const predict = {
   schema: createPredictSchemas(MODEL, rows).request,
   accepts: plainPredictRequest(rows.plain),
 };
-const v1 = { schema: createV1Schemas(rows).predictRequest, accepts: plainV1PredictRequest(rows) };
+const v1 = { schema: createV1Schemas(rows).predictRequest, accepts: plainV1PredictRequest(rows.plain) };
 
 const validRow = fc.array(fc.double({ min: -FLOAT32_MAX, max: FLOAT32_MAX, noNaN: true }), {
   minLength: 4,

@@ -40,8 +40,8 @@ export function requestIds(): MiddlewareHandler<AppEnv> {
     await next();
     if (c.get("requestIdInResponse") === true) return;
     const outgoing = nodeBindings(c)?.outgoing;
-    if (outgoing && !outgoing.headersSent) outgoing.setHeader(REQUEST_ID_HEADER, id);
-    else c.header(REQUEST_ID_HEADER, id);
+    if (!outgoing) c.header(REQUEST_ID_HEADER, id);
+    else if (!outgoing.headersSent) outgoing.setHeader(REQUEST_ID_HEADER, id);
   };
 }
 

@@ -136,7 +136,7 @@ export function registerKServeV1Routes(
     middleware: [requireServedModel(model, V1_PREDICT_SUFFIX), ...middleware],
     request: {
       params: modelParams,
-      body: jsonRequestBody(schemas.predictRequest, plainV1PredictRequest(rows)),
+      body: jsonRequestBody(schemas.predictRequest, plainV1PredictRequest(rows.plain)),
     },
     responses: {
       200: {
