@@ -4,7 +4,7 @@
 #
 # Three stages so the runtime image holds only production dependencies, compiled JavaScript and the model.
 # test/production-install.test.ts replays this file (its COPY and RUN instructions) without Docker and
-# starts the server from the result; test/docker-image.test.ts checks it against src/contract.ts and the
+# starts the server from the result; test/docker-image.test.ts checks it against src/contract/index.ts and the
 # chart. Keep instructions in the simple forms those tests understand: one source-and-destination pair per
 # COPY line (or several sources into a directory ending in "/"), shell-form RUN, exec-form CMD.
 
@@ -19,7 +19,10 @@ COPY package.json package-lock.json ./
 # Compiling needs no install script (tfjs-node's downloads libtensorflow; the runtime stage does that once).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
+# Only the server program and what it imports: the contract and the model code (never training or tools).
+COPY src/contract ./src/contract
+COPY src/model ./src/model
+COPY src/server ./src/server
 RUN npm run build
 
 # --- production-dependencies: `npm ci --omit=dev`, including the optional native backend -----------------
@@ -61,4 +64,4 @@ EXPOSE 8080
 # Kubernetes ignores HEALTHCHECK (the chart has its own probes); this serves `docker run` and compose.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "--eval", "fetch('http://127.0.0.1:8080/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "build/src/main.js"]
+CMD ["node", "build/src/server/main.js"]

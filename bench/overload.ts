@@ -13,7 +13,7 @@
  * 64 connections, and the excess is shed.
  */
 import { parseArgs } from "node:util";
-import { ENV } from "../src/contract.js";
+import { ENV } from "../src/contract/index.js";
 import { runLoad } from "./load.js";
 import { rssMiB, startBuiltServer, stopProcess } from "./process-tools.js";
 import { formatNumber as fmt, percentile, printTable } from "./report.js";

@@ -47,7 +47,7 @@ export interface BenchServer {
 }
 
 /**
- * Starts `build/src/main.js` under plain `node` on a free loopback port with the committed model and
+ * Starts `build/src/server/main.js` under plain `node` on a free loopback port with the committed model and
  * `env` on top, and resolves once `/ready` answers 200. Logs are discarded; stderr is passed through.
  * `nodeArgs` go before the script (e.g. `--import` of an instrument), `ipc` opens a message channel.
  */
@@ -55,7 +55,7 @@ export async function startBuiltServer(
   options: { env?: Record<string, string>; nodeArgs?: string[]; ipc?: boolean } = {},
 ): Promise<BenchServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "build/src/main.js"], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "build/src/server/main.js"], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -118,10 +118,10 @@ const fmt = (x: number, digits = 0) =>
     : "-";
 
 async function main(): Promise<void> {
-  const server = await start(["build/src/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
+  const server = await start(["build/src/server/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
   const bare = await start(["build/bench/bare-server.js"], {}, "/health");
   const unbatched = values["compare-batching"]
-    ? await start(["build/src/main.js"], { MODEL_DIR: join(ROOT, "model"), BATCHING: "off" }, "/ready")
+    ? await start(["build/src/server/main.js"], { MODEL_DIR: join(ROOT, "model"), BATCHING: "off" }, "/ready")
     : undefined;
   const targets: [Target, Awaited<ReturnType<typeof start>>][] = [
     ["bare", bare],
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
 
   const readyTimes: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const again = await start(["build/src/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
+    const again = await start(["build/src/server/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
     readyTimes.push(again.readyMs);
     await stopProcess(again.child);
   }

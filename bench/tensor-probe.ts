@@ -1,6 +1,6 @@
 /**
  * An instrument preloaded into the server under test (`node --expose-gc --import ./build/bench/tensor-probe.js
- * build/src/main.js`, with an IPC channel): on each `"sample"` message it answers with the process's
+ * build/src/server/main.js`, with an IPC channel): on each `"sample"` message it answers with the process's
  * memory and TF.js' live tensor count. The server exposes no tensor count itself, and the soak must
  * measure the production build unchanged, so the probe reads the TF.js engine from inside the process:
  * TF.js keeps one engine per process, which this import shares with the server's.

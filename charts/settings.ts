@@ -14,8 +14,8 @@ import {
   DEFAULT_CONFIG,
   LOG_LEVELS,
   type LogLevel,
-} from "../src/config.js";
-import type { BackendPreference } from "../src/model/backend.js";
+  type BackendPreference,
+} from "../src/contract/server-config.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
 export interface ComputeResources {
@@ -57,7 +57,7 @@ export interface Settings {
   /** The Service in front of the pods. */
   readonly service: {
     readonly type: ServiceType;
-    /** Port the Service listens on; it forwards to the container port named in `src/contract.ts`. */
+    /** Port the Service listens on; it forwards to the container port named in `src/contract/index.ts`. */
     readonly port: number;
   };
   /** Local port in the README's `kubectl port-forward svc/<name> <portForwardPort>:<service.port>`. */
@@ -134,7 +134,7 @@ export const DEFAULT_SETTINGS: Settings = {
   autoscaling: { minReplicas: 2, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
   service: { type: "ClusterIP", port: 80 },
   portForwardPort: 8080,
-  // The server's own defaults (src/config.ts), written into the Deployment so `kubectl get -o yaml` shows them.
+  // The server's own defaults (src/contract/server-config.ts), written into the Deployment so `kubectl get -o yaml` shows them.
   server: {
     logLevel: DEFAULT_CONFIG.logLevel,
     tfjsBackend: DEFAULT_CONFIG.backend,

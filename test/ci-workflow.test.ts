@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { PATHS, RUN_AS_GID, RUN_AS_UID, SERVER_PORT } from "../src/contract.js";
+import { PATHS, RUN_AS_GID, RUN_AS_UID, SERVER_PORT } from "../src/contract/index.js";
 import { readDockerfile } from "./support/dockerfile.js";
 
 interface Step {

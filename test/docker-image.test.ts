@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { IMAGE_MODEL_DIR } from "../charts/constructs/inference-service.js";
 import { DEFAULT_SETTINGS } from "../charts/settings.js";
-import { ENV, PATHS, RUN_AS_GID, RUN_AS_UID, SERVER_PORT } from "../src/contract.js";
+import { ENV, PATHS, RUN_AS_GID, RUN_AS_UID, SERVER_PORT } from "../src/contract/index.js";
 import {
   contextFiles,
   filesUnder,
@@ -63,18 +63,18 @@ describe("Dockerfile", () => {
     expect(dockerfile.stages.map((s) => s.name)).toEqual(["build", "production-dependencies", "runtime"]);
   });
 
-  it("runs the runtime stage as the numeric non-root uid:gid from src/contract.ts", () => {
+  it("runs the runtime stage as the numeric non-root uid:gid from src/contract/index.ts", () => {
     expect(runtime.user).toBe(`${RUN_AS_UID}:${RUN_AS_GID}`);
     expect(RUN_AS_UID).toBeGreaterThan(0);
   });
 
-  it("exposes the server port from src/contract.ts and nothing else", () => {
+  it("exposes the server port from src/contract/index.ts and nothing else", () => {
     expect(runtime.expose).toEqual([String(SERVER_PORT)]);
   });
 
   it("starts the compiled server entry with plain node in exec form", () => {
-    expect(runtime.cmd).toEqual(["node", "build/src/main.js"]);
-    expect(context).toContain("src/main.ts");
+    expect(runtime.cmd).toEqual(["node", "build/src/server/main.js"]);
+    expect(context).toContain("src/server/main.ts");
   });
 
   it("sets NODE_ENV=production and only environment variables the server reads", () => {
@@ -153,7 +153,7 @@ describe(".dockerignore", () => {
   it.each([
     ".git/config",
     "node_modules/hono/package.json",
-    "build/src/main.js",
+    "build/src/server/main.js",
     "dist/x.yaml",
     ".env",
     ".npmrc",
@@ -161,12 +161,22 @@ describe(".dockerignore", () => {
     expect(isInContext(patterns, path)).toBe(false);
   });
 
-  it("keeps tests and operations tooling out and the server sources in", () => {
-    expect(isInContext(patterns, "src/model/load-model.test.ts")).toBe(false);
-    expect(isInContext(patterns, "src/ops/main.ts")).toBe(false);
-    expect(isInContext(patterns, "src/contract.ts")).toBe(true);
-    expect(isInContext(patterns, "model/model.json")).toBe(true);
+  it.each([
+    "src/model/load-model.test.ts",
+    "src/training/train.ts",
+    "ops/main.ts",
+    "charts/app.ts",
+    "bench/run.ts",
+  ])("keeps %s (tests, training, the synthesizer and operations tooling) out", (path) => {
+    expect(isInContext(patterns, path)).toBe(false);
   });
+
+  it.each(["src/server/main.ts", "src/contract/index.ts", "src/model/load-model.ts", "model/model.json"])(
+    "lets %s (the server, the contract, the model code and the model) in",
+    (path) => {
+      expect(isInContext(patterns, path)).toBe(true);
+    },
+  );
 });
 
 describe("test/support/dockerfile.ts", () => {

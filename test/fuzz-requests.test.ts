@@ -12,8 +12,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { V2_OUTPUTS } from "../src/api/kserve-v2.js";
-import { ERROR_TYPES, METRICS, PATHS } from "../src/contract.js";
+import { V2_OUTPUTS } from "../src/server/api/kserve-v2.js";
+import { ERROR_TYPES, METRICS, PATHS } from "../src/contract/index.js";
 import type { Classifier } from "../src/model/load-model.js";
 import {
   FLOWERS,

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../charts/settings.js";
-import { PATHS } from "../src/contract.js";
-import { deploymentTarget } from "../src/ops/deployment-target.js";
+import { PATHS } from "../src/contract/index.js";
+import { deploymentTarget } from "../ops/deployment-target.js";
 
 const root = join(import.meta.dirname, "..");
 const fakeBin = mkdtempSync(join(tmpdir(), "infer8s-fake-kubectl-"));
@@ -35,7 +35,7 @@ interface OpsRun {
 /** Runs the CLI asynchronously, so a server in this process can answer the load generator. */
 async function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
   rmSync(invocations, { force: true });
-  const child = spawn(process.execPath, ["--import", "tsx", "src/ops/main.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", "ops/main.ts", ...args], {
     cwd: root,
     env: { PATH: `${fakeBin}:${process.env.PATH}`, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],

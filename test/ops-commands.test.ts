@@ -18,8 +18,8 @@ import {
   ROLLOUT_TIMEOUT,
   scaleSteps,
   statusSteps,
-} from "../src/ops/cluster-commands.js";
-import { deploymentTarget } from "../src/ops/deployment-target.js";
+} from "../ops/cluster-commands.js";
+import { deploymentTarget } from "../ops/deployment-target.js";
 
 interface K8sObject {
   kind: string;

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { PATHS } from "../src/contract.js";
+import { PATHS } from "../src/contract/index.js";
 import {
   generateLoad,
   isLoopbackUrl,
@@ -12,7 +12,7 @@ import {
   LOAD_REQUEST_BODY,
   loadTestOptions,
   type LoadOptions,
-} from "../src/ops/load-generator.js";
+} from "../ops/load-generator.js";
 
 const base: LoadOptions = {
   url: `http://127.0.0.1:8080${PATHS.predict}`,

@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENV, ERROR_TYPES, METRICS, PATHS } from "../src/contract.js";
+import { ENV, ERROR_TYPES, METRICS, PATHS } from "../src/contract/index.js";
 import { FLOWERS, parseExposition, sampleValue } from "./server-fixtures.js";
 import {
   type RunningServer,

@@ -25,7 +25,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENV, PATHS } from "../src/contract.js";
+import { ENV, PATHS } from "../src/contract/index.js";
 import { freePort } from "../bench/process-tools.js";
 import {
   contextFiles,
@@ -209,7 +209,12 @@ afterAll(() => {
 describe("runtime stage replayed from the Dockerfile", () => {
   it("compiled the server in the build stage from the copied files alone", () => {
     expect(substitutedInstall).toBe(true);
-    expect(existsSync(join(stageRoots.get("build")!, "build/src/main.js"))).toBe(true);
+    expect(existsSync(join(stageRoots.get("build")!, "build/src/server/main.js"))).toBe(true);
+  });
+
+  it("ships exactly the server, the contract and the model code", () => {
+    const compiled = join(stageRoots.get(runtime.name)!, "build/src");
+    expect(readdirSync(compiled).sort()).toEqual(["contract", "model", "server"]);
   });
 
   it("installs production dependencies only", () => {

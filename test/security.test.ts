@@ -13,7 +13,7 @@ import { randomInt } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENV, PATHS, RUN_AS_UID } from "../src/contract.js";
+import { ENV, PATHS, RUN_AS_UID } from "../src/contract/index.js";
 import { FLOWERS } from "./server-fixtures.js";
 import {
   credentialLikeValues,

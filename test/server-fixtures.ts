@@ -1,13 +1,13 @@
 /** Shared setup for the server tests: the real committed model, a fresh app, captured log lines. */
 import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createApp } from "../src/app.js";
-import { DEFAULT_CONFIG, type ServerConfig } from "../src/config.js";
-import { type InferenceEngine, createInferenceEngine, warmUp } from "../src/inference-engine.js";
-import { Lifecycle } from "../src/lifecycle.js";
-import { createLogger } from "../src/logger.js";
-import { ServerMetrics, describeClassifier } from "../src/metrics.js";
-import type { AppEnv } from "../src/middleware/app-env.js";
+import { createApp } from "../src/server/app.js";
+import { DEFAULT_CONFIG, type ServerConfig } from "../src/contract/server-config.js";
+import { type InferenceEngine, createInferenceEngine, warmUp } from "../src/server/inference-engine.js";
+import { Lifecycle } from "../src/server/lifecycle.js";
+import { createLogger } from "../src/server/logger.js";
+import { ServerMetrics, describeClassifier } from "../src/server/metrics.js";
+import type { AppEnv } from "../src/server/middleware/app-env.js";
 import { type Classifier, loadModel } from "../src/model/load-model.js";
 
 export const MODEL_DIR = fileURLToPath(new URL("../model", import.meta.url));

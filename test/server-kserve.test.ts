@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { METRICS } from "../src/contract.js";
+import { METRICS } from "../src/contract/index.js";
 import type { Classifier } from "../src/model/load-model.js";
 import {
   FLOWERS,

@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStartingApp } from "../src/app.js";
-import { ERROR_TYPES, METRICS, PATHS } from "../src/contract.js";
-import type { InferenceEngine } from "../src/inference-engine.js";
-import { Lifecycle } from "../src/lifecycle.js";
-import { createLogger } from "../src/logger.js";
-import { ServerMetrics } from "../src/metrics.js";
+import { createStartingApp } from "../src/server/app.js";
+import { ERROR_TYPES, METRICS, PATHS } from "../src/contract/index.js";
+import type { InferenceEngine } from "../src/server/inference-engine.js";
+import { Lifecycle } from "../src/server/lifecycle.js";
+import { createLogger } from "../src/server/logger.js";
+import { ServerMetrics } from "../src/server/metrics.js";
 import type { Classifier } from "../src/model/load-model.js";
 import {
   FLOWERS,

@@ -1,5 +1,5 @@
 /**
- * The real process: `src/main.ts` under Node (tsx loader) on a free loopback port, driven by signals.
+ * The real process: `src/server/main.ts` under Node (tsx loader) on a free loopback port, driven by signals.
  */
 import { type ClientRequest, request } from "node:http";
 import { connect } from "node:net";

@@ -6,7 +6,7 @@
  */
 import { Agent } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
-import { ENV, PATHS } from "../src/contract.js";
+import { ENV, PATHS } from "../src/contract/index.js";
 import { FLOWERS } from "./server-fixtures.js";
 import { loadManifestDir } from "./support/k8s-checks.js";
 import { getFresh, httpRequest, killStartedServers, startReady } from "./support/server-process.js";

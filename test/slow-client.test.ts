@@ -1,12 +1,12 @@
 /**
  * Slow and stalled clients against the real process: each is cut off with 408 once Node's header or
- * request timeout (set in src/main.ts, reported in the `listening` log line) has passed, while other
+ * request timeout (set in src/server/main.ts, reported in the `listening` log line) has passed, while other
  * clients are served normally the whole time. The clients run concurrently, so the file takes about one
  * request timeout (30 s).
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PATHS } from "../src/contract.js";
+import { PATHS } from "../src/contract/index.js";
 import { FLOWERS } from "./server-fixtures.js";
 import { type RunningServer, httpRequest, killStartedServers, startReady } from "./support/server-process.js";
 
@@ -72,7 +72,7 @@ afterAll(killStartedServers);
 describe("slow and stalled clients", () => {
   it("cuts off trickled headers at the header timeout and trickled or stalled bodies at the request timeout, serving everyone else meanwhile", async () => {
     const { headersTimeout, requestTimeout } = timeouts;
-    // Node looks for expired requests every connectionsCheckingInterval (1 s, src/main.ts); the rest is
+    // Node looks for expired requests every connectionsCheckingInterval (1 s, src/server/main.ts); the rest is
     // scheduling slack on a busy machine. With Node's default interval (30 s) cut-offs come up to 30 s late.
     const lateBy = 5_000;
     expect(headersTimeout).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
  * refused, batched and not, leave TF.js' live tensor count exactly where it started.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PATHS } from "../src/contract.js";
+import { PATHS } from "../src/contract/index.js";
 import type { Classifier } from "../src/model/load-model.js";
 import { FLOWERS, createTestServer, loadCommittedModel, postJson } from "./server-fixtures.js";
 

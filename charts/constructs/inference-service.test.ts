@@ -1,8 +1,15 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
-import { ENV, PATHS, RUN_AS_GID, RUN_AS_UID, SERVER_PORT, SERVER_PORT_NAME } from "../../src/contract.js";
+import { parseConfig } from "../../src/contract/server-config.js";
+import {
+  ENV,
+  PATHS,
+  RUN_AS_GID,
+  RUN_AS_UID,
+  SERVER_PORT,
+  SERVER_PORT_NAME,
+} from "../../src/contract/index.js";
 import { synthObjects, type KubeObject } from "../../test/support/k8s-checks.js";
 import { IMAGE_MODEL_DIR, InferenceService, type InferenceServiceProps } from "./inference-service.js";
 

@@ -1,4 +1,4 @@
-import type { BatchingConfig } from "../../src/config.js";
+import type { BatchingConfig } from "../../src/contract/server-config.js";
 import { Construct } from "constructs";
 import {
   IntOrString,
@@ -16,7 +16,7 @@ import {
   RUN_AS_UID,
   SERVER_PORT,
   SERVER_PORT_NAME,
-} from "../../src/contract.js";
+} from "../../src/contract/index.js";
 import { recommendedLabels } from "./recommended-labels.js";
 import {
   httpGetProbe,
@@ -31,7 +31,7 @@ export interface InferenceResources {
   readonly memory: string;
 }
 
-/** Server configuration the Deployment passes as environment variables (names from `src/contract.ts`). */
+/** Server configuration the Deployment passes as environment variables (names from `src/contract/index.ts`). */
 export interface InferenceServerConfig {
   readonly logLevel: string;
   readonly tfjsBackend: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { METRICS } from "../../src/contract.js";
+import { METRICS } from "../../src/contract/index.js";
 import { appFor, monitoredServiceFor } from "../../test/monitoring/fixtures.js";
 import { parsePromql } from "../../test/monitoring/promql-syntax.js";
 import {

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { METRICS, METRIC_LABELS } from "../../src/contract.js";
+import { METRICS, METRIC_LABELS } from "../../src/contract/index.js";
 import { KUBE_STATE_METRICS, KUBE_STATE_METRICS_LABELS } from "./kube-state-metrics-series.js";
 import {
   jobName,

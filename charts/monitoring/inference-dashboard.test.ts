@@ -1,6 +1,6 @@
 import type { Panel, RowPanel } from "@grafana/grafana-foundation-sdk/dashboard";
 import { describe, expect, it } from "vitest";
-import { METRICS } from "../../src/contract.js";
+import { METRICS } from "../../src/contract/index.js";
 import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
 import { parsePromql } from "../../test/monitoring/promql-syntax.js";
 import {

@@ -1,4 +1,4 @@
-import { METRIC_LABELS, PATHS } from "../../src/contract.js";
+import { METRIC_LABELS, PATHS } from "../../src/contract/index.js";
 import type { InferenceAutoscaler } from "../constructs/inference-autoscaler.js";
 import type { InferenceService } from "../constructs/inference-service.js";
 import { anyOf, escapeRegex, type LabelMatchers } from "./promql.js";

@@ -1,10 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
+import { TFJS_BACKENDS, type TfjsBackend, type TfjsBackendPreference } from "../contract/index.js";
 
 /** TF.js backends the server can run on, fastest first. */
-export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
-export type BackendName = (typeof BACKENDS)[number];
+export const BACKENDS = TFJS_BACKENDS;
+export type BackendName = TfjsBackend;
 /** `auto` picks the first backend in {@link BACKENDS} that loads on this machine. */
-export type BackendPreference = "auto" | BackendName;
+export type BackendPreference = TfjsBackendPreference;
 
 /** Why a backend could not be used, kept so the start-up log can say it. */
 export interface BackendAttempt {

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { MODEL_NAME } from "../contract.js";
+import { MODEL_NAME } from "../contract/index.js";
 import { MODEL_FILES, fileSaveHandler, modelVersion } from "../model/artifacts.js";
 import type { ModelMetadata } from "../model/metadata.js";
 import { evaluate } from "./evaluate.js";

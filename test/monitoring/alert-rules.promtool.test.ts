@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { METRICS, METRIC_LABELS, PATHS } from "../../src/contract.js";
+import { METRICS, METRIC_LABELS, PATHS } from "../../src/contract/index.js";
 import { inferenceAlerts, inferenceRuleGroups, renderRuleFile } from "../../charts/monitoring/alert-rules.js";
 import {
   KUBE_STATE_METRICS,

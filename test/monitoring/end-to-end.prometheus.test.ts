@@ -1,5 +1,5 @@
 /**
- * End to end against the real thing: the real inference server (`src/main.ts`) on a loopback port, a real
+ * End to end against the real thing: the real inference server (`src/server/main.ts`) on a loopback port, a real
  * Prometheus running the generated scrape job and rules (discovery swapped for a static target carrying the
  * meta labels Kubernetes would set, so the generated relabelling runs unchanged), real traffic including
  * errors. Then every dashboard query and every rule expression goes through Prometheus' HTTP API: all must
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ENV, MODEL_NAME, PATHS } from "../../src/contract.js";
+import { ENV, MODEL_NAME, PATHS } from "../../src/contract/index.js";
 import { freePort } from "../../bench/process-tools.js";
 import { inferenceAlerts, inferenceRecordingRules } from "../../charts/monitoring/alert-rules.js";
 import { jobName } from "../../charts/monitoring/monitored-service.js";
@@ -132,7 +132,7 @@ describeWithPrometheus(
       serverUrl = `http://127.0.0.1:${serverPort}`;
       prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
 
-      server = start(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      server = start(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
         PATH: process.env.PATH,
         [ENV.port]: String(serverPort),
         [ENV.host]: "127.0.0.1",

@@ -156,7 +156,7 @@ export function stageNamed(dockerfile: Dockerfile, name: string): Stage {
 /**
  * Whether `.dockerignore` keeps `path` (relative, `/`-separated) in the build context.
  *
- * @example isInContext(["*", "!src/"], "src/main.ts") // true
+ * @example isInContext(["*", "!src/"], "src/server/main.ts") // true
  */
 export function isInContext(patterns: readonly string[], path: string): boolean {
   let included = true;

@@ -1,5 +1,5 @@
 /**
- * The real server process for tests: `src/main.ts` under Node (tsx loader) on a free loopback port, its
+ * The real server process for tests: `src/server/main.ts` under Node (tsx loader) on a free loopback port, its
  * JSON log lines collected as they arrive. Call {@link killStartedServers} in `afterEach`/`afterAll`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -36,7 +36,7 @@ export function killStartedServers(): void {
 
 /** Spawns the server on the wasm backend, on a free loopback port, with `env` on top of the defaults. */
 export function startServer(env: Record<string, string>): RunningServer {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -5,7 +5,7 @@ import { createPredictSchemas, plainPredictRequest, predictRows, toPredictions }
 import { BODY_ERROR_RESPONSES } from "../api/responses.js";
 import { jsonRequestBody } from "../api/validation.js";
 import type { RowSchemas, ServedModel } from "../api/rows.js";
-import { PATHS } from "../contract.js";
+import { PATHS } from "../../contract/index.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import type { AppEnv } from "../middleware/app-env.js";
 import { jsonWithRequestId } from "../middleware/request-id.js";

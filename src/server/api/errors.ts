@@ -1,6 +1,6 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ERROR_TYPES } from "../contract.js";
+import { ERROR_TYPES } from "../../contract/index.js";
 import type { ErrorType } from "../metrics.js";
 
 /** Extra fields of an error body beside `error`, e.g. `issues` or `limit`. */

@@ -1,7 +1,7 @@
 import { register as globalRegistry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { parseExposition, sampleValue } from "../test/server-fixtures.js";
-import { ERROR_TYPES, METRICS } from "./contract.js";
+import { parseExposition, sampleValue } from "../../test/server-fixtures.js";
+import { ERROR_TYPES, METRICS } from "../contract/index.js";
 import { ServerMetrics } from "./metrics.js";
 
 const model = {

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { ApiError } from "../api/errors.js";
-import { ERROR_TYPES } from "../contract.js";
+import { ERROR_TYPES } from "../../contract/index.js";
 import type { AppEnv } from "./app-env.js";
 
 /**

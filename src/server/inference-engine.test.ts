@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODEL_DIR, parseExposition, sampleValue } from "../test/server-fixtures.js";
-import type { BatchingConfig } from "./config.js";
-import { METRICS } from "./contract.js";
+import { MODEL_DIR, parseExposition, sampleValue } from "../../test/server-fixtures.js";
+import type { BatchingConfig } from "../contract/server-config.js";
+import { METRICS } from "../contract/index.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { ServerMetrics, describeClassifier } from "./metrics.js";
-import { type Classifier, loadModel } from "./model/load-model.js";
-import { QueueFullError } from "./model/micro-batcher.js";
+import { type Classifier, loadModel } from "../model/load-model.js";
+import { QueueFullError } from "../model/micro-batcher.js";
 
 let classifier: Classifier;
 beforeAll(async () => {

@@ -5,10 +5,10 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp } from "../../charts/app.js";
-import type { MonitoringChart } from "../../charts/monitoring-chart.js";
-import type { Settings } from "../../charts/settings.js";
-import { PATHS } from "../contract.js";
+import { buildApp } from "../charts/app.js";
+import type { MonitoringChart } from "../charts/monitoring-chart.js";
+import type { Settings } from "../charts/settings.js";
+import { PATHS } from "../src/contract/index.js";
 
 /** A Service `kubectl port-forward` can reach, with the local port the README uses for it. */
 export interface PortForwardTarget {

@@ -33,7 +33,13 @@ export const PATHS = {
   predict: "/predict",
 } as const;
 
-/** Environment variables read by `src/config.ts` and set by the Deployment. */
+/** TF.js backends the server can run on, fastest first (`src/model/backend.ts` loads them). */
+export const TFJS_BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
+export type TfjsBackend = (typeof TFJS_BACKENDS)[number];
+/** A backend, or `auto`: the first of {@link TFJS_BACKENDS} that loads on the machine. */
+export type TfjsBackendPreference = "auto" | TfjsBackend;
+
+/** Environment variables read by `src/contract/server-config.ts` and set by the Deployment. */
 export const ENV = {
   port: "PORT",
   host: "HOST",
@@ -50,7 +56,7 @@ export const ENV = {
   batchQueueRows: "BATCH_QUEUE_ROWS",
 } as const;
 
-/** Prometheus metric names exported by the server (see `src/metrics.ts`), used by alerts and dashboards. */
+/** Prometheus metric names exported by the server (see `src/server/metrics.ts`), used by alerts and dashboards. */
 export const METRICS = {
   httpRequests: "http_requests_total",
   httpRequestDuration: "http_request_duration_seconds",

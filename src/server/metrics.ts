@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { ERROR_TYPES, METRICS, METRIC_LABELS } from "./contract.js";
-import type { Classifier } from "./model/load-model.js";
+import { ERROR_TYPES, METRICS, METRIC_LABELS } from "../contract/index.js";
+import type { Classifier } from "../model/load-model.js";
 
 /** A value of the `type` label of `ml_errors_total`. */
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];

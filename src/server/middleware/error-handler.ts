@@ -1,10 +1,10 @@
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "../api/errors.js";
-import { ERROR_TYPES } from "../contract.js";
+import { ERROR_TYPES } from "../../contract/index.js";
 import type { Logger } from "../logger.js";
 import type { ServerMetrics } from "../metrics.js";
-import { QueueFullError } from "../model/micro-batcher.js";
+import { QueueFullError } from "../../model/micro-batcher.js";
 import type { AppEnv } from "./app-env.js";
 
 export interface ErrorHandlingOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG, parseConfig } from "./config.js";
-import { ENV, SERVER_PORT } from "./contract.js";
+import { DEFAULT_CONFIG, parseConfig } from "./server-config.js";
+import { ENV, SERVER_PORT } from "./index.js";
 
 describe("parseConfig", () => {
   it("uses the documented defaults when nothing is set", () => {

@@ -3,10 +3,10 @@
  * how the model gets called (directly, as here, or through a micro-batching queue) can change behind this
  * one call without touching a route.
  */
-import type { BatchingConfig } from "./config.js";
+import type { BatchingConfig } from "../contract/server-config.js";
 import type { ModelMetrics } from "./metrics.js";
-import type { Classifier } from "./model/load-model.js";
-import { MicroBatcher } from "./model/micro-batcher.js";
+import type { Classifier } from "../model/load-model.js";
+import { MicroBatcher } from "../model/micro-batcher.js";
 
 /** What one inference call returns for its rows. */
 export interface InferenceResult {

@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ERROR_TYPES } from "../contract.js";
+import { ERROR_TYPES } from "../../contract/index.js";
 import { ApiError, tooManyRows } from "./errors.js";
 
 type Issue = z.core.$ZodIssue;

@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import type { LogLevel } from "./config.js";
+import type { LogLevel } from "../contract/server-config.js";
 
 /** The server's structured logger: one JSON object per line on stdout. */
 export type Logger = pino.Logger;

@@ -5,24 +5,16 @@
  * messages; `main.ts` prints the problems and exits non-zero. This module imports nothing at runtime but
  * the contract, so the charts could import {@link DEFAULT_CONFIG} without pulling in TF.js or Hono.
  */
-import { ENV, SERVER_PORT } from "./contract.js";
-import type { BackendPreference } from "./model/backend.js";
+import { ENV, SERVER_PORT, TFJS_BACKENDS, type TfjsBackendPreference } from "./index.js";
+
+export type BackendPreference = TfjsBackendPreference;
 
 /** Log levels the server accepts (pino's levels plus `silent`). */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Values `TFJS_BACKEND` accepts. */
-export const BACKEND_PREFERENCES = [
-  "auto",
-  "tensorflow",
-  "wasm",
-  "cpu",
-] as const satisfies readonly BackendPreference[];
-// Fails to compile if src/model/backend.ts gains a backend this list does not offer.
-const _everyBackendOffered: Exclude<BackendPreference, (typeof BACKEND_PREFERENCES)[number]> extends never
-  ? true
-  : never = true;
+export const BACKEND_PREFERENCES = ["auto", ...TFJS_BACKENDS] as const satisfies readonly BackendPreference[];
 
 export interface ServerConfig {
   /** TCP port to listen on; `0` picks a free port, which the `listening` log line reports. @default 8080 */

@@ -1,12 +1,12 @@
 /** Probes, model information and metrics: what Kubernetes, Prometheus and operators call. */
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { jsonResponse as json } from "../api/responses.js";
-import { PATHS } from "../contract.js";
+import { PATHS } from "../../contract/index.js";
 import type { Lifecycle } from "../lifecycle.js";
 import type { ServerMetrics } from "../metrics.js";
 import type { AppEnv } from "../middleware/app-env.js";
 import { jsonWithRequestId } from "../middleware/request-id.js";
-import type { Classifier } from "../model/load-model.js";
+import type { Classifier } from "../../model/load-model.js";
 
 /** What `/info` reports about the model and the runtime: everything about the classifier but running it. */
 export type ModelRuntime = Pick<

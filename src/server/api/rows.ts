@@ -4,7 +4,7 @@
  * row limit, so they are built once per app by {@link createRowSchemas}, never per request.
  */
 import { z } from "@hono/zod-openapi";
-import { ERROR_TYPES } from "../contract.js";
+import { ERROR_TYPES } from "../../contract/index.js";
 import type { InferenceResult } from "../inference-engine.js";
 import { ApiError } from "./errors.js";
 

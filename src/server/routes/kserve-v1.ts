@@ -7,7 +7,7 @@ import { BODY_ERROR_RESPONSES, jsonError } from "../api/responses.js";
 import { type RowSchemas, type ServedModel, assertScored, packRows } from "../api/rows.js";
 import { jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
-import { ERROR_TYPES } from "../contract.js";
+import { ERROR_TYPES } from "../../contract/index.js";
 import type { AppEnv } from "../middleware/app-env.js";
 import { jsonWithRequestId } from "../middleware/request-id.js";
 import { answerOtherMethod } from "../middleware/method-not-allowed.js";

@@ -4,8 +4,8 @@
  * `npm run ops -- help` lists the commands with the exact kubectl commands for the current settings.
  */
 import { parseArgs } from "node:util";
-import { readSettingsOverrides, resolveSettings } from "../../charts/settings.js";
-import { PATHS } from "../contract.js";
+import { readSettingsOverrides, resolveSettings } from "../charts/settings.js";
+import { PATHS } from "../src/contract/index.js";
 import {
   DEFAULT_LOG_TAIL,
   deleteSteps,

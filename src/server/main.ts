@@ -2,18 +2,18 @@
  * The process: read config, listen at once (liveness 200, readiness 503), load and warm the model, switch to
  * the full app (readiness 200), and on SIGTERM/SIGINT drain, close and exit 0.
  *
- * `npm run build && npm start`, or `npx tsx src/main.ts` in development.
+ * `npm run build && npm start`, or `npx tsx src/server/main.ts` in development.
  */
 import type { Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { serve } from "@hono/node-server";
 import { createApp, createStartingApp } from "./app.js";
-import { type ServerConfig, configFromEnvironment } from "./config.js";
+import { type ServerConfig, configFromEnvironment } from "../contract/server-config.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { Lifecycle } from "./lifecycle.js";
 import { type Logger, createLogger } from "./logger.js";
 import { ServerMetrics, describeClassifier } from "./metrics.js";
-import { type Classifier, loadModel } from "./model/load-model.js";
+import { type Classifier, loadModel } from "../model/load-model.js";
 
 /**
  * Node's HTTP timeouts, set on purpose rather than inherited:
