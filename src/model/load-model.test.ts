@@ -27,7 +27,12 @@ describe("the committed model", () => {
 
   it("agrees with its metadata: 4 features in, 3 classes out", () => {
     expect(model.featureCount).toBe(model.metadata.featureNames.length);
-    expect(model.metadata.featureNames).toEqual(["sepal_length", "sepal_width", "petal_length", "petal_width"]);
+    expect(model.metadata.featureNames).toEqual([
+      "sepal_length",
+      "sepal_width",
+      "petal_length",
+      "petal_width",
+    ]);
     expect(model.metadata.classNames).toEqual(["setosa", "versicolor", "virginica"]);
     expect(model.predict(new Float32Array(8).fill(1), 2)).toHaveLength(2 * 3);
   });
@@ -123,7 +128,9 @@ describe("loadModel with broken artifacts", () => {
     const weights = await readFile(join(target, "weights.bin"));
     weights[0] = (weights[0] ?? 0) ^ 0xff;
     await writeFile(join(target, "weights.bin"), weights);
-    await expect(loadModel(target, { backend: "cpu" })).rejects.toThrow(/weights hash \w+ does not match metadata.version/);
+    await expect(loadModel(target, { backend: "cpu" })).rejects.toThrow(
+      /weights hash \w+ does not match metadata.version/,
+    );
   });
 
   it("lists every invalid metadata field", async () => {
@@ -134,7 +141,9 @@ describe("loadModel with broken artifacts", () => {
     const error = await loadModel(target, { backend: "cpu" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelArtifactError);
     expect((error as Error).message).toContain("version must be a non-empty string");
-    expect((error as Error).message).toContain("normalization.mean and normalization.std must be 4 finite numbers each");
+    expect((error as Error).message).toContain(
+      "normalization.mean and normalization.std must be 4 finite numbers each",
+    );
   });
 
   it("tells the user to train when there is no model", async () => {
@@ -150,11 +159,14 @@ describe("backend selection", () => {
     model.dispose();
   });
 
-  it.skipIf(nativeInstalled)("an explicit tensorflow backend fails clearly where tfjs-node is absent", async () => {
-    await expect(loadModel(MODEL_DIR, { backend: "tensorflow" })).rejects.toThrow(
-      'TF.js backend "tensorflow" is not available',
-    );
-  });
+  it.skipIf(nativeInstalled)(
+    "an explicit tensorflow backend fails clearly where tfjs-node is absent",
+    async () => {
+      await expect(loadModel(MODEL_DIR, { backend: "tensorflow" })).rejects.toThrow(
+        'TF.js backend "tensorflow" is not available',
+      );
+    },
+  );
 });
 
 describe("execution modes", () => {
