@@ -84,6 +84,7 @@ describe("the committed model", () => {
     const wasm = await loadModel(MODEL_DIR, { backend: "wasm" });
     const viaWasm = wasm.predict(rows, 150);
     wasm.dispose();
+    expect([viaCpu.length, viaWasm.length]).toEqual([150 * 3, 150 * 3]);
     viaCpu.forEach((p, i) => expect(p).toBeCloseTo(viaWasm[i] as number, 5));
   });
 });
@@ -177,6 +178,7 @@ describe("execution modes", () => {
     expect([fused.execution, layers.execution]).toEqual(["fused", "layers"]);
     const a = fused.predict(rows, 150);
     const b = layers.predict(rows, 150);
+    expect([a.length, b.length]).toEqual([150 * 3, 150 * 3]);
     a.forEach((p, i) => expect(p).toBeCloseTo(b[i] as number, 6));
     fused.dispose();
     layers.dispose();
