@@ -4,13 +4,17 @@ import { appFor, standaloneMonitoring } from "../test/monitoring/fixtures.js";
 import { manifestProblems, rbacProblems, synthObjects, type KubeObject } from "../test/support/k8s-checks.js";
 import { MonitoringChart } from "./monitoring-chart.js";
 
+/** Not `instanceof`: cdk8s' Chart defines Symbol.hasInstance as "is any chart", so every chart passes it. */
+function isStandalone(chart: object | undefined): chart is MonitoringChart {
+  return chart !== undefined && Object.prototype.isPrototypeOf.call(MonitoringChart.prototype, chart);
+}
+
 function standaloneObjects(overrides: Parameters<typeof appFor>[0] = {}) {
   const { namespaces, inference, monitoring } = appFor(overrides);
-  // Not `instanceof`: cdk8s' Chart defines Symbol.hasInstance as "is any chart", so every chart passes it.
-  if (!Object.prototype.isPrototypeOf.call(MonitoringChart.prototype, monitoring))
+  if (!isStandalone(monitoring))
     throw new Error(`expected the standalone stack, got ${monitoring?.constructor.name}`);
   return {
-    chart: monitoring as MonitoringChart,
+    chart: monitoring,
     all: [...synthObjects(namespaces), ...synthObjects(inference), ...synthObjects(monitoring)],
     own: synthObjects(monitoring) as any[],
   };
