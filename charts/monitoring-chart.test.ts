@@ -68,11 +68,16 @@ describe("MonitoringChart", () => {
   });
 
   it("points Prometheus at the inference Service and kube-state-metrics the charts create", () => {
-    const { chart } = standaloneObjects();
+    const { chart, own } = standaloneObjects();
+    // Addresses built from the synthesized Services, not from the constructs' own address fields.
+    const service = (name: string) => {
+      const found = own.find((o) => o.kind === "Service" && o.metadata.name === name);
+      return `${found.metadata.name}.${found.metadata.namespace}.svc:${found.spec.ports[0].port}`;
+    };
     const jobs = chart.prometheus.config.scrape_configs;
     expect(jobs.map((j) => j.job_name)).toContain(chart.monitored.serviceName);
-    expect(JSON.stringify(jobs)).toContain(chart.kubeStateMetrics.address);
-    expect(chart.grafana.datasources.datasources[0]?.url).toBe(chart.prometheus.url);
+    expect(JSON.stringify(jobs)).toContain(`"${service("kube-state-metrics")}"`);
+    expect(chart.grafana.datasources.datasources[0]?.url).toBe(`http://${service("prometheus")}`);
   });
 
   it("puts Prometheus' data on a claim when the settings give a size", () => {
