@@ -4,11 +4,17 @@ import { appFor, standaloneMonitoring } from "../test/monitoring/fixtures.js";
 import { manifestProblems, rbacProblems, synthObjects, type KubeObject } from "../test/support/k8s-checks.js";
 import { MonitoringChart } from "./monitoring-chart.js";
 
+/** Not `instanceof`: cdk8s' Chart defines Symbol.hasInstance as "is any chart", so every chart passes it. */
+function isStandalone(chart: object | undefined): chart is MonitoringChart {
+  return chart !== undefined && Object.prototype.isPrototypeOf.call(MonitoringChart.prototype, chart);
+}
+
 function standaloneObjects(overrides: Parameters<typeof appFor>[0] = {}) {
   const { namespaces, inference, monitoring } = appFor(overrides);
-  if (!(monitoring instanceof MonitoringChart)) throw new Error("expected the standalone stack");
+  if (!isStandalone(monitoring))
+    throw new Error(`expected the standalone stack, got ${monitoring?.constructor.name}`);
   return {
-    chart: monitoring as MonitoringChart,
+    chart: monitoring,
     all: [...synthObjects(namespaces), ...synthObjects(inference), ...synthObjects(monitoring)],
     own: synthObjects(monitoring) as any[],
   };
@@ -51,6 +57,7 @@ describe("MonitoringChart", () => {
     const { own } = standaloneObjects();
     expect(rbacProblems(own as KubeObject[])).toEqual([]);
     const rules = own.filter((o) => o.kind === "ClusterRole").flatMap((r) => r.rules);
+    expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) {
       expect(
         rule.verbs.every((v: string) => ["get", "list", "watch"].includes(v)),
@@ -61,11 +68,16 @@ describe("MonitoringChart", () => {
   });
 
   it("points Prometheus at the inference Service and kube-state-metrics the charts create", () => {
-    const { chart } = standaloneObjects();
+    const { chart, own } = standaloneObjects();
+    // Addresses built from the synthesized Services, not from the constructs' own address fields.
+    const service = (name: string) => {
+      const found = own.find((o) => o.kind === "Service" && o.metadata.name === name);
+      return `${found.metadata.name}.${found.metadata.namespace}.svc:${found.spec.ports[0].port}`;
+    };
     const jobs = chart.prometheus.config.scrape_configs;
     expect(jobs.map((j) => j.job_name)).toContain(chart.monitored.serviceName);
-    expect(JSON.stringify(jobs)).toContain(chart.kubeStateMetrics.address);
-    expect(chart.grafana.datasources.datasources[0]?.url).toBe(chart.prometheus.url);
+    expect(JSON.stringify(jobs)).toContain(`"${service("kube-state-metrics")}"`);
+    expect(chart.grafana.datasources.datasources[0]?.url).toBe(`http://${service("prometheus")}`);
   });
 
   it("puts Prometheus' data on a claim when the settings give a size", () => {

@@ -3,9 +3,10 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { appFor, operatorMonitoring, tempDir } from "../test/monitoring/fixtures.js";
+import { parse } from "yaml";
+import { appFor, operatorMonitoring, standaloneMonitoring, tempDir } from "../test/monitoring/fixtures.js";
 import { loadManifestDir, manifestProblems, synthObjects } from "../test/support/k8s-checks.js";
-import { inferenceRuleGroups } from "./monitoring/alert-rules.js";
+import { PROMETHEUS_FILES } from "./monitoring/prometheus-server.js";
 
 const scratch = tempDir("operator");
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -24,12 +25,20 @@ describe("OperatorMonitoringChart", () => {
     const objects = synthObjects(
       operatorMonitoring({ monitoring: { operatorSelectorLabels: { release: "monitoring-stack" } } }),
     ) as any[];
+    expect(objects).toHaveLength(3);
     for (const o of objects) expect(o.metadata.labels.release, o.kind).toBe("monitoring-stack");
   });
 
   it("ships the same rules as the standalone Prometheus", () => {
-    const chart = operatorMonitoring();
-    expect(chart.ruleGroups).toEqual(inferenceRuleGroups(chart.monitored));
+    // Compare what each profile emits: the PrometheusRule's groups against the rule file in the standalone
+    // Prometheus' ConfigMap (not the chart's ruleGroups field against the function that computed it).
+    const emitted = synthObjects(operatorMonitoring()) as any[];
+    const operatorGroups = emitted.find((o) => o.kind === "PrometheusRule").spec.groups;
+    const standalone = synthObjects(standaloneMonitoring()) as any[];
+    const configMap = standalone.find((o) => o.kind === "ConfigMap" && o.metadata.name === "prometheus");
+    const standaloneGroups = parse(configMap.data[PROMETHEUS_FILES.rules]).groups;
+    expect(operatorGroups.length).toBeGreaterThan(0);
+    expect(operatorGroups).toEqual(standaloneGroups);
   });
 
   it("passes the schema (prometheus-operator models included) and every semantic check", async () => {

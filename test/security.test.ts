@@ -134,7 +134,8 @@ describe("dist/", () => {
 describe("the running server", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startReady({ [ENV.logLevel]: "info" });
+    // Trace, the most verbose level: a body or credential logged at debug must fail "never logs" too.
+    server = await startReady({ [ENV.logLevel]: "trace" });
   });
   afterAll(killStartedServers);
 

@@ -129,10 +129,31 @@ function isSampleValue(text: string): boolean {
   return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) || /^(nan|[+-]?inf)$/i.test(text);
 }
 
-/** The value of the sample `name` whose labels include `labels`, or 0 when there is none. */
+/**
+ * The value of the sample `name` whose labels include `labels`. Throws when there is none, so a renamed
+ * metric, a dropped bucket or a mistyped label fails the test instead of reading as 0.
+ */
 export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  const found = samples.find(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
-  return found?.value ?? 0;
+  const found = findSample(samples, name, labels);
+  if (found === undefined) throw new Error(`no sample ${name}${JSON.stringify(labels)} in the exposition`);
+  return found.value;
+}
+
+/**
+ * Like {@link sampleValue}, but 0 when no series matches `labels`, as for a labelled counter never
+ * incremented. The family `name` itself must be exposed (with `# TYPE`), so a renamed metric still fails.
+ */
+export function countValue(exposition: string, name: string, labels: Record<string, string> = {}): number {
+  const family = name.replace(/_(bucket|sum|count)$/, "");
+  if (
+    ![name, family].some(
+      (n) => exposition.includes(`\n# TYPE ${n} `) || exposition.startsWith(`# TYPE ${n} `),
+    )
+  )
+    throw new Error(`no metric family ${name} in the exposition`);
+  return findSample(parseExposition(exposition), name, labels)?.value ?? 0;
+}
+
+function findSample(samples: Sample[], name: string, labels: Record<string, string>): Sample | undefined {
+  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }

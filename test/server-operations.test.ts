@@ -10,6 +10,7 @@ import type { Classifier } from "../src/model/load-model.js";
 import {
   FLOWERS,
   type LogLine,
+  countValue,
   type TestServer,
   createTestServer,
   loadCommittedModel,
@@ -116,7 +117,7 @@ describe("GET /metrics", () => {
   });
 
   it("counts requests, predictions per class, rows per call and errors as they happen", async () => {
-    const before = (await scrape()).samples;
+    const before = (await scrape()).text;
     const batch = [FLOWERS.setosa, FLOWERS.setosa, FLOWERS.virginica];
     await postJson(server.app, PATHS.predict, { features: FLOWERS.setosa });
     await postJson(server.app, PATHS.predict, { instances: batch });
@@ -126,9 +127,9 @@ describe("GET /metrics", () => {
     await postJson(server.app, PATHS.predict, { features: [1, 2] });
     await postJson(server.app, PATHS.predict, "{nope");
     await server.app.request("/v2/models/rose");
-    const after = (await scrape()).samples;
+    const { text: afterText, samples: after } = await scrape();
     const delta = (name: string, labels: Record<string, string>) =>
-      sampleValue(after, name, labels) - sampleValue(before, name, labels);
+      countValue(afterText, name, labels) - countValue(before, name, labels);
 
     const route = { method: "POST", route: PATHS.predict };
     expect(delta(METRICS.httpRequests, { ...route, status: "200" })).toBe(2);

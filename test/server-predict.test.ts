@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { METRICS } from "../src/contract/index.js";
 import type { Classifier } from "../src/model/load-model.js";
 import {
   FLOWERS,
   type TestServer,
   createTestServer,
   loadCommittedModel,
+  parseExposition,
   postJson,
 } from "./server-fixtures.js";
 
@@ -307,13 +309,14 @@ describe("POST /predict with bad input", () => {
   });
 
   it("does not count a failed request as a prediction", async () => {
-    const before = (await (await server.app.request("/metrics")).text()).match(
-      /ml_predictions_total\{[^}]*\} \d+/g,
-    );
+    const counts = async () =>
+      parseExposition(await (await server.app.request("/metrics")).text())
+        .filter((s) => s.name === METRICS.predictions)
+        .map((s) => [s.labels.class, s.value]);
+    const before = await counts();
+    // One series per class, so a renamed or missing metric cannot pass as "unchanged".
+    expect(before.map(([name]) => name)).toEqual(["setosa", "versicolor", "virginica"]);
     await predict({ features: [1, 2, 3] });
-    const after = (await (await server.app.request("/metrics")).text()).match(
-      /ml_predictions_total\{[^}]*\} \d+/g,
-    );
-    expect(after).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 });

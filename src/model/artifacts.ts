@@ -17,7 +17,9 @@ export const MODEL_FILES = {
 export function fileLoadHandler(dir: string): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
-      const modelJson = JSON.parse(await readFile(join(dir, MODEL_FILES.topology), "utf8")) as tf.io.ModelJSON;
+      const modelJson = JSON.parse(
+        await readFile(join(dir, MODEL_FILES.topology), "utf8"),
+      ) as tf.io.ModelJSON;
       const manifest = modelJson.weightsManifest ?? [];
       const weightSpecs = manifest.flatMap((group) => group.weights);
       const paths = manifest.flatMap((group) => group.paths);

@@ -27,7 +27,12 @@ describe("the committed model", () => {
 
   it("agrees with its metadata: 4 features in, 3 classes out", () => {
     expect(model.featureCount).toBe(model.metadata.featureNames.length);
-    expect(model.metadata.featureNames).toEqual(["sepal_length", "sepal_width", "petal_length", "petal_width"]);
+    expect(model.metadata.featureNames).toEqual([
+      "sepal_length",
+      "sepal_width",
+      "petal_length",
+      "petal_width",
+    ]);
     expect(model.metadata.classNames).toEqual(["setosa", "versicolor", "virginica"]);
     expect(model.predict(new Float32Array(8).fill(1), 2)).toHaveLength(2 * 3);
   });
@@ -79,6 +84,7 @@ describe("the committed model", () => {
     const wasm = await loadModel(MODEL_DIR, { backend: "wasm" });
     const viaWasm = wasm.predict(rows, 150);
     wasm.dispose();
+    expect([viaCpu.length, viaWasm.length]).toEqual([150 * 3, 150 * 3]);
     viaCpu.forEach((p, i) => expect(p).toBeCloseTo(viaWasm[i] as number, 5));
   });
 });
@@ -123,7 +129,9 @@ describe("loadModel with broken artifacts", () => {
     const weights = await readFile(join(target, "weights.bin"));
     weights[0] = (weights[0] ?? 0) ^ 0xff;
     await writeFile(join(target, "weights.bin"), weights);
-    await expect(loadModel(target, { backend: "cpu" })).rejects.toThrow(/weights hash \w+ does not match metadata.version/);
+    await expect(loadModel(target, { backend: "cpu" })).rejects.toThrow(
+      /weights hash \w+ does not match metadata.version/,
+    );
   });
 
   it("lists every invalid metadata field", async () => {
@@ -134,7 +142,9 @@ describe("loadModel with broken artifacts", () => {
     const error = await loadModel(target, { backend: "cpu" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelArtifactError);
     expect((error as Error).message).toContain("version must be a non-empty string");
-    expect((error as Error).message).toContain("normalization.mean and normalization.std must be 4 finite numbers each");
+    expect((error as Error).message).toContain(
+      "normalization.mean and normalization.std must be 4 finite numbers each",
+    );
   });
 
   it("tells the user to train when there is no model", async () => {
@@ -150,11 +160,14 @@ describe("backend selection", () => {
     model.dispose();
   });
 
-  it.skipIf(nativeInstalled)("an explicit tensorflow backend fails clearly where tfjs-node is absent", async () => {
-    await expect(loadModel(MODEL_DIR, { backend: "tensorflow" })).rejects.toThrow(
-      'TF.js backend "tensorflow" is not available',
-    );
-  });
+  it.skipIf(nativeInstalled)(
+    "an explicit tensorflow backend fails clearly where tfjs-node is absent",
+    async () => {
+      await expect(loadModel(MODEL_DIR, { backend: "tensorflow" })).rejects.toThrow(
+        'TF.js backend "tensorflow" is not available',
+      );
+    },
+  );
 });
 
 describe("execution modes", () => {
@@ -165,6 +178,7 @@ describe("execution modes", () => {
     expect([fused.execution, layers.execution]).toEqual(["fused", "layers"]);
     const a = fused.predict(rows, 150);
     const b = layers.predict(rows, 150);
+    expect([a.length, b.length]).toEqual([150 * 3, 150 * 3]);
     a.forEach((p, i) => expect(p).toBeCloseTo(b[i] as number, 6));
     fused.dispose();
     layers.dispose();

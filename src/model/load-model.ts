@@ -95,8 +95,10 @@ async function readMetadata(dir: string): Promise<ModelMetadata> {
   const problems: string[] = [];
   if (typeof m.name !== "string" || m.name === "") problems.push("name must be a non-empty string");
   if (typeof m.version !== "string" || m.version === "") problems.push("version must be a non-empty string");
-  if (!isStringArray(m.classNames) || m.classNames.length < 2) problems.push("classNames must list ≥ 2 names");
-  if (!isStringArray(m.featureNames) || m.featureNames.length < 1) problems.push("featureNames must list ≥ 1 name");
+  if (!isStringArray(m.classNames) || m.classNames.length < 2)
+    problems.push("classNames must list ≥ 2 names");
+  if (!isStringArray(m.featureNames) || m.featureNames.length < 1)
+    problems.push("featureNames must list ≥ 1 name");
   const featureCount = Array.isArray(m.featureNames) ? m.featureNames.length : 0;
   const norm = m.normalization;
   if (!norm || !isFiniteArray(norm.mean, featureCount) || !isFiniteArray(norm.std, featureCount)) {
@@ -128,7 +130,9 @@ async function checkAgreement(dir: string, network: tf.LayersModel, metadata: Mo
     problems.push(`weights hash ${version} does not match metadata.version ${metadata.version}`);
   }
   if (problems.length > 0) {
-    throw new ModelArtifactError(`model artifacts in ${dir} disagree with metadata.json: ${problems.join("; ")}`);
+    throw new ModelArtifactError(
+      `model artifacts in ${dir} disagree with metadata.json: ${problems.join("; ")}`,
+    );
   }
 }
 
@@ -154,7 +158,9 @@ function createClassifier(
     execution: forward.execution,
     predict(features, rows) {
       if (!Number.isInteger(rows) || rows < 1 || features.length !== rows * featureCount) {
-        throw new RangeError(`expected ${rows} rows × ${featureCount} features, got ${features.length} values`);
+        throw new RangeError(
+          `expected ${rows} rows × ${featureCount} features, got ${features.length} values`,
+        );
       }
       const scaled = new Float32Array(features.length);
       for (let i = 0; i < features.length; i++) {
@@ -183,7 +189,10 @@ interface Forward {
 
 function layersForward(network: tf.LayersModel): Forward {
   // batchSize = all rows: predict() otherwise splits into batches of 32 and concatenates.
-  return { execution: "layers", run: (input) => network.predict(input, { batchSize: input.shape[0] }) as tf.Tensor };
+  return {
+    execution: "layers",
+    run: (input) => network.predict(input, { batchSize: input.shape[0] }) as tf.Tensor,
+  };
 }
 
 const FUSABLE_ACTIVATIONS = new Set(["relu", "linear", "elu", "relu6", "sigmoid", "leakyrelu"]);
@@ -201,7 +210,11 @@ function compileDenseStack(network: tf.LayersModel): Forward | undefined {
     const config = layer.getConfig() as { activation?: string; useBias?: boolean };
     const [kernel, bias] = layer.getWeights();
     if (!kernel || !bias || config.useBias === false) return undefined;
-    steps.push({ kernel: kernel as tf.Tensor2D, bias: bias as tf.Tensor1D, activation: config.activation ?? "linear" });
+    steps.push({
+      kernel: kernel as tf.Tensor2D,
+      bias: bias as tf.Tensor1D,
+      activation: config.activation ?? "linear",
+    });
   }
   const last = steps.pop();
   const lastActivation = last?.activation;
@@ -215,8 +228,14 @@ function compileDenseStack(network: tf.LayersModel): Forward | undefined {
         const activation = step.activation as tf.fused.Activation;
         h = tf.fused.matMul({ a: h, b: step.kernel, bias: step.bias, activation }) as tf.Tensor2D;
       }
-      if (lastActivation === "softmax") return tf.softmax(tf.fused.matMul({ a: h, b: last.kernel, bias: last.bias }));
-      return tf.fused.matMul({ a: h, b: last.kernel, bias: last.bias, activation: lastActivation as tf.fused.Activation });
+      if (lastActivation === "softmax")
+        return tf.softmax(tf.fused.matMul({ a: h, b: last.kernel, bias: last.bias }));
+      return tf.fused.matMul({
+        a: h,
+        b: last.kernel,
+        bias: last.bias,
+        activation: lastActivation as tf.fused.Activation,
+      });
     },
   };
 }
@@ -227,6 +246,8 @@ function isStringArray(value: unknown): value is string[] {
 
 function isFiniteArray(value: unknown, length: number): value is number[] {
   return (
-    Array.isArray(value) && value.length === length && value.every((v) => typeof v === "number" && Number.isFinite(v))
+    Array.isArray(value) &&
+    value.length === length &&
+    value.every((v) => typeof v === "number" && Number.isFinite(v))
   );
 }

@@ -48,7 +48,8 @@ describe("MicroBatcher", () => {
           answers.forEach((answer, i) => expect(answer).toEqual(expected(requests[i]!.rows)));
           // A batch never exceeds the limit unless one caller alone brought more rows.
           const largestCaller = Math.max(...requests.map((r) => r.rows.length));
-          for (const size of model.batches) expect(size).toBeLessThanOrEqual(Math.max(maxBatchRows, largestCaller));
+          for (const size of model.batches)
+            expect(size).toBeLessThanOrEqual(Math.max(maxBatchRows, largestCaller));
           expect(batcher.queuedRows).toBe(0);
         },
       ),
@@ -83,7 +84,9 @@ describe("MicroBatcher", () => {
     await nextTurn();
     expect(answered).toBe(14);
     expect(model.batches).toEqual([4, 4, 4, 2]);
-    expect((await Promise.all(calls)).map((out) => out[0])).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    expect((await Promise.all(calls)).map((out) => out[0])).toEqual(
+      Array.from({ length: 14 }, (_, i) => i + 1),
+    );
     expect(batcher.queuedRows).toBe(0);
   });
 
@@ -108,7 +111,9 @@ describe("MicroBatcher", () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect((results[0] as PromiseFulfilledResult<Float32Array>).value).toEqual(Float32Array.of(3, -1));
-    expect((results[2] as PromiseFulfilledResult<Float32Array>).value).toEqual(Float32Array.of(7, -1, 11, -1));
+    expect((results[2] as PromiseFulfilledResult<Float32Array>).value).toEqual(
+      Float32Array.of(7, -1, 11, -1),
+    );
   });
 
   it("rejects at once with QueueFullError when the queue is full, and recovers after", async () => {
@@ -124,14 +129,19 @@ describe("MicroBatcher", () => {
 
   it("accepts one oversized caller into an empty queue", async () => {
     const model = fakeModel();
-    const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxBatchRows: 2, maxQueueRows: 2 });
+    const batcher = new MicroBatcher(model.run, {
+      inputWidth: 2,
+      outputWidth: 2,
+      maxBatchRows: 2,
+      maxQueueRows: 2,
+    });
     await expect(batcher.infer(new Float32Array(10), 5)).resolves.toHaveLength(10);
     expect(model.batches).toEqual([5]);
   });
 
   it("names the option it rejects", () => {
-    expect(() => new MicroBatcher(fakeModel().run, { inputWidth: 2, outputWidth: 2, maxBatchRows: 0 })).toThrow(
-      "MicroBatcher: maxBatchRows must be an integer ≥ 1, got 0",
-    );
+    expect(
+      () => new MicroBatcher(fakeModel().run, { inputWidth: 2, outputWidth: 2, maxBatchRows: 0 }),
+    ).toThrow("MicroBatcher: maxBatchRows must be an integer ≥ 1, got 0");
   });
 });

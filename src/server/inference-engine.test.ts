@@ -63,7 +63,13 @@ describe("createInferenceEngine", () => {
     const result = await engine.infer(new Float32Array(8), 2);
     expect(Array.from(result.classIndices)).toEqual([-1, -1]);
     const samples = parseExposition(await metrics.exposition());
-    expect(samples.filter((s) => s.name === METRICS.predictions).every((s) => s.value === 0)).toBe(true);
+    expect(
+      samples.filter((s) => s.name === METRICS.predictions).map((s) => [s.labels.class, s.value]),
+    ).toEqual([
+      ["a", 0],
+      ["b", 0],
+      ["c", 0],
+    ]);
   });
 });
 
