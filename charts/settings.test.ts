@@ -188,7 +188,9 @@ describe("resolveSettings on server settings (checked by the server's own parser
             ? "on"
             : "not-a-choice";
       const message = errorOf(overrideAt(key, invalid));
-      expect(message).toMatch(new RegExp(`^Invalid settings:\\n  - server\\.${key.replace(".", "\\.")}: must `));
+      expect(message).toMatch(
+        new RegExp(`^Invalid settings:\\n  - server\\.${key.replace(".", "\\.")}: must `),
+      );
       expect(message.split("\n")).toHaveLength(2);
     },
   );

@@ -164,7 +164,9 @@ function withoutChartFixed(config: typeof DEFAULT_CONFIG): InferenceServerConfig
 }
 
 /** The server settings the user owns: every key of the server's table but those the chart fixes. */
-const SERVER_SETTING_KEYS_IN_SETTINGS = SERVER_SETTING_KEYS.filter((key) => !(key in CHART_FIXED_SERVER_CONFIG));
+const SERVER_SETTING_KEYS_IN_SETTINGS = SERVER_SETTING_KEYS.filter(
+  (key) => !(key in CHART_FIXED_SERVER_CONFIG),
+);
 
 /**
  * Checks `settings.server` with the server's own parser, on the environment the chart will write, so the
@@ -181,7 +183,8 @@ function serverSettingProblems(server: InferenceServerConfig): string[] {
   const parsed = parseServerConfig(serverEnvironment(server));
   if (parsed.ok) return [];
   return parsed.errors.map(
-    (problem) => `server.${problem.key}: ${problem.expectation}, got ${describe(settingValue(server, problem.key))}`,
+    (problem) =>
+      `server.${problem.key}: ${problem.expectation}, got ${describe(settingValue(server, problem.key))}`,
   );
 }
 

@@ -79,7 +79,11 @@ describe("slow and stalled clients", () => {
   it("cuts off trickled headers at the header timeout and trickled or stalled bodies at the request timeout, serving everyone else meanwhile", async () => {
     const { headersTimeout, requestTimeout } = timeouts;
     // The configured timeouts reach Node (the listening line reports the options the server was created with).
-    expect(timeouts).toEqual({ headersTimeout: 2_000, requestTimeout: 5_000, connectionsCheckingInterval: 500 });
+    expect(timeouts).toEqual({
+      headersTimeout: 2_000,
+      requestTimeout: 5_000,
+      connectionsCheckingInterval: 500,
+    });
     // Node looks for expired requests every connectionsCheckingInterval (here 0.5 s, src/server/config.ts);
     // the rest is scheduling slack on a busy machine. With Node's default interval (30 s) cut-offs would come
     // up to 30 s late.

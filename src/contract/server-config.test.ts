@@ -149,7 +149,9 @@ describe("parseServerConfig", () => {
     ["SHUTDOWN_DRAIN_SECONDS", "0.0005"],
     ["HTTP_KEEP_ALIVE_TIMEOUT_SECONDS", "0"],
   ])("rejects %s=%j", (name, value) => {
-    expect(messages(parseServerConfig({ [name]: value }))).toEqual([expect.stringMatching(`^${name} must be`)]);
+    expect(messages(parseServerConfig({ [name]: value }))).toEqual([
+      expect.stringMatching(`^${name} must be`),
+    ]);
   });
 });
 
@@ -185,7 +187,9 @@ function invalidText(spec: SettingSpec): fc.Arbitrary<string> | undefined {
       return fc.oneof(
         fc.integer({ min: spec.max * 1000 + 1, max: spec.max * 10_000 }).map((ms) => String(ms / 1000)),
         fc.integer({ min: 1, max: 10_000 }).map((ms) => `-${ms / 1000}`),
-        ...(spec.min > 0 ? [fc.integer({ min: 0, max: spec.min * 1000 - 1 }).map((ms) => String(ms / 1000))] : []),
+        ...(spec.min > 0
+          ? [fc.integer({ min: 0, max: spec.min * 1000 - 1 }).map((ms) => String(ms / 1000))]
+          : []),
         fc.integer({ min: spec.min * 10_000, max: spec.max * 10_000 }).map((t) => (t / 10_000).toFixed(4)),
         notBlank.filter((s) => !/^\d+(\.\d+)?$/.test(s)),
       );
@@ -216,7 +220,9 @@ const validConfig: fc.Arbitrary<ServerConfig> = fc
 
 describe("encodeServerConfig", () => {
   it("writes every variable, in the order of the table", () => {
-    expect(Object.keys(encodeServerConfig(DEFAULT_CONFIG))).toEqual(SERVER_SETTING_KEYS.map((key) => ENV[key]));
+    expect(Object.keys(encodeServerConfig(DEFAULT_CONFIG))).toEqual(
+      SERVER_SETTING_KEYS.map((key) => ENV[key]),
+    );
     expect(Object.keys(ENV)).toEqual(SERVER_SETTING_KEYS);
   });
 

@@ -8,14 +8,23 @@
  * Pure and dependency-free (it imports only the contract): `src/server/config.ts` is the one place that
  * hands it `process.env`.
  */
-import { ENV, SERVER_PORT, type ServerSettingKey, TFJS_BACKENDS, type TfjsBackendPreference } from "./index.js";
+import {
+  ENV,
+  SERVER_PORT,
+  type ServerSettingKey,
+  TFJS_BACKENDS,
+  type TfjsBackendPreference,
+} from "./index.js";
 
 /** Log levels the server accepts (pino's levels plus `silent`). */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Values `TFJS_BACKEND` accepts. */
-export const BACKEND_PREFERENCES = ["auto", ...TFJS_BACKENDS] as const satisfies readonly TfjsBackendPreference[];
+export const BACKEND_PREFERENCES = [
+  "auto",
+  ...TFJS_BACKENDS,
+] as const satisfies readonly TfjsBackendPreference[];
 
 /** The parsed configuration. Defaults, ranges and variable names: {@link SERVER_SETTINGS}. */
 export interface ServerConfig {
@@ -265,7 +274,8 @@ export const SETTING_VALUE_TYPES = {
 export function settingValue(config: object, key: ServerSettingKey): unknown {
   let value: unknown = config;
   for (const part of key.split(".")) {
-    value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[part] : undefined;
+    value =
+      typeof value === "object" && value !== null ? (value as Record<string, unknown>)[part] : undefined;
   }
   return value;
 }
@@ -325,7 +335,9 @@ function decode(spec: SettingSpec, raw: string): { value: unknown } | { expectat
     case "enum":
       return spec.choices.includes(raw) ? { value: raw } : { expectation: mustBeOneOf(spec.choices) };
     case "on-off":
-      return raw === "on" || raw === "off" ? { value: raw === "on" } : { expectation: mustBeOneOf(["on", "off"]) };
+      return raw === "on" || raw === "off"
+        ? { value: raw === "on" }
+        : { expectation: mustBeOneOf(["on", "off"]) };
     case "string":
       return { value: raw };
   }

@@ -16,7 +16,12 @@ describe("httpServerOptions", () => {
   it("checks four times per header timeout when that is shorter than 4 s, so short timeouts cut off on time", () => {
     expect(
       httpServerOptions({ keepAliveTimeoutSeconds: 1.5, headersTimeoutSeconds: 1, requestTimeoutSeconds: 2 }),
-    ).toEqual({ keepAliveTimeout: 1500, headersTimeout: 1000, requestTimeout: 2000, connectionsCheckingInterval: 250 });
+    ).toEqual({
+      keepAliveTimeout: 1500,
+      headersTimeout: 1000,
+      requestTimeout: 2000,
+      connectionsCheckingInterval: 250,
+    });
   });
 
   it("gives Node whole milliseconds it accepts", () => {

@@ -12,7 +12,10 @@ export function configFromEnvironment(): ConfigResult {
 
 /** Node's HTTP server timeouts, in the whole milliseconds Node requires. */
 export type HttpServerTimeouts = Required<
-  Pick<ServerOptions, "keepAliveTimeout" | "headersTimeout" | "requestTimeout" | "connectionsCheckingInterval">
+  Pick<
+    ServerOptions,
+    "keepAliveTimeout" | "headersTimeout" | "requestTimeout" | "connectionsCheckingInterval"
+  >
 >;
 
 /**

@@ -113,8 +113,17 @@ export function createRowSchemas(model: ServedModel, maxRowsPerRequest: number):
     .array(featureRow)
     .min(1)
     .max(maxRowsPerRequest)
-    .openapi({ description: `1 to ${maxRowsPerRequest} rows.`, example: [EXAMPLE_ROW, [6.7, 3.0, 5.2, 2.3]] });
-  return { featureVector, namedFeatures, featureRow, instances, plain: plainRowChecks(count, maxRowsPerRequest) };
+    .openapi({
+      description: `1 to ${maxRowsPerRequest} rows.`,
+      example: [EXAMPLE_ROW, [6.7, 3.0, 5.2, 2.3]],
+    });
+  return {
+    featureVector,
+    namedFeatures,
+    featureRow,
+    instances,
+    plain: plainRowChecks(count, maxRowsPerRequest),
+  };
 }
 
 /** Packs validated rows (lists or named objects) row-major into one Float32Array for the engine. */
