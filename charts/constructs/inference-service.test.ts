@@ -264,6 +264,9 @@ describe("InferenceService", () => {
     expect(() => synth({ terminationGracePeriodSeconds: 10 })).toThrow(
       "InferenceService: props.terminationGracePeriodSeconds must exceed server.drainSeconds + server.inflightTimeoutSeconds (10), got 10",
     );
+    expect(() => synth({ terminationGracePeriodSeconds: 15.5 })).toThrow(
+      "InferenceService: props.terminationGracePeriodSeconds must be whole seconds, got 15.5",
+    );
     expect(() => synth({ replicas: 0 })).toThrow(
       "InferenceService: props.replicas must be a positive integer, got 0",
     );

@@ -253,6 +253,12 @@ function validateProps(props: InferenceServiceProps, name: string): void {
   if (props.imageTag === "latest" || props.imageTag === "") {
     fail("imageTag", `must pin a version, got "${props.imageTag}"`);
   }
+  if (!Number.isInteger(props.terminationGracePeriodSeconds)) {
+    fail(
+      "terminationGracePeriodSeconds",
+      `must be whole seconds, got ${props.terminationGracePeriodSeconds}`,
+    );
+  }
   const bound = props.server.drainSeconds + props.server.inflightTimeoutSeconds;
   if (!(props.terminationGracePeriodSeconds > bound)) {
     fail(
