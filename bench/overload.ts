@@ -108,7 +108,7 @@ async function phase(
 
 async function main(): Promise<void> {
   const queueRows = values["queue-rows"];
-  const env: Record<string, string> = queueRows ? { [ENV.batchQueueRows]: queueRows } : {};
+  const env: Record<string, string> = queueRows ? { [ENV["batching.queueRows"]]: queueRows } : {};
   const server = await startBuiltServer({ env });
   const pid = server.child.pid as number;
   const phases: Phase[] = [];

@@ -37,6 +37,23 @@ describe("InferenceChart and NamespacesChart", () => {
     expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(47);
   });
 
+  it("pass the server's HTTP timeouts and a fractional drain into the container's environment", () => {
+    const { inference } = synth({
+      server: { drainSeconds: 2.5, http: { headersTimeoutSeconds: 4, requestTimeoutSeconds: 12.5 } },
+    });
+    const deployment = inference.find((o) => o.kind === "Deployment") as any;
+    const env = Object.fromEntries(
+      deployment.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]),
+    );
+    expect(env).toMatchObject({
+      SHUTDOWN_DRAIN_SECONDS: "2.5",
+      HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: "65",
+      HTTP_HEADERS_TIMEOUT_SECONDS: "4",
+      HTTP_REQUEST_TIMEOUT_SECONDS: "12.5",
+    });
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(18);
+  });
+
   it("add an Ingress only when a host is configured", () => {
     expect(kinds(synth().inference)).not.toContain("Ingress");
     const withHost = synth({ ingress: { host: "iris.example.com", className: "nginx" } }).inference;

@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG } from "../src/contract/server-config.js";
+import { ENV } from "../src/contract/index.js";
+import {
+  DEFAULT_CONFIG,
+  parseServerConfig,
+  SERVER_SETTING_KEYS,
+  SERVER_SETTINGS,
+} from "../src/contract/server-config.js";
+import { CHART_FIXED_SERVER_CONFIG, serverEnvironment } from "./constructs/inference-service.js";
 import {
   DEFAULT_SETTINGS,
   PACKAGE_VERSION,
@@ -36,16 +43,10 @@ describe("resolveSettings", () => {
     expect(settings.monitoring).toMatchObject({ enabled: true, mode: "standalone" });
   });
 
-  it("takes the server defaults from the server's own config module", () => {
-    expect(DEFAULT_SETTINGS.server).toEqual({
-      logLevel: DEFAULT_CONFIG.logLevel,
-      tfjsBackend: DEFAULT_CONFIG.backend,
-      bodyLimitBytes: DEFAULT_CONFIG.bodyLimitBytes,
-      maxBatchRows: DEFAULT_CONFIG.maxBatchRows,
-      drainSeconds: DEFAULT_CONFIG.drainSeconds,
-      inflightTimeoutSeconds: DEFAULT_CONFIG.inflightTimeoutSeconds,
-      batching: DEFAULT_CONFIG.batching,
-    });
+  it("takes the server defaults from the server's own config module, minus what the chart fixes", () => {
+    const { port: _port, host: _host, modelDir: _modelDir, ...serverDefaults } = DEFAULT_CONFIG;
+    expect(DEFAULT_SETTINGS.server).toEqual(serverDefaults);
+    expect(DEFAULT_SETTINGS.server).not.toHaveProperty("port");
   });
 
   it("merges nested overrides and keeps the sibling defaults", () => {
@@ -169,16 +170,93 @@ describe("resolveSettings", () => {
     expect(message.split("\n")).toEqual([
       "Invalid settings:",
       '  - image.tag: must pin a version, not "latest", got "latest"',
-      '  - server.logLevel: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
-      "  - server.drainSeconds: must be an integer from 0 to 300, got -1",
+      '  - server.logLevel: must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      "  - server.drainSeconds: must be a number of seconds from 0 to 300, at most 3 decimals, got -1",
     ]);
   });
 });
+
+describe("resolveSettings on server settings (checked by the server's own parser)", () => {
+  it.each(SERVER_SETTING_KEYS.filter((key) => !(key in CHART_FIXED_SERVER_CONFIG)))(
+    "rejects an invalid server.%s, naming the setting",
+    (key) => {
+      const spec = SERVER_SETTINGS[key];
+      const invalid =
+        spec.kind === "integer" || spec.kind === "seconds"
+          ? spec.max + 1
+          : spec.kind === "on-off"
+            ? "on"
+            : "not-a-choice";
+      const message = errorOf(overrideAt(key, invalid));
+      expect(message).toMatch(
+        new RegExp(`^Invalid settings:\\n  - server\\.${key.replace(".", "\\.")}: must `),
+      );
+      expect(message.split("\n")).toHaveLength(2);
+    },
+  );
+
+  it("rejects a number written as a string, which the environment would not show", () => {
+    expect(errorOf({ server: { drainSeconds: "5" } })).toBe(
+      'Invalid settings:\n  - server.drainSeconds: must be a number, got "5"',
+    );
+    expect(errorOf({ server: { batching: { enabled: "on" } } })).toBe(
+      'Invalid settings:\n  - server.batching.enabled: must be a boolean, got "on"',
+    );
+  });
+
+  it("rejects what the server rejects, with the server's expectation and the setting's value", () => {
+    expect(errorOf({ server: { maxRowsPerRequest: 2.5, batching: { maxRowsPerCall: 0 } } })).toBe(
+      [
+        "Invalid settings:",
+        "  - server.maxRowsPerRequest: must be an integer from 1 to 100000, got 2.5",
+        "  - server.batching.maxRowsPerCall: must be an integer from 1 to 100000, got 0",
+      ].join("\n"),
+    );
+  });
+
+  it("rejects a header timeout longer than the request timeout, as Node would at listen", () => {
+    expect(errorOf({ server: { http: { headersTimeoutSeconds: 40 } } })).toBe(
+      "Invalid settings:\n  - server.http.headersTimeoutSeconds: must not exceed the request timeout (30 s), got 40",
+    );
+  });
+
+  it("accepts what the server accepts where the two once drifted: fractional drain, zero in-flight", () => {
+    const settings = resolveSettings({ server: { drainSeconds: 2.5, inflightTimeoutSeconds: 0 } });
+    const parsed = parseServerConfig(serverEnvironment(settings.server));
+    expect(parsed).toMatchObject({ ok: true, config: { drainSeconds: 2.5, inflightTimeoutSeconds: 0 } });
+    expect(terminationGracePeriodSeconds(settings.server)).toBe(8);
+  });
+
+  it("rejects what the server rejects where the two once drifted: sub-millisecond drain", () => {
+    expect(errorOf({ server: { drainSeconds: 0.0005 } })).toBe(
+      "Invalid settings:\n  - server.drainSeconds: must be a number of seconds from 0 to 300, at most 3 decimals, got 0.0005",
+    );
+    expect(parseServerConfig({ [ENV.drainSeconds]: "0.0005" }).ok).toBe(false);
+  });
+
+  it("merges a partial http section and keeps the other timeouts", () => {
+    expect(resolveSettings({ server: { http: { requestTimeoutSeconds: 45 } } }).server.http).toEqual({
+      keepAliveTimeoutSeconds: 65,
+      headersTimeoutSeconds: 10,
+      requestTimeoutSeconds: 45,
+    });
+  });
+});
+
+/** `{ server: { a: { b: value } } }` for the key `a.b`. */
+function overrideAt(key: string, value: unknown): unknown {
+  return { server: key.split(".").reduceRight<unknown>((inner, part) => ({ [part]: inner }), value) };
+}
 
 describe("terminationGracePeriodSeconds", () => {
   it("exceeds the server's drain period plus its in-flight bound", () => {
     const server = { ...DEFAULT_SETTINGS.server, drainSeconds: 7, inflightTimeoutSeconds: 11 };
     expect(terminationGracePeriodSeconds(server)).toBe(23);
+  });
+
+  it("rounds up to the whole seconds Kubernetes takes", () => {
+    const server = { ...DEFAULT_SETTINGS.server, drainSeconds: 2.25, inflightTimeoutSeconds: 0.5 };
+    expect(terminationGracePeriodSeconds(server)).toBe(8);
   });
 });
 

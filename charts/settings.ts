@@ -9,13 +9,18 @@
  */
 import { readFileSync } from "node:fs";
 import {
-  BACKEND_PREFERENCES,
-  type BatchingConfig,
   DEFAULT_CONFIG,
-  LOG_LEVELS,
-  type LogLevel,
-  type BackendPreference,
+  parseServerConfig,
+  SERVER_SETTING_KEYS,
+  SERVER_SETTINGS,
+  SETTING_VALUE_TYPES,
+  settingValue,
 } from "../src/contract/server-config.js";
+import {
+  CHART_FIXED_SERVER_CONFIG,
+  type InferenceServerConfig,
+  serverEnvironment,
+} from "./constructs/inference-service.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
 export interface ComputeResources {
@@ -62,19 +67,12 @@ export interface Settings {
   };
   /** Local port in the README's `kubectl port-forward svc/<name> <portForwardPort>:<service.port>`. */
   readonly portForwardPort: number;
-  /** Server configuration passed to the container as environment variables. */
-  readonly server: {
-    readonly logLevel: LogLevel;
-    readonly tfjsBackend: BackendPreference;
-    readonly bodyLimitBytes: number;
-    readonly maxBatchRows: number;
-    /** Seconds the server keeps serving after SIGTERM while Kubernetes removes its endpoint. */
-    readonly drainSeconds: number;
-    /** Upper bound in seconds for in-flight requests to finish once the listener closes. */
-    readonly inflightTimeoutSeconds: number;
-    /** Dynamic micro-batching: on/off, rows per model call, wait for company (ms), queue bound (rows). */
-    readonly batching: BatchingConfig;
-  };
+  /**
+   * Server configuration passed to the container as environment variables: the server's own config shape
+   * (`ServerConfig` in `src/contract/server-config.ts`, whose `SERVER_SETTINGS` gives each default and range)
+   * minus the port, address and model directory the chart fixes. Validated by the server's own parser.
+   */
+  readonly server: InferenceServerConfig;
   /** Namespaces whose pods may call the service; `"any"` admits every source (port-forward, ingress, LB). */
   readonly clientNamespaces: "any" | readonly string[];
   /** Ingress, emitted only when `host` is set. */
@@ -102,11 +100,11 @@ export interface Settings {
 }
 
 /** A partial `Settings`, at any depth, as read from an overrides file. */
-export type SettingsOverrides = {
-  readonly [K in keyof Settings]?: Settings[K] extends
-    readonly unknown[] | string | number | boolean | undefined
-    ? Settings[K]
-    : { readonly [P in keyof Settings[K]]?: Settings[K][P] };
+export type SettingsOverrides = PartialSettings<Settings>;
+type PartialSettings<T> = {
+  readonly [K in keyof T]?: T[K] extends readonly unknown[] | string | number | boolean | undefined
+    ? T[K]
+    : PartialSettings<T[K]>;
 };
 
 /** Version of this repository, which is also the image tag the Dockerfile builds. */
@@ -135,15 +133,7 @@ export const DEFAULT_SETTINGS: Settings = {
   service: { type: "ClusterIP", port: 80 },
   portForwardPort: 8080,
   // The server's own defaults (src/contract/server-config.ts), written into the Deployment so `kubectl get -o yaml` shows them.
-  server: {
-    logLevel: DEFAULT_CONFIG.logLevel,
-    tfjsBackend: DEFAULT_CONFIG.backend,
-    bodyLimitBytes: DEFAULT_CONFIG.bodyLimitBytes,
-    maxBatchRows: DEFAULT_CONFIG.maxBatchRows,
-    drainSeconds: DEFAULT_CONFIG.drainSeconds,
-    inflightTimeoutSeconds: DEFAULT_CONFIG.inflightTimeoutSeconds,
-    batching: DEFAULT_CONFIG.batching,
-  },
+  server: withoutChartFixed(DEFAULT_CONFIG),
   clientNamespaces: "any",
   ingress: { host: undefined, className: undefined, tlsSecretName: undefined },
   monitoring: {
@@ -162,9 +152,41 @@ export const DEFAULT_SETTINGS: Settings = {
  * bound plus a margin for process exit, so a pod is never killed while finishing requests.
  */
 export function terminationGracePeriodSeconds(server: Settings["server"]): number {
-  return server.drainSeconds + server.inflightTimeoutSeconds + TERMINATION_MARGIN_SECONDS;
+  // Kubernetes takes whole seconds; drain and in-flight may be fractions.
+  return Math.ceil(server.drainSeconds + server.inflightTimeoutSeconds + TERMINATION_MARGIN_SECONDS);
 }
 const TERMINATION_MARGIN_SECONDS = 5;
+
+function withoutChartFixed(config: typeof DEFAULT_CONFIG): InferenceServerConfig {
+  const server: Record<string, unknown> = { ...config };
+  for (const key of Object.keys(CHART_FIXED_SERVER_CONFIG)) delete server[key];
+  return server as unknown as InferenceServerConfig;
+}
+
+/** The server settings the user owns: every key of the server's table but those the chart fixes. */
+const SERVER_SETTING_KEYS_IN_SETTINGS = SERVER_SETTING_KEYS.filter(
+  (key) => !(key in CHART_FIXED_SERVER_CONFIG),
+);
+
+/**
+ * Checks `settings.server` with the server's own parser, on the environment the chart will write, so the
+ * chart accepts exactly what the server does. JavaScript types are checked first: the environment would
+ * hide the difference between `"5"` and `5`.
+ */
+function serverSettingProblems(server: InferenceServerConfig): string[] {
+  const typeProblems = SERVER_SETTING_KEYS_IN_SETTINGS.flatMap((key) => {
+    const value = settingValue(server, key);
+    const type = SETTING_VALUE_TYPES[SERVER_SETTINGS[key].kind];
+    return typeof value === type ? [] : [`server.${key}: must be a ${type}, got ${describe(value)}`];
+  });
+  if (typeProblems.length > 0) return typeProblems;
+  const parsed = parseServerConfig(serverEnvironment(server));
+  if (parsed.ok) return [];
+  return parsed.errors.map(
+    (problem) =>
+      `server.${problem.key}: ${problem.expectation}, got ${describe(settingValue(server, problem.key))}`,
+  );
+}
 
 /**
  * Merges `overrides` into `DEFAULT_SETTINGS` and validates the result.
@@ -343,22 +365,7 @@ function validateSettings(s: Settings): string[] {
   integer("service.port", s.service.port, 1, 65535);
   integer("portForwardPort", s.portForwardPort, 1, 65535);
 
-  oneOf("server.logLevel", s.server.logLevel, LOG_LEVELS);
-  oneOf("server.tfjsBackend", s.server.tfjsBackend, BACKEND_PREFERENCES);
-  integer("server.bodyLimitBytes", s.server.bodyLimitBytes, 1024, 64 * 1024 * 1024);
-  integer("server.maxBatchRows", s.server.maxBatchRows, 1, 100_000);
-  integer("server.drainSeconds", s.server.drainSeconds, 0, 300);
-  integer("server.inflightTimeoutSeconds", s.server.inflightTimeoutSeconds, 1, 300);
-  const batching = s.server.batching;
-  check(
-    typeof batching.enabled === "boolean",
-    "server.batching.enabled",
-    "must be true or false",
-    batching.enabled,
-  );
-  integer("server.batching.maxRows", batching.maxRows, 1, 100_000);
-  integer("server.batching.maxDelayMs", batching.maxDelayMs, 0, 1000);
-  integer("server.batching.queueRows", batching.queueRows, 1, 1_000_000);
+  problems.push(...serverSettingProblems(s.server));
 
   if (s.clientNamespaces !== "any") {
     check(

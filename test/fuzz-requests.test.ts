@@ -279,7 +279,7 @@ const ROW_TEXT = JSON.stringify(FLOWERS.virginica);
 /** Bodies beyond the shape of any endpoint: very long, very deep, empty, huge. */
 function extremeBody(wrap: (inner: string) => string): fc.Arbitrary<string> {
   return fc.oneof(
-    // Around MAX_BATCH_ROWS (1024) and far past it.
+    // Around MAX_ROWS_PER_REQUEST (1024) and far past it.
     fc
       .constantFrom(1023, 1024, 1025, 5000, 20_000)
       .map((n) => wrap(`[${Array.from({ length: n }, () => ROW_TEXT).join(",")}]`)),

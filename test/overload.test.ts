@@ -54,9 +54,9 @@ const CALLS = [
 let server: RunningServer;
 beforeAll(async () => {
   server = await startReady({
-    [ENV.batchQueueRows]: String(QUEUE_ROWS),
+    [ENV["batching.queueRows"]]: String(QUEUE_ROWS),
     // A long window: a burst sent at once is sure to find the queue full.
-    [ENV.batchMaxDelayMs]: "200",
+    [ENV["batching.maxDelayMs"]]: "200",
   });
 });
 afterAll(killStartedServers);

@@ -72,14 +72,14 @@ describe("KServe V1", () => {
     expect(res.body.error).toBe('model "rose" is not served here; the served model is "iris"');
   });
 
-  it("answers 400 naming the row for bad instances and 413 past MAX_BATCH_ROWS", async () => {
+  it("answers 400 naming the row for bad instances and 413 past MAX_ROWS_PER_REQUEST", async () => {
     const bad = await post("/v1/models/iris:predict", { instances: [FLOWERS.setosa, [1, 2]] });
     expect(bad.status).toBe(400);
     expect(bad.body.issues).toEqual([{ path: "instances[1]", message: "must have exactly 4 values, got 2" }]);
     const missing = await post("/v1/models/iris:predict", { inputs: [FLOWERS.setosa] });
     expect(missing.status).toBe(400);
     expect(missing.body.issues).toEqual([{ path: "instances", message: "is required" }]);
-    const small = createTestServer(classifier, { config: { maxBatchRows: 2 } });
+    const small = createTestServer(classifier, { config: { maxRowsPerRequest: 2 } });
     const tooMany = await postJson(small.app, "/v1/models/iris:predict", { instances: ROWS });
     expect(tooMany.status).toBe(413);
   });
@@ -344,8 +344,8 @@ describe("Open Inference Protocol (KServe V2)", () => {
     expect(res.body.error).toContain(`${path}: ${message}`);
   });
 
-  it("answers 413 when the shape asks for more rows than MAX_BATCH_ROWS", async () => {
-    const small = createTestServer(classifier, { config: { maxBatchRows: 2 } });
+  it("answers 413 when the shape asks for more rows than MAX_ROWS_PER_REQUEST", async () => {
+    const small = createTestServer(classifier, { config: { maxRowsPerRequest: 2 } });
     const res = await postJson(small.app, "/v2/models/iris/infer", v2Request(ROWS.flat()));
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({

@@ -95,7 +95,7 @@ describe("GET /info", () => {
       execution: classifier.execution,
       tfjs_version: classifier.tfjsVersion,
       server_version: "9.9.9-test",
-      max_batch_rows: 1024,
+      max_rows_per_request: 1024,
       body_limit_bytes: 262_144,
     });
   });
@@ -310,7 +310,7 @@ describe("errors", () => {
 
   it("sheds load with 503, Retry-After and a JSON reason when the inference queue is full", async () => {
     const tight = createTestServer(classifier, {
-      config: { batching: { enabled: true, maxRows: 64, maxDelayMs: 0, queueRows: 2 } },
+      config: { batching: { enabled: true, maxRowsPerCall: 64, maxDelayMs: 0, queueRows: 2 } },
     });
     const responses = await Promise.all(
       Array.from({ length: 5 }, () => postJson(tight.app, PATHS.predict, { features: FLOWERS.setosa })),

@@ -92,8 +92,8 @@ describe("POST /predict", () => {
     expect((body.predictions as { prediction: number }[]).map((x) => x.prediction)).toEqual([0, 1, 2]);
   });
 
-  it("accepts a batch as large as MAX_BATCH_ROWS", async () => {
-    const small = createTestServer(classifier, { config: { maxBatchRows: 3 } });
+  it("accepts a batch as large as MAX_ROWS_PER_REQUEST", async () => {
+    const small = createTestServer(classifier, { config: { maxRowsPerRequest: 3 } });
     const res = await postJson(small.app, "/predict", {
       instances: [FLOWERS.setosa, FLOWERS.setosa, FLOWERS.setosa],
     });
@@ -265,8 +265,8 @@ describe("POST /predict with bad input", () => {
     expect(await res.json()).toEqual({ error: "Content-Type must be application/json, got none" });
   });
 
-  it("answers 413 with the limit when there are more rows than MAX_BATCH_ROWS", async () => {
-    const small = createTestServer(classifier, { config: { maxBatchRows: 3 } });
+  it("answers 413 with the limit when there are more rows than MAX_ROWS_PER_REQUEST", async () => {
+    const small = createTestServer(classifier, { config: { maxRowsPerRequest: 3 } });
     const res = await postJson(small.app, "/predict", {
       instances: Array.from({ length: 4 }, () => FLOWERS.setosa),
     });

@@ -28,7 +28,7 @@ function deployedPodSpec(): PodSpec {
 }
 
 /** Where the chart's values do not apply on this machine: the port, the address, the model path, the backend. */
-const LOCAL_OVERRIDES = new Set<string>([ENV.port, ENV.host, ENV.modelDir, ENV.backend]);
+const LOCAL_OVERRIDES = new Set<string>([ENV.port, ENV.host, ENV.modelDir, ENV.tfjsBackend]);
 
 interface Outcome {
   /** performance.now() when the request was sent. */

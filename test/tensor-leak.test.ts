@@ -38,7 +38,7 @@ describe.each([
 ])("tensor count %s", (_, enabled) => {
   it("is unchanged after 3,300 requests through every endpoint, including failing ones", async () => {
     const { app } = createTestServer(classifier, {
-      config: { batching: { enabled, maxRows: 64, maxDelayMs: 0, queueRows: 100_000 } },
+      config: { batching: { enabled, maxRowsPerCall: 64, maxDelayMs: 0, queueRows: 100_000 } },
     });
     // One request first: anything TF.js allocates once (kernels, weights) is not a leak.
     await postJson(app, PATHS.predict, { features: FLOWERS.setosa });

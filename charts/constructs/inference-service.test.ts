@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/contract/server-config.js";
+import { parseServerConfig } from "../../src/contract/server-config.js";
 import {
   ENV,
   PATHS,
@@ -23,10 +23,11 @@ const PROPS: InferenceServiceProps = {
     logLevel: "warn",
     tfjsBackend: "wasm",
     bodyLimitBytes: 65536,
-    maxBatchRows: 64,
+    maxRowsPerRequest: 64,
     drainSeconds: 4,
     inflightTimeoutSeconds: 6,
-    batching: { enabled: false, maxRows: 32, maxDelayMs: 2, queueRows: 512 },
+    batching: { enabled: false, maxRowsPerCall: 32, maxDelayMs: 2, queueRows: 512 },
+    http: { keepAliveTimeoutSeconds: 75, headersTimeoutSeconds: 5.5, requestTimeoutSeconds: 20 },
   },
   terminationGracePeriodSeconds: 15,
 };
@@ -186,20 +187,21 @@ describe("InferenceService", () => {
       container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
     );
     expect(Object.keys(env)).toEqual(Object.values(ENV));
-    const parsed = parseConfig(env);
+    const parsed = parseServerConfig(env);
     expect(parsed).toEqual({
       ok: true,
       config: {
         port: SERVER_PORT,
         host: "0.0.0.0",
         modelDir: IMAGE_MODEL_DIR,
-        backend: "wasm",
+        tfjsBackend: "wasm",
         logLevel: "warn",
         bodyLimitBytes: 65536,
-        maxBatchRows: 64,
+        maxRowsPerRequest: 64,
         drainSeconds: 4,
         inflightTimeoutSeconds: 6,
-        batching: { enabled: false, maxRows: 32, maxDelayMs: 2, queueRows: 512 },
+        batching: { enabled: false, maxRowsPerCall: 32, maxDelayMs: 2, queueRows: 512 },
+        http: { keepAliveTimeoutSeconds: 75, headersTimeoutSeconds: 5.5, requestTimeoutSeconds: 20 },
       },
     });
   });
@@ -261,6 +263,9 @@ describe("InferenceService", () => {
     );
     expect(() => synth({ terminationGracePeriodSeconds: 10 })).toThrow(
       "InferenceService: props.terminationGracePeriodSeconds must exceed server.drainSeconds + server.inflightTimeoutSeconds (10), got 10",
+    );
+    expect(() => synth({ terminationGracePeriodSeconds: 15.5 })).toThrow(
+      "InferenceService: props.terminationGracePeriodSeconds must be whole seconds, got 15.5",
     );
     expect(() => synth({ replicas: 0 })).toThrow(
       "InferenceService: props.replicas must be a positive integer, got 0",

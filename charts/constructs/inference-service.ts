@@ -1,4 +1,3 @@
-import type { BatchingConfig } from "../../src/contract/server-config.js";
 import { Construct } from "constructs";
 import {
   IntOrString,
@@ -8,8 +7,8 @@ import {
   Quantity,
   type EnvVar,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
+import { encodeServerConfig, type ServerConfig } from "../../src/contract/server-config.js";
 import {
-  ENV,
   MODEL_NAME,
   PATHS,
   RUN_AS_GID,
@@ -29,17 +28,6 @@ import {
 export interface InferenceResources {
   readonly cpu: string;
   readonly memory: string;
-}
-
-/** Server configuration the Deployment passes as environment variables (names from `src/contract/index.ts`). */
-export interface InferenceServerConfig {
-  readonly logLevel: string;
-  readonly tfjsBackend: string;
-  readonly bodyLimitBytes: number;
-  readonly maxBatchRows: number;
-  readonly drainSeconds: number;
-  readonly inflightTimeoutSeconds: number;
-  readonly batching: BatchingConfig;
 }
 
 export interface InferenceServiceProps {
@@ -71,6 +59,24 @@ export interface InferenceServiceProps {
 
 /** Where the model lives in the image (the Dockerfile copies `model/` to the WORKDIR `/app`). */
 export const IMAGE_MODEL_DIR = "/app/model";
+
+/** The server settings the chart fixes itself: the image's port, every interface, the model in the image. */
+export const CHART_FIXED_SERVER_CONFIG = {
+  port: SERVER_PORT,
+  host: "0.0.0.0",
+  modelDir: IMAGE_MODEL_DIR,
+} as const satisfies Partial<ServerConfig>;
+
+/** Server configuration the Deployment passes as environment variables: all of it but the fixed part. */
+export type InferenceServerConfig = Omit<ServerConfig, keyof typeof CHART_FIXED_SERVER_CONFIG>;
+
+/**
+ * The server container's environment for `server`, written by the server's own codec (every variable, in
+ * the order of `SERVER_SETTINGS`). The charts' settings validation parses exactly this.
+ */
+export function serverEnvironment(server: InferenceServerConfig): Record<string, string> {
+  return encodeServerConfig({ ...server, ...CHART_FIXED_SERVER_CONFIG });
+}
 
 /**
  * The inference server: a ServiceAccount without token, a Deployment meeting the restricted Pod Security
@@ -234,22 +240,7 @@ export class InferenceService extends Construct {
 }
 
 function serverEnv(server: InferenceServerConfig): EnvVar[] {
-  const values: Record<(typeof ENV)[keyof typeof ENV], string> = {
-    [ENV.port]: String(SERVER_PORT),
-    [ENV.host]: "0.0.0.0",
-    [ENV.modelDir]: IMAGE_MODEL_DIR,
-    [ENV.backend]: server.tfjsBackend,
-    [ENV.logLevel]: server.logLevel,
-    [ENV.bodyLimitBytes]: String(server.bodyLimitBytes),
-    [ENV.maxBatchRows]: String(server.maxBatchRows),
-    [ENV.drainSeconds]: String(server.drainSeconds),
-    [ENV.inflightTimeoutSeconds]: String(server.inflightTimeoutSeconds),
-    [ENV.batching]: server.batching.enabled ? "on" : "off",
-    [ENV.batchMaxRows]: String(server.batching.maxRows),
-    [ENV.batchMaxDelayMs]: String(server.batching.maxDelayMs),
-    [ENV.batchQueueRows]: String(server.batching.queueRows),
-  };
-  return Object.values(ENV).map((name) => ({ name, value: values[name] }));
+  return Object.entries(serverEnvironment(server)).map(([name, value]) => ({ name, value }));
 }
 
 function validateProps(props: InferenceServiceProps, name: string): void {
@@ -261,6 +252,12 @@ function validateProps(props: InferenceServiceProps, name: string): void {
   }
   if (props.imageTag === "latest" || props.imageTag === "") {
     fail("imageTag", `must pin a version, got "${props.imageTag}"`);
+  }
+  if (!Number.isInteger(props.terminationGracePeriodSeconds)) {
+    fail(
+      "terminationGracePeriodSeconds",
+      `must be whole seconds, got ${props.terminationGracePeriodSeconds}`,
+    );
   }
   const bound = props.server.drainSeconds + props.server.inflightTimeoutSeconds;
   if (!(props.terminationGracePeriodSeconds > bound)) {

@@ -39,22 +39,33 @@ export type TfjsBackend = (typeof TFJS_BACKENDS)[number];
 /** A backend, or `auto`: the first of {@link TFJS_BACKENDS} that loads on the machine. */
 export type TfjsBackendPreference = "auto" | TfjsBackend;
 
-/** Environment variables read by `src/contract/server-config.ts` and set by the Deployment. */
+/**
+ * Environment variables of the server, keyed by the setting each one carries: the same key path names it in
+ * the server's `ServerConfig` and in the charts' `settings.server` (`tfjsBackend` is `config.tfjsBackend`,
+ * `settings.server.tfjsBackend` and `TFJS_BACKEND`). `SERVER_SETTINGS` in `src/contract/server-config.ts`
+ * gives each its kind, default and range, and parses and encodes them.
+ */
 export const ENV = {
   port: "PORT",
   host: "HOST",
   modelDir: "MODEL_DIR",
-  backend: "TFJS_BACKEND",
+  tfjsBackend: "TFJS_BACKEND",
   logLevel: "LOG_LEVEL",
   bodyLimitBytes: "BODY_LIMIT_BYTES",
-  maxBatchRows: "MAX_BATCH_ROWS",
+  maxRowsPerRequest: "MAX_ROWS_PER_REQUEST",
   drainSeconds: "SHUTDOWN_DRAIN_SECONDS",
   inflightTimeoutSeconds: "SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS",
-  batching: "BATCHING",
-  batchMaxRows: "BATCH_MAX_ROWS",
-  batchMaxDelayMs: "BATCH_MAX_DELAY_MS",
-  batchQueueRows: "BATCH_QUEUE_ROWS",
+  "batching.enabled": "BATCHING",
+  "batching.maxRowsPerCall": "BATCH_MAX_ROWS_PER_CALL",
+  "batching.maxDelayMs": "BATCH_MAX_DELAY_MS",
+  "batching.queueRows": "BATCH_QUEUE_ROWS",
+  "http.keepAliveTimeoutSeconds": "HTTP_KEEP_ALIVE_TIMEOUT_SECONDS",
+  "http.headersTimeoutSeconds": "HTTP_HEADERS_TIMEOUT_SECONDS",
+  "http.requestTimeoutSeconds": "HTTP_REQUEST_TIMEOUT_SECONDS",
 } as const;
+
+/** A server setting by its key path in `ServerConfig` (and in the charts' `settings.server`). */
+export type ServerSettingKey = keyof typeof ENV;
 
 /** Prometheus metric names exported by the server (see `src/server/metrics.ts`), used by alerts and dashboards. */
 export const METRICS = {
@@ -92,7 +103,7 @@ export const ERROR_TYPES = {
   invalidInput: "invalid_input",
   /** 413: the body is larger than BODY_LIMIT_BYTES. */
   payloadTooLarge: "payload_too_large",
-  /** 413: more rows than MAX_BATCH_ROWS. */
+  /** 413: more rows than MAX_ROWS_PER_REQUEST. */
   tooManyRows: "too_many_rows",
   /** 415: not `application/json`. */
   unsupportedMediaType: "unsupported_media_type",

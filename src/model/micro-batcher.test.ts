@@ -36,9 +36,9 @@ describe("MicroBatcher", () => {
       fc.asyncProperty(
         fc.array(request, { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 1, max: 32 }),
-        async (requests, maxBatchRows) => {
+        async (requests, maxRowsPerCall) => {
           const model = fakeModel();
-          const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxBatchRows });
+          const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxRowsPerCall });
           const answers = await Promise.all(
             requests.map(async ({ rows, waitTurns }) => {
               for (let i = 0; i < waitTurns; i++) await nextTurn();
@@ -49,7 +49,7 @@ describe("MicroBatcher", () => {
           // A batch never exceeds the limit unless one caller alone brought more rows.
           const largestCaller = Math.max(...requests.map((r) => r.rows.length));
           for (const size of model.batches)
-            expect(size).toBeLessThanOrEqual(Math.max(maxBatchRows, largestCaller));
+            expect(size).toBeLessThanOrEqual(Math.max(maxRowsPerCall, largestCaller));
           expect(batcher.queuedRows).toBe(0);
         },
       ),
@@ -59,21 +59,21 @@ describe("MicroBatcher", () => {
 
   it("packs callers that arrive in the same event-loop turn into one model call", async () => {
     const model = fakeModel();
-    const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxBatchRows: 64 });
+    const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxRowsPerCall: 64 });
     await Promise.all(Array.from({ length: 10 }, (_, i) => batcher.infer(Float32Array.of(i, 1), 1)));
     expect(model.batches).toEqual([10]);
   });
 
-  it("splits a burst at maxBatchRows", async () => {
+  it("splits a burst at maxRowsPerCall", async () => {
     const model = fakeModel();
-    const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxBatchRows: 4 });
+    const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxRowsPerCall: 4 });
     await Promise.all(Array.from({ length: 10 }, (_, i) => batcher.infer(Float32Array.of(i, 1), 1)));
     expect(model.batches).toEqual([4, 4, 2]);
   });
 
   it("answers everything queued in the turn it runs, however many calls that takes", async () => {
     const model = fakeModel();
-    const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxBatchRows: 4 });
+    const batcher = new MicroBatcher(model.run, { inputWidth: 2, outputWidth: 2, maxRowsPerCall: 4 });
     let answered = 0;
     const calls = Array.from({ length: 14 }, (_, i) =>
       batcher.infer(Float32Array.of(i, 1), 1).then((out) => {
@@ -132,7 +132,7 @@ describe("MicroBatcher", () => {
     const batcher = new MicroBatcher(model.run, {
       inputWidth: 2,
       outputWidth: 2,
-      maxBatchRows: 2,
+      maxRowsPerCall: 2,
       maxQueueRows: 2,
     });
     await expect(batcher.infer(new Float32Array(10), 5)).resolves.toHaveLength(10);
@@ -141,7 +141,7 @@ describe("MicroBatcher", () => {
 
   it("names the option it rejects", () => {
     expect(
-      () => new MicroBatcher(fakeModel().run, { inputWidth: 2, outputWidth: 2, maxBatchRows: 0 }),
-    ).toThrow("MicroBatcher: maxBatchRows must be an integer ≥ 1, got 0");
+      () => new MicroBatcher(fakeModel().run, { inputWidth: 2, outputWidth: 2, maxRowsPerCall: 0 }),
+    ).toThrow("MicroBatcher: maxRowsPerCall must be an integer ≥ 1, got 0");
   });
 });

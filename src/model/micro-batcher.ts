@@ -2,7 +2,7 @@
  * Dynamic (micro-)batching of concurrent inference calls, as Triton and BentoML do it.
  *
  * Rows from requests that arrive while the model is busy — or within `maxDelayMs` — are packed into one
- * model call of at most `maxBatchRows` rows, and the outputs are handed back to each caller in order. A
+ * model call of at most `maxRowsPerCall` rows, and the outputs are handed back to each caller in order. A
  * single model call costs ~45 µs whether it carries 1 row or 64, so under concurrency this turns N calls
  * into one. The queue is bounded: past `maxQueueRows` waiting rows a call fails at once with
  * {@link QueueFullError} instead of waiting without limit.
@@ -17,7 +17,7 @@ export interface MicroBatcherOptions {
   /** Values per output row. */
   readonly outputWidth: number;
   /** Most rows one model call may carry; a caller's own batch counts toward it. @default 256 */
-  readonly maxBatchRows?: number;
+  readonly maxRowsPerCall?: number;
   /** How long the first queued row may wait for company; 0 = take whatever is queued when the model is free. @default 0 */
   readonly maxDelayMs?: number;
   /** Most rows allowed to wait; beyond it calls fail with {@link QueueFullError}. @default 4096 */
@@ -47,7 +47,7 @@ interface Pending {
 }
 
 export class MicroBatcher {
-  readonly maxBatchRows: number;
+  readonly maxRowsPerCall: number;
   readonly maxDelayMs: number;
   readonly maxQueueRows: number;
   private readonly queue: Pending[] = [];
@@ -59,13 +59,13 @@ export class MicroBatcher {
     private readonly run: BatchRunner,
     private readonly options: MicroBatcherOptions,
   ) {
-    this.maxBatchRows = options.maxBatchRows ?? 256;
+    this.maxRowsPerCall = options.maxRowsPerCall ?? 256;
     this.maxDelayMs = options.maxDelayMs ?? 0;
     this.maxQueueRows = options.maxQueueRows ?? 4096;
     for (const [name, value, min] of [
       ["inputWidth", options.inputWidth, 1],
       ["outputWidth", options.outputWidth, 1],
-      ["maxBatchRows", this.maxBatchRows, 1],
+      ["maxRowsPerCall", this.maxRowsPerCall, 1],
       ["maxDelayMs", this.maxDelayMs, 0],
       ["maxQueueRows", this.maxQueueRows, 1],
     ] as const) {
@@ -96,7 +96,7 @@ export class MicroBatcher {
   }
 
   private schedule(): void {
-    if (this.queuedRowCount >= this.maxBatchRows) {
+    if (this.queuedRowCount >= this.maxRowsPerCall) {
       // A full batch is ready: don't make it wait for the delay.
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
@@ -122,7 +122,7 @@ export class MicroBatcher {
   }
 
   /**
-   * Runs everything queued, in calls of up to `maxBatchRows` rows, before returning. The model call is
+   * Runs everything queued, in calls of up to `maxRowsPerCall` rows, before returning. The model call is
    * synchronous, so the model is free again the moment a call returns; taking only one call per event-loop
    * turn left accepted requests waiting many turns when a turn is long (512 connections of 64-row bodies:
    * accepted p50 ~800 ms with one call per turn).
@@ -135,7 +135,7 @@ export class MicroBatcher {
     while (start < queue.length) {
       let end = start + 1;
       let rows = (queue[start] as Pending).rows;
-      while (end < queue.length && rows + (queue[end] as Pending).rows <= this.maxBatchRows) {
+      while (end < queue.length && rows + (queue[end] as Pending).rows <= this.maxRowsPerCall) {
         rows += (queue[end] as Pending).rows;
         end++;
       }

@@ -44,7 +44,7 @@ export interface BaseAppDeps {
 
 /** What the full app needs: a loaded, warmed-up model behind an inference engine. */
 export interface AppDeps extends BaseAppDeps {
-  readonly config: Pick<ServerConfig, "bodyLimitBytes" | "maxBatchRows">;
+  readonly config: Pick<ServerConfig, "bodyLimitBytes" | "maxRowsPerRequest">;
   /** The model's metadata and runtime, for `/info` and the schemas. Routes never call the model directly. */
   readonly model: ModelRuntime;
   /** The only way routes run the model. */
@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     featureNames: model.metadata.featureNames,
     classNames: model.metadata.classNames,
   };
-  const rows = createRowSchemas(served, config.maxBatchRows);
+  const rows = createRowSchemas(served, config.maxRowsPerRequest);
   const middleware = [trackInflight(metrics), limitBody(config.bodyLimitBytes)];
   registerPredictRoute(app, { model: served, engine, rows, middleware });
   registerKServeV1Routes(app, { model: served, engine, rows, middleware });
@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     model: served,
     engine,
     lifecycle,
-    maxBatchRows: config.maxBatchRows,
+    maxRowsPerRequest: config.maxRowsPerRequest,
     serverVersion,
     middleware,
   });

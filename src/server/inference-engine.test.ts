@@ -87,7 +87,7 @@ describe("warmUp", () => {
 });
 
 describe("createInferenceEngine with batching", () => {
-  const batching: BatchingConfig = { enabled: true, maxRows: 64, maxDelayMs: 0, queueRows: 128 };
+  const batching: BatchingConfig = { enabled: true, maxRowsPerCall: 64, maxDelayMs: 0, queueRows: 128 };
   const flowers = [
     [5.1, 3.5, 1.4, 0.2],
     [6.4, 3.2, 4.5, 1.5],

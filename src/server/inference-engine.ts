@@ -55,7 +55,7 @@ export function createInferenceEngine(
     const batcher = new MicroBatcher(predict, {
       inputWidth: featureCount,
       outputWidth: classCount,
-      maxBatchRows: batching.maxRows,
+      maxRowsPerCall: batching.maxRowsPerCall,
       maxDelayMs: batching.maxDelayMs,
       maxQueueRows: batching.queueRows,
       onBatch: (rows, seconds) => metrics.observeInference(rows, seconds),

@@ -8,36 +8,18 @@ import type { Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { serve } from "@hono/node-server";
 import { createApp, createStartingApp } from "./app.js";
-import { type ServerConfig, configFromEnvironment } from "../contract/server-config.js";
+import type { ServerConfig } from "../contract/server-config.js";
+import { configFromEnvironment, httpServerOptions } from "./config.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { Lifecycle } from "./lifecycle.js";
 import { type Logger, createLogger } from "./logger.js";
 import { ServerMetrics, describeClassifier } from "./metrics.js";
 import { type Classifier, loadModel } from "../model/load-model.js";
 
-/**
- * Node's HTTP timeouts, set on purpose rather than inherited:
- * - `keepAliveTimeout` 65 s: an idle keep-alive connection must outlive the idle timeout of any proxy in
- *   front (ingress-nginx and cloud load balancers use 60 s). Node's default of 5 s lets the server close a
- *   socket just as the proxy reuses it, which the client sees as a 502.
- * - `headersTimeout` 10 s: once a request starts, its headers must arrive within 10 s (slowloris guard);
- *   Node counts it from the request's first byte, not from when the connection went idle.
- * - `requestTimeout` 30 s: the whole request, body included. Bodies are at most BODY_LIMIT_BYTES and a
- *   prediction takes microseconds, so anything slower is a stuck or hostile client.
- * - `connectionsCheckingInterval` 1 s: how often Node looks for requests past those two timeouts. Its
- *   default of 30 s let a trickling client hold a connection for up to 40 s (headers) or 60 s (body).
- */
-export const SERVER_TIMEOUTS = {
-  keepAliveTimeout: 65_000,
-  headersTimeout: 10_000,
-  requestTimeout: 30_000,
-  connectionsCheckingInterval: 1_000,
-} as const;
-
 async function main(): Promise<void> {
   const parsed = configFromEnvironment();
   if (!parsed.ok) {
-    for (const problem of parsed.errors) console.error(`infer8s: invalid configuration: ${problem}`);
+    for (const problem of parsed.errors) console.error(`infer8s: invalid configuration: ${problem.message}`);
     process.exit(1);
   }
   const { config } = parsed;
@@ -45,6 +27,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const metrics = new ServerMetrics();
   const lifecycle = new Lifecycle();
+  const timeouts = httpServerOptions(config.http);
 
   // Listen before loading so probes get answers (liveness 200, readiness 503) from the first moment.
   let fetchHandler = createStartingApp({ metrics, logger, lifecycle }).fetch;
@@ -53,9 +36,9 @@ async function main(): Promise<void> {
       fetch: (request, env) => fetchHandler(request, env),
       port: config.port,
       hostname: config.host,
-      serverOptions: SERVER_TIMEOUTS,
+      serverOptions: timeouts,
     },
-    (address) => logger.info({ host: config.host, port: address.port, ...SERVER_TIMEOUTS }, "listening"),
+    (address) => logger.info({ host: config.host, port: address.port, ...timeouts }, "listening"),
   ) as Server;
   server.on("error", (err) => {
     logger.fatal({ err }, "cannot listen");
@@ -65,9 +48,9 @@ async function main(): Promise<void> {
   let classifier: Classifier | undefined;
   handleShutdownSignals({ server, lifecycle, logger, config, model: () => classifier });
 
-  logger.info({ model_dir: config.modelDir, backend: config.backend }, "loading model");
+  logger.info({ model_dir: config.modelDir, backend: config.tfjsBackend }, "loading model");
   try {
-    classifier = await loadModel(config.modelDir, { backend: config.backend });
+    classifier = await loadModel(config.modelDir, { backend: config.tfjsBackend });
     warmUp(classifier);
   } catch (err) {
     logger.fatal({ err, model_dir: config.modelDir }, "model failed to load; exiting");

@@ -137,7 +137,7 @@ describeWithPrometheus(
         [ENV.port]: String(serverPort),
         [ENV.host]: "127.0.0.1",
         [ENV.modelDir]: join(ROOT, "model"),
-        [ENV.backend]: "wasm",
+        [ENV.tfjsBackend]: "wasm",
         [ENV.logLevel]: "warn",
       });
       const serverOutput = server.output;

@@ -14,10 +14,11 @@ export function chartWithService(): { chart: Chart; service: InferenceService } 
       logLevel: "info",
       tfjsBackend: "auto",
       bodyLimitBytes: 4096,
-      maxBatchRows: 8,
+      maxRowsPerRequest: 8,
       drainSeconds: 1,
       inflightTimeoutSeconds: 1,
-      batching: { enabled: true, maxRows: 16, maxDelayMs: 0, queueRows: 64 },
+      batching: { enabled: true, maxRowsPerCall: 16, maxDelayMs: 0, queueRows: 64 },
+      http: { keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 10, requestTimeoutSeconds: 30 },
     },
     terminationGracePeriodSeconds: 5,
   });

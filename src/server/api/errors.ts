@@ -43,11 +43,11 @@ export function modelNotFound(
 }
 
 /** More rows than one request may carry. */
-export function tooManyRows(field: string, rows: number, maxRows: number): ApiError {
+export function tooManyRows(field: string, rows: number, maxRowsPerRequest: number): ApiError {
   return new ApiError(
     413,
     ERROR_TYPES.tooManyRows,
-    `${field}: ${rows} rows exceed the limit of ${maxRows} rows per request; split the batch`,
-    { limit: maxRows },
+    `${field}: ${rows} rows exceed the limit of ${maxRowsPerRequest} rows per request; split the batch`,
+    { limit: maxRowsPerRequest },
   );
 }

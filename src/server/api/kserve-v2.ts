@@ -146,12 +146,12 @@ export function v2ModelMetadata(model: ServedModel): V2ModelMetadata {
 /**
  * Checks the request's input tensor against the model and packs it for the engine.
  *
- * @throws ApiError 400 naming the field (`inputs[0].shape`, `inputs[0].data[3][1]`…), 413 past `maxRows`.
+ * @throws ApiError 400 naming the field (`inputs[0].shape`, `inputs[0].data[3][1]`…), 413 past `maxRowsPerRequest`.
  */
 export function v2InputRows(
   request: V2InferenceRequest,
   featureCount: number,
-  maxRows: number,
+  maxRowsPerRequest: number,
 ): { features: Float32Array; rows: number } {
   const fail = (path: string, message: string) => invalidInput([{ path, message }]);
   if (request.inputs.length !== 1) {
@@ -178,7 +178,7 @@ export function v2InputRows(
   }
   const rows = shape[0] as number;
   if (rows < 1) throw fail(`${at}.shape`, `must have at least one row, got [${shape.join(", ")}]`);
-  if (rows > maxRows) throw tooManyRows(`${at}.shape`, rows, maxRows);
+  if (rows > maxRowsPerRequest) throw tooManyRows(`${at}.shape`, rows, maxRowsPerRequest);
 
   const features = new Float32Array(rows * featureCount);
   const check = (value: unknown, path: string): number => {

@@ -22,6 +22,6 @@ export function jsonError(description: string) {
 /** OpenAPI responses of every route that takes a JSON body. */
 export const BODY_ERROR_RESPONSES = {
   400: jsonError("Not JSON, or invalid rows; the message names the row and field."),
-  413: jsonError("Body larger than BODY_LIMIT_BYTES, or more rows than MAX_BATCH_ROWS."),
+  413: jsonError("Body larger than BODY_LIMIT_BYTES, or more rows than MAX_ROWS_PER_REQUEST."),
   415: jsonError("Content-Type is not application/json."),
 } as const;

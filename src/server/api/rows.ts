@@ -32,7 +32,7 @@ export interface RowSchemas {
   readonly namedFeatures: z.ZodType<Record<string, number>>;
   /** Either of the above. */
   readonly featureRow: z.ZodType<number[] | Record<string, number>>;
-  /** 1 to `maxRows` rows. */
+  /** 1 to `maxRowsPerRequest` rows. */
   readonly instances: z.ZodType<(number[] | Record<string, number>)[]>;
   /** The same limits checked without zod, for the request fast paths (see `jsonRequestBody`). */
   readonly plain: PlainRowChecks;
@@ -45,7 +45,7 @@ export interface RowSchemas {
 export interface PlainRowChecks {
   /** Exactly `featureCount` numbers, each finite and within float32 range: a valid {@link RowSchemas.featureVector}. */
   row(value: unknown): value is number[];
-  /** 1 to `maxRows` such rows: a valid {@link RowSchemas.instances}. */
+  /** 1 to `maxRowsPerRequest` such rows: a valid {@link RowSchemas.instances}. */
   rows(value: unknown): value is number[][];
 }
 
@@ -56,7 +56,7 @@ export function soleKey(body: unknown): string | undefined {
   return keys.length === 1 ? keys[0] : undefined;
 }
 
-function plainRowChecks(featureCount: number, maxRows: number): PlainRowChecks {
+function plainRowChecks(featureCount: number, maxRowsPerRequest: number): PlainRowChecks {
   const row = (value: unknown): value is number[] => {
     if (!Array.isArray(value) || value.length !== featureCount) return false;
     for (let i = 0; i < featureCount; i++) {
@@ -67,7 +67,7 @@ function plainRowChecks(featureCount: number, maxRows: number): PlainRowChecks {
     return true;
   };
   const rows = (value: unknown): value is number[][] => {
-    if (!Array.isArray(value) || value.length < 1 || value.length > maxRows) return false;
+    if (!Array.isArray(value) || value.length < 1 || value.length > maxRowsPerRequest) return false;
     for (let r = 0; r < value.length; r++) if (!row(value[r])) return false;
     return true;
   };
@@ -75,13 +75,13 @@ function plainRowChecks(featureCount: number, maxRows: number): PlainRowChecks {
 }
 
 /**
- * Builds the row schemas for `model`, allowing at most `maxRows` rows in a list.
+ * Builds the row schemas for `model`, allowing at most `maxRowsPerRequest` rows in a list.
  *
  * @example
  * const { featureRow } = createRowSchemas(model, 1024);
  * featureRow.parse({ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 });
  */
-export function createRowSchemas(model: ServedModel, maxRows: number): RowSchemas {
+export function createRowSchemas(model: ServedModel, maxRowsPerRequest: number): RowSchemas {
   const names = model.featureNames;
   const count = names.length;
   const value = z
@@ -112,9 +112,18 @@ export function createRowSchemas(model: ServedModel, maxRows: number): RowSchema
   const instances = z
     .array(featureRow)
     .min(1)
-    .max(maxRows)
-    .openapi({ description: `1 to ${maxRows} rows.`, example: [EXAMPLE_ROW, [6.7, 3.0, 5.2, 2.3]] });
-  return { featureVector, namedFeatures, featureRow, instances, plain: plainRowChecks(count, maxRows) };
+    .max(maxRowsPerRequest)
+    .openapi({
+      description: `1 to ${maxRowsPerRequest} rows.`,
+      example: [EXAMPLE_ROW, [6.7, 3.0, 5.2, 2.3]],
+    });
+  return {
+    featureVector,
+    namedFeatures,
+    featureRow,
+    instances,
+    plain: plainRowChecks(count, maxRowsPerRequest),
+  };
 }
 
 /** Packs validated rows (lists or named objects) row-major into one Float32Array for the engine. */

@@ -18,7 +18,7 @@ export interface KServeV2RouteOptions {
   readonly model: ServedModel;
   readonly engine: InferenceEngine;
   readonly lifecycle: Lifecycle;
-  readonly maxBatchRows: number;
+  readonly maxRowsPerRequest: number;
   readonly serverVersion: string;
   /** Runs before validation of `infer`: body limit, in-flight tracking. */
   readonly middleware: MiddlewareHandler<AppEnv>[];
@@ -65,7 +65,7 @@ export function registerV2HealthRoutes(app: OpenAPIHono<AppEnv>, lifecycle: Life
 
 export function registerKServeV2Routes(
   app: OpenAPIHono<AppEnv>,
-  { model, engine, maxBatchRows, serverVersion, middleware }: KServeV2RouteOptions,
+  { model, engine, maxRowsPerRequest, serverVersion, middleware }: KServeV2RouteOptions,
 ): void {
   const tags = ["kserve-v2"];
   const serverMetadata = { name: SERVER_NAME, version: serverVersion, extensions: [] as string[] };
@@ -136,7 +136,7 @@ export function registerKServeV2Routes(
       async (c) => {
         const request = c.req.valid("json");
         const outputs = v2RequestedOutputs(request);
-        const { features, rows } = v2InputRows(request, model.featureNames.length, maxBatchRows);
+        const { features, rows } = v2InputRows(request, model.featureNames.length, maxRowsPerRequest);
         const result = await engine.infer(features, rows);
         assertScored(result, (row) => `inputs[0] row ${row}`);
         return jsonWithRequestId(

@@ -36,7 +36,7 @@ const InfoResponse = z
     execution: z.string(),
     tfjs_version: z.string(),
     server_version: z.string(),
-    max_batch_rows: z.number().int(),
+    max_rows_per_request: z.number().int(),
     body_limit_bytes: z.number().int(),
   })
   .openapi("Info");
@@ -45,7 +45,7 @@ export type Info = z.infer<typeof InfoResponse>;
 /** Builds the `/info` body once: it only changes when the process does. */
 export function describeRuntime(
   model: ModelRuntime,
-  limits: { maxBatchRows: number; bodyLimitBytes: number },
+  limits: { maxRowsPerRequest: number; bodyLimitBytes: number },
   serverVersion: string,
 ): Info {
   const { metadata } = model;
@@ -61,7 +61,7 @@ export function describeRuntime(
     execution: model.execution,
     tfjs_version: model.tfjsVersion,
     server_version: serverVersion,
-    max_batch_rows: limits.maxBatchRows,
+    max_rows_per_request: limits.maxRowsPerRequest,
     body_limit_bytes: limits.bodyLimitBytes,
   };
 }
