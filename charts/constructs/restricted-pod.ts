@@ -62,16 +62,18 @@ export function resourceRequirements(resources: ContainerResources): ResourceReq
   };
 }
 
+/** How often a probe runs, how long one attempt may take, and how many failures in a row count. */
+export interface ProbeTiming {
+  /** Seconds between attempts. */
+  readonly periodSeconds: number;
+  /** Consecutive failures before the probe counts as failed. */
+  readonly failureThreshold: number;
+  /** Seconds one attempt may take. @default 3 */
+  readonly timeoutSeconds?: number;
+}
+
 /** An HTTP GET probe on a named container port. */
-export function httpGetProbe(
-  path: string,
-  portName: string,
-  timing: {
-    readonly periodSeconds: number;
-    readonly failureThreshold: number;
-    readonly timeoutSeconds?: number;
-  },
-): Probe {
+export function httpGetProbe(path: string, portName: string, timing: ProbeTiming): Probe {
   return {
     httpGet: { path, port: IntOrString.fromString(portName), scheme: "HTTP" },
     periodSeconds: timing.periodSeconds,

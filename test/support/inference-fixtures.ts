@@ -1,5 +1,6 @@
 import { Testing, type Chart } from "cdk8s";
 import { InferenceService } from "../../charts/constructs/inference-service.js";
+import { DEFAULT_SETTINGS } from "../../charts/settings.js";
 
 /** A chart holding an InferenceService with fixed props, for the companion constructs' tests. */
 export function chartWithService(): { chart: Chart; service: InferenceService } {
@@ -19,6 +20,7 @@ export function chartWithService(): { chart: Chart; service: InferenceService } 
       inflightTimeoutSeconds: 1,
       batching: { enabled: true, maxRows: 16, maxDelayMs: 0, queueRows: 64 },
     },
+    probes: DEFAULT_SETTINGS.probes,
     terminationGracePeriodSeconds: 5,
   });
   return { chart, service };
