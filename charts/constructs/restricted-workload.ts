@@ -99,8 +99,6 @@ export interface RestrictedWorkloadProps {
   readonly spreadAcrossNodes?: boolean;
   /** The Service in front of the pods. */
   readonly service: WorkloadServiceProps;
-  /** Objects the pods use (ConfigMaps, volume claims, RBAC), applied before the Deployment. @default none */
-  readonly dependencies?: readonly Construct[];
 }
 
 /**
@@ -226,7 +224,6 @@ export class RestrictedWorkload extends Construct {
         },
       },
     });
-    for (const dependency of props.dependencies ?? []) this.deployment.node.addDependency(dependency);
 
     this.service = new KubeService(this, "service", {
       metadata,
@@ -245,6 +242,14 @@ export class RestrictedWorkload extends Construct {
     });
 
     this.node.addValidation({ validate: () => this.selectionProblems() });
+  }
+
+  /**
+   * Orders objects the pods use (ConfigMaps, volume claims, RBAC) before the Deployment in the synthesized
+   * YAML, so `kubectl apply` creates them before the pods that need them.
+   */
+  public addDependency(...dependencies: Construct[]): void {
+    for (const dependency of dependencies) this.deployment.node.addDependency(dependency);
   }
 
   private container(c: WorkloadContainer): Container {
