@@ -54,7 +54,9 @@ export class InferenceDisruptionBudget extends Construct {
         value: a.minReplicas,
         what: `the HorizontalPodAutoscaler's minReplicas (${a.minReplicas}, ${a.node.path})`,
       })),
-      ...(replicas === undefined ? [] : [{ value: replicas, what: `the Deployment's replicas (${replicas})` }]),
+      ...(replicas === undefined
+        ? []
+        : [{ value: replicas, what: `the Deployment's replicas (${replicas})` }]),
     ];
     if (floors.length === 0) {
       floors.push({ value: 1, what: "the single pod of a Deployment without replicas or autoscaler" });

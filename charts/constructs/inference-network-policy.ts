@@ -60,7 +60,10 @@ export class InferenceNetworkPolicy extends Construct {
     const policy = this.policy.toJson() as {
       spec: { ingress?: { ports?: { port?: string | number }[] }[] };
     };
-    const admitted = (policy.spec.ingress ?? []).flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
+    const rules = policy.spec.ingress ?? [];
+    // A rule without ports, or a port entry without a number or name, admits every port.
+    if (rules.some((rule) => !rule.ports || rule.ports.some((p) => p.port === undefined))) return [];
+    const admitted = rules.flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
     const targets = (service.service.toJson() as ServiceJson).spec.ports.map((p) => p.targetPort);
     return targets
       .filter((target) => !admitted.includes(target))

@@ -28,6 +28,11 @@ const PROPS: InferenceServiceProps = {
     inflightTimeoutSeconds: 6,
     batching: { enabled: false, maxRows: 32, maxDelayMs: 2, queueRows: 512 },
   },
+  probes: {
+    startup: { periodSeconds: 3, timeoutSeconds: 2, failureThreshold: 40 },
+    liveness: { periodSeconds: 11, timeoutSeconds: 4, failureThreshold: 5 },
+    readiness: { periodSeconds: 6, timeoutSeconds: 1, failureThreshold: 3 },
+  },
   terminationGracePeriodSeconds: 15,
 };
 
@@ -114,28 +119,28 @@ describe("InferenceService", () => {
     expect(container.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
   });
 
-  it("probes startup and liveness on /health and readiness on /ready through the named port", () => {
+  it("probes startup and liveness on /health and readiness on /ready through the named port, timed by props", () => {
     const { container } = synth();
     const get = (path: string) => ({ path, port: "http", scheme: "HTTP" });
     expect(container.startupProbe).toEqual({
       httpGet: get(PATHS.health),
-      periodSeconds: 2,
-      timeoutSeconds: 1,
-      failureThreshold: 30,
+      periodSeconds: 3,
+      timeoutSeconds: 2,
+      failureThreshold: 40,
       successThreshold: 1,
     });
     expect(container.livenessProbe).toEqual({
       httpGet: get(PATHS.health),
-      periodSeconds: 10,
-      timeoutSeconds: 3,
-      failureThreshold: 3,
+      periodSeconds: 11,
+      timeoutSeconds: 4,
+      failureThreshold: 5,
       successThreshold: 1,
     });
     expect(container.readinessProbe).toEqual({
       httpGet: get(PATHS.ready),
-      periodSeconds: 5,
-      timeoutSeconds: 2,
-      failureThreshold: 2,
+      periodSeconds: 6,
+      timeoutSeconds: 1,
+      failureThreshold: 3,
       successThreshold: 1,
     });
   });
@@ -259,11 +264,17 @@ describe("InferenceService", () => {
     expect(() => synth({ name: "Iris" })).toThrow(
       'InferenceService: props.name must be a DNS-1123 label, got "Iris"',
     );
-    expect(() => synth({ terminationGracePeriodSeconds: 10 })).toThrow(
-      "InferenceService: props.terminationGracePeriodSeconds must exceed server.drainSeconds + server.inflightTimeoutSeconds (10), got 10",
-    );
     expect(() => synth({ replicas: 0 })).toThrow(
       "InferenceService: props.replicas must be a positive integer, got 0",
     );
+  });
+
+  it("fails the synth when the grace period does not exceed drain plus in-flight", () => {
+    expect(() => synth({ terminationGracePeriodSeconds: 10 })).toThrow(
+      "Validation failed with the following errors:\n" +
+        "  [test/inference] Deployment iris-inference: terminationGracePeriodSeconds (10) must exceed " +
+        "server.drainSeconds + server.inflightTimeoutSeconds (10), or Kubernetes kills pods still finishing requests",
+    );
+    expect(() => synth({ terminationGracePeriodSeconds: 11 })).not.toThrow();
   });
 });

@@ -1,6 +1,12 @@
 import type { BatchingConfig } from "../../src/contract/server-config.js";
 import { Construct } from "constructs";
-import { IntOrString, KubeDeployment, KubeService, Quantity, type EnvVar } from "cdk8s-plus-28/lib/imports/k8s.js";
+import {
+  IntOrString,
+  KubeDeployment,
+  KubeService,
+  Quantity,
+  type EnvVar,
+} from "cdk8s-plus-28/lib/imports/k8s.js";
 import {
   ENV,
   MODEL_NAME,

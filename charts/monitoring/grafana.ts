@@ -189,9 +189,18 @@ export class Grafana extends Construct {
           // Only the operator's Secret may add settings (the admin password); it is optional.
           envFrom: [{ secretRef: { name: GRAFANA_ADMIN_SECRET, optional: true } }],
           ports: [{ name: this.portName, containerPort: this.port }],
-          startupProbe: httpGetProbe("/api/health", this.portName, { periodSeconds: 5, failureThreshold: 24 }),
-          readinessProbe: httpGetProbe("/api/health", this.portName, { periodSeconds: 10, failureThreshold: 3 }),
-          livenessProbe: httpGetProbe("/api/health", this.portName, { periodSeconds: 15, failureThreshold: 4 }),
+          startupProbe: httpGetProbe("/api/health", this.portName, {
+            periodSeconds: 5,
+            failureThreshold: 24,
+          }),
+          readinessProbe: httpGetProbe("/api/health", this.portName, {
+            periodSeconds: 10,
+            failureThreshold: 3,
+          }),
+          livenessProbe: httpGetProbe("/api/health", this.portName, {
+            periodSeconds: 15,
+            failureThreshold: 4,
+          }),
           resources,
           volumeMounts: [
             { name: "config", mountPath: PATHS.config, subPath: "grafana.ini", readOnly: true },
@@ -216,7 +225,10 @@ export class Grafana extends Construct {
     this.labels = this.workload.labels;
     const metadata = (name: string) => ({ name, namespace: this.namespace, labels: { ...this.labels } });
     this.workload.addDependency(
-      new KubeConfigMap(this, "config", { metadata: metadata(names.config), data: { "grafana.ini": this.ini } }),
+      new KubeConfigMap(this, "config", {
+        metadata: metadata(names.config),
+        data: { "grafana.ini": this.ini },
+      }),
       new KubeConfigMap(this, "datasources", {
         metadata: metadata(names.datasources),
         data: { "datasources.yaml": datasourcesText },
@@ -225,7 +237,10 @@ export class Grafana extends Construct {
         metadata: metadata(names.providers),
         data: { "providers.yaml": providersText },
       }),
-      new KubeConfigMap(this, "dashboards", { metadata: metadata(names.dashboards), data: this.dashboardFiles }),
+      new KubeConfigMap(this, "dashboards", {
+        metadata: metadata(names.dashboards),
+        data: this.dashboardFiles,
+      }),
     );
   }
 }

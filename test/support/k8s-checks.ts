@@ -236,8 +236,7 @@ export function nameProblems(objects: readonly KubeObject[]): string[] {
     const name = String(o.metadata?.name ?? "");
     const where = describeObject(o);
     if (LABEL_NAMED_KINDS.has(o.kind)) {
-      if (!isDnsLabel(name))
-        problems.push(`${where}: name is not a DNS-1123 label`);
+      if (!isDnsLabel(name)) problems.push(`${where}: name is not a DNS-1123 label`);
     } else if (PATH_SEGMENT_NAMED_KINDS.has(o.kind)) {
       if (!/^[a-z0-9:._-]+$/.test(name) || name.length > 253)
         problems.push(`${where}: name is not a valid RBAC name`);
