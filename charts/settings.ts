@@ -456,6 +456,36 @@ function validateSettings(s: Settings): string[] {
       );
     }
   }
+
+  for (const direction of ["scaleUp", "scaleDown"] as const) {
+    const rules = s.autoscalingBehavior[direction];
+    const path = `autoscalingBehavior.${direction}`;
+    integer(`${path}.stabilizationWindowSeconds`, rules.stabilizationWindowSeconds, 0, 3600);
+    oneOf(`${path}.selectPolicy`, rules.selectPolicy, ["Max", "Min", "Disabled"]);
+    check(
+      Array.isArray(rules.policies) && rules.policies.length > 0,
+      `${path}.policies`,
+      "must be a non-empty list of policies",
+      rules.policies,
+    );
+    if (Array.isArray(rules.policies)) {
+      rules.policies.forEach((policy, i) => {
+        if (!isPlainObject(policy)) {
+          problems.push(`${path}.policies[${i}]: must be an object with type, value and periodSeconds`);
+          return;
+        }
+        oneOf(`${path}.policies[${i}].type`, policy.type, ["Percent", "Pods"]);
+        integer(`${path}.policies[${i}].value`, policy.value, 1, 1000);
+        integer(`${path}.policies[${i}].periodSeconds`, policy.periodSeconds, 1, 1800);
+      });
+    }
+  }
+  for (const probe of ["startup", "liveness", "readiness"] as const) {
+    const timing = s.probes[probe];
+    integer(`probes.${probe}.periodSeconds`, timing.periodSeconds, 1, 300);
+    integer(`probes.${probe}.timeoutSeconds`, timing.timeoutSeconds, 1, 300);
+    integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
+  }
   return problems;
 }
 

@@ -2,10 +2,10 @@ import type { BatchingConfig } from "../../src/contract/server-config.js";
 import { Construct } from "constructs";
 import {
   IntOrString,
-  KubeDeployment,
-  KubeService,
   Quantity,
   type EnvVar,
+  type KubeDeployment,
+  type KubeService,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import {
   ENV,
