@@ -128,25 +128,19 @@ export class InferenceService extends Construct {
 
   constructor(scope: Construct, id: string, props: InferenceServiceProps) {
     super(scope, id);
-    this.namespace = props.namespace;
-    this.name = props.name ?? `${MODEL_NAME}-inference`;
-    this.serviceName = this.name;
-    this.deploymentName = this.name;
-    this.servicePort = props.servicePort ?? 80;
-    this.image = `${props.imageRepository}:${props.imageTag}`;
+    const name = props.name ?? `${MODEL_NAME}-inference`;
+    validateProps(props, name);
     this.terminationGracePeriodSeconds = props.terminationGracePeriodSeconds;
-    this.replicas = props.replicas;
     this.probes = props.probes;
-    validateProps(props, this.name);
 
     this.workload = new RestrictedWorkload(this, "workload", {
-      namespace: this.namespace,
-      name: this.name,
+      namespace: props.namespace,
+      name,
       component: "inference-server",
-      image: this.image,
+      image: `${props.imageRepository}:${props.imageTag}`,
       uid: RUN_AS_UID,
       gid: RUN_AS_GID,
-      ...(this.replicas === undefined ? {} : { replicas: this.replicas }),
+      ...(props.replicas === undefined ? {} : { replicas: props.replicas }),
       revisionHistoryLimit: 5,
       // Surge first, never remove a serving pod before its replacement is ready.
       strategy: {
@@ -179,12 +173,27 @@ export class InferenceService extends Construct {
       ],
       // The root filesystem is read-only; Node and TF.js may write temporary files.
       volumes: [{ name: "tmp", emptyDir: { sizeLimit: Quantity.fromString("64Mi") } }],
-      service: { portName: this.portName, port: this.servicePort, type: props.serviceType ?? "ClusterIP" },
+      service: {
+        portName: this.portName,
+        port: props.servicePort ?? 80,
+        type: props.serviceType ?? "ClusterIP",
+      },
     });
-    this.selectorLabels = this.workload.selectorLabels;
-    this.labels = this.workload.labels;
-    this.deployment = this.workload.deployment;
-    this.service = this.workload.service;
+    // One name for the ServiceAccount, Deployment and Service; the rest as the workload resolved it.
+    ({
+      namespace: this.namespace,
+      name: this.name,
+      image: this.image,
+      replicas: this.replicas,
+    } = this.workload);
+    ({
+      servicePort: this.servicePort,
+      selectorLabels: this.selectorLabels,
+      labels: this.labels,
+    } = this.workload);
+    ({ deployment: this.deployment, service: this.service } = this.workload);
+    this.serviceName = this.name;
+    this.deploymentName = this.name;
 
     const shutdownBound = props.server.drainSeconds + props.server.inflightTimeoutSeconds;
     this.node.addValidation({

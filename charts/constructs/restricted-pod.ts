@@ -24,27 +24,23 @@ export interface ContainerResources {
   readonly limits: ComputeQuantities;
 }
 
+/** Who every process of the pod runs as: a fixed non-root uid/gid under the RuntimeDefault seccomp profile. */
+function nonRootIdentity(uid: number, gid: number) {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid, seccompProfile: { type: "RuntimeDefault" } };
+}
+
 /** Pod-level security context: a fixed non-root uid/gid, volumes group-owned by it, RuntimeDefault seccomp. */
 export function restrictedPodSecurity(uid: number, gid = uid): PodSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser: uid,
-    runAsGroup: gid,
-    fsGroup: gid,
-    seccompProfile: { type: "RuntimeDefault" },
-  };
+  return { ...nonRootIdentity(uid, gid), fsGroup: gid };
 }
 
 /** Container-level security context: no privilege escalation, no capabilities, read-only root filesystem. */
 export function restrictedContainerSecurity(uid: number, gid = uid): SecurityContext {
   return {
+    ...nonRootIdentity(uid, gid),
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    runAsUser: uid,
-    runAsGroup: gid,
     capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
   };
 }
 

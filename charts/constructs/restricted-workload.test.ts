@@ -2,6 +2,7 @@
 import { JsonPatch, Testing } from "cdk8s";
 import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { describe, expect, it } from "vitest";
+import { workloadObjects } from "../../test/support/workload-objects.js";
 import { RestrictedWorkload, type RestrictedWorkloadProps } from "./restricted-workload.js";
 
 const PROPS: RestrictedWorkloadProps = {
@@ -28,18 +29,7 @@ function build(props: Partial<RestrictedWorkloadProps> = {}) {
 
 function synth(props: Partial<RestrictedWorkloadProps> = {}) {
   const { chart, workload } = build(props);
-  const objects = Testing.synth(chart);
-  const byKind = (kind: string): any => objects.find((o: any) => o.kind === kind);
-  const deployment = byKind("Deployment");
-  return {
-    workload,
-    objects,
-    deployment,
-    pod: deployment.spec.template,
-    container: deployment.spec.template.spec.containers[0],
-    service: byKind("Service"),
-    serviceAccount: byKind("ServiceAccount"),
-  };
+  return { workload, ...workloadObjects(chart) };
 }
 
 describe("RestrictedWorkload", () => {
@@ -63,8 +53,7 @@ describe("RestrictedWorkload", () => {
   });
 
   it("resolves its defaults into public fields", () => {
-    const { workload } = build();
-    expect(workload).toMatchObject({
+    expect(build().workload).toMatchObject({
       namespace: "tools",
       name: "exporter",
       version: "v1.4.2",
@@ -76,7 +65,7 @@ describe("RestrictedWorkload", () => {
       servicePort: 9100,
       serviceType: "ClusterIP",
     });
-    expect(workload.selectorLabels).toEqual({
+    expect(build().workload.selectorLabels).toEqual({
       "app.kubernetes.io/name": "exporter",
       "app.kubernetes.io/instance": "exporter",
       "app.kubernetes.io/component": "metrics-exporter",

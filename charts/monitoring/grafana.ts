@@ -92,6 +92,8 @@ export class Grafana extends Construct {
   public readonly name: string;
   /** Container image. */
   public readonly image: string;
+  /** The ServiceAccount, Deployment and Service. */
+  public readonly workload: RestrictedWorkload;
   /** Named container and Service port. */
   public readonly portName = "http";
   /** Number of that port. */
@@ -110,16 +112,14 @@ export class Grafana extends Construct {
   public readonly configChecksum: string;
   /** Labels on every object. */
   public readonly labels: Readonly<Record<string, string>>;
-  /** The ServiceAccount, Deployment and Service. */
-  public readonly workload: RestrictedWorkload;
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
+    if (props.dashboards.length === 0) throw new Error("Grafana: props.dashboards must not be empty");
     this.namespace = props.namespace;
     this.name = props.name ?? "grafana";
     this.image = props.image ?? GRAFANA_IMAGE;
     this.folder = props.folder ?? "infer8s";
-    if (props.dashboards.length === 0) throw new Error("Grafana: props.dashboards must not be empty");
     const resources = props.resources ?? {
       requests: { cpu: "50m", memory: "128Mi" },
       limits: { cpu: "500m", memory: "512Mi" },
