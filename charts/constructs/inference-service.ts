@@ -179,19 +179,18 @@ export class InferenceService extends Construct {
         type: props.serviceType ?? "ClusterIP",
       },
     });
-    // One name for the ServiceAccount, Deployment and Service; the rest as the workload resolved it.
+    // One name for the ServiceAccount, Deployment and Service; every field as the workload resolved it.
     ({
       namespace: this.namespace,
       name: this.name,
       image: this.image,
       replicas: this.replicas,
-    } = this.workload);
-    ({
       servicePort: this.servicePort,
       selectorLabels: this.selectorLabels,
       labels: this.labels,
+      deployment: this.deployment,
+      service: this.service,
     } = this.workload);
-    ({ deployment: this.deployment, service: this.service } = this.workload);
     this.serviceName = this.name;
     this.deploymentName = this.name;
 
