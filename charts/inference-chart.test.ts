@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { manifestProblems, synthObjects } from "../test/support/k8s-checks.js";
 import { buildApp } from "./app.js";
-import { resolveSettings, type SettingsOverrides } from "./settings.js";
+import { DEFAULT_SETTINGS, resolveSettings, type SettingsOverrides } from "./settings.js";
 
 function synth(overrides: SettingsOverrides = {}) {
   const { namespaces, inference } = buildApp(resolveSettings(overrides), "unused-outdir");
@@ -52,6 +52,48 @@ describe("InferenceChart and NamespacesChart", () => {
       HTTP_REQUEST_TIMEOUT_SECONDS: "12.5",
     });
     expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(18);
+  });
+
+  it("take the HPA behavior and the server's probe timings from settings", () => {
+    const { inference } = synth({
+      autoscalingBehavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 60,
+          selectPolicy: "Min",
+          policies: [{ type: "Pods", value: 1, periodSeconds: 30 }],
+        },
+        scaleDown: DEFAULT_SETTINGS.autoscalingBehavior.scaleDown,
+      },
+      probes: {
+        ...DEFAULT_SETTINGS.probes,
+        readiness: { periodSeconds: 9, timeoutSeconds: 4, failureThreshold: 6 },
+      },
+    });
+    const hpa = inference.find((o) => o.kind === "HorizontalPodAutoscaler") as any;
+    expect(hpa.spec.behavior).toEqual({
+      scaleUp: {
+        stabilizationWindowSeconds: 60,
+        selectPolicy: "Min",
+        policies: [{ type: "Pods", value: 1, periodSeconds: 30 }],
+      },
+      scaleDown: {
+        stabilizationWindowSeconds: 300,
+        selectPolicy: "Max",
+        policies: [{ type: "Percent", value: 50, periodSeconds: 15 }],
+      },
+    });
+    const container = (inference.find((o) => o.kind === "Deployment") as any).spec.template.spec
+      .containers[0];
+    expect(container.readinessProbe).toMatchObject({
+      periodSeconds: 9,
+      timeoutSeconds: 4,
+      failureThreshold: 6,
+    });
+    expect(container.livenessProbe).toMatchObject({
+      periodSeconds: 10,
+      timeoutSeconds: 3,
+      failureThreshold: 3,
+    });
   });
 
   it("add an Ingress only when a host is configured", () => {

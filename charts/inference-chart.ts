@@ -23,6 +23,7 @@ export class InferenceChart extends Chart {
       limits: settings.resources.limits,
       heapLimitMiB: settings.resources.heapLimitMiB,
       server: settings.server,
+      probes: settings.probes,
       terminationGracePeriodSeconds: terminationGracePeriodSeconds(settings.server),
       serviceType: settings.service.type,
       servicePort: settings.service.port,
@@ -30,6 +31,7 @@ export class InferenceChart extends Chart {
     this.autoscaler = new InferenceAutoscaler(this, "autoscaler", {
       service: this.service,
       ...settings.autoscaling,
+      behavior: settings.autoscalingBehavior,
     });
     new InferenceDisruptionBudget(this, "disruption-budget", { service: this.service });
     new InferenceNetworkPolicy(this, "network-policy", {

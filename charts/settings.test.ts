@@ -275,3 +275,74 @@ describe("readSettingsOverrides", () => {
     expect(() => readSettingsOverrides(file)).toThrow(`Settings file ${file} must contain a JSON object`);
   });
 });
+
+describe("autoscalingBehavior and probes", () => {
+  it("default to the probe timings the chart has always had", () => {
+    // The HPA behavior defaults are pinned by the inference chart's snapshot and by dist/.
+    expect(DEFAULT_SETTINGS.probes).toEqual({
+      startup: { periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 30 },
+      liveness: { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+      readiness: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+    });
+  });
+
+  it("merge a single probe timing and replace a policy list", () => {
+    const settings = resolveSettings({
+      probes: { readiness: { periodSeconds: 7 } },
+      autoscalingBehavior: { scaleDown: { policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } },
+    } as unknown as SettingsOverrides);
+    expect(settings.probes.readiness).toEqual({ periodSeconds: 7, timeoutSeconds: 2, failureThreshold: 2 });
+    expect(settings.probes.liveness).toEqual(DEFAULT_SETTINGS.probes.liveness);
+    expect(settings.autoscalingBehavior.scaleDown).toEqual({
+      stabilizationWindowSeconds: 300,
+      selectPolicy: "Max",
+      policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+    });
+  });
+
+  it("reject probe timings out of range, naming the setting", () => {
+    expect(
+      errorOf({
+        probes: {
+          startup: { failureThreshold: 0 },
+          liveness: { timeoutSeconds: 1.5 },
+          readiness: { periodSeconds: 0 },
+        },
+      }).split("\n"),
+    ).toEqual([
+      "Invalid settings:",
+      "  - probes.startup.failureThreshold: must be an integer from 1 to 1000, got 0",
+      "  - probes.liveness.timeoutSeconds: must be an integer from 1 to 300, got 1.5",
+      "  - probes.readiness.periodSeconds: must be an integer from 1 to 300, got 0",
+    ]);
+    expect(errorOf({ probes: { readiness: { initialDelaySeconds: 5 } } })).toBe(
+      "Invalid settings:\n  - probes.readiness.initialDelaySeconds: unknown setting",
+    );
+  });
+
+  it("reject HPA behavior Kubernetes would refuse, naming the setting", () => {
+    expect(
+      errorOf({
+        autoscalingBehavior: {
+          scaleUp: {
+            stabilizationWindowSeconds: 3601,
+            selectPolicy: "Sometimes",
+            policies: [{ type: "Nodes", value: 0, periodSeconds: 1801 }],
+          },
+          scaleDown: { policies: [] },
+        },
+      }).split("\n"),
+    ).toEqual([
+      "Invalid settings:",
+      "  - autoscalingBehavior.scaleUp.stabilizationWindowSeconds: must be an integer from 0 to 3600, got 3601",
+      '  - autoscalingBehavior.scaleUp.selectPolicy: must be one of "Max", "Min", "Disabled", got "Sometimes"',
+      '  - autoscalingBehavior.scaleUp.policies[0].type: must be one of "Percent", "Pods", got "Nodes"',
+      "  - autoscalingBehavior.scaleUp.policies[0].value: must be an integer from 1 to 1000, got 0",
+      "  - autoscalingBehavior.scaleUp.policies[0].periodSeconds: must be an integer from 1 to 1800, got 1801",
+      "  - autoscalingBehavior.scaleDown.policies: must be a non-empty list of policies, got []",
+    ]);
+    expect(errorOf({ autoscalingBehavior: { scaleDown: { policies: [50] } } })).toBe(
+      "Invalid settings:\n  - autoscalingBehavior.scaleDown.policies[0]: must be an object with type, value and periodSeconds",
+    );
+  });
+});

@@ -20,7 +20,11 @@ import {
   CHART_FIXED_SERVER_CONFIG,
   type InferenceServerConfig,
   serverEnvironment,
+  type InferenceProbes,
 } from "./constructs/inference-service.js";
+import { IMAGE_REPOSITORY, IMAGE_TAG } from "./constructs/image-reference.js";
+import type { ScalingBehavior } from "./constructs/inference-autoscaler.js";
+import { DNS_SUBDOMAIN, INGRESS_HOST, isDnsLabel, LABEL_KEY, LABEL_VALUE } from "./constructs/names.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
 export interface ComputeResources {
@@ -97,6 +101,13 @@ export interface Settings {
     /** StorageClass of that claim; undefined uses the cluster's default. Needs prometheusStorageSize. */
     readonly prometheusStorageClassName: string | undefined;
   };
+  /**
+   * How fast the HorizontalPodAutoscaler scales (autoscaling/v2 `behavior`): stabilisation windows and
+   * policies per direction.
+   */
+  readonly autoscalingBehavior: ScalingBehavior;
+  /** Timings (period, timeout, failure threshold) of the inference server's startup, liveness and readiness probes. */
+  readonly probes: InferenceProbes;
 }
 
 /** A partial `Settings`, at any depth, as read from an overrides file. */
@@ -144,6 +155,31 @@ export const DEFAULT_SETTINGS: Settings = {
     prometheusRetention: "15d",
     prometheusStorageSize: undefined,
     prometheusStorageClassName: undefined,
+  },
+  // Scale-up reacts at once (no stabilisation) by doubling or adding two pods per 15 s, whichever adds more,
+  // because inference traffic bursts; scale-down halves at most every 15 s and only after five calm minutes,
+  // so a dip between bursts does not throw away warm pods.
+  autoscalingBehavior: {
+    scaleUp: {
+      stabilizationWindowSeconds: 0,
+      selectPolicy: "Max",
+      policies: [
+        { type: "Percent", value: 100, periodSeconds: 15 },
+        { type: "Pods", value: 2, periodSeconds: 15 },
+      ],
+    },
+    scaleDown: {
+      stabilizationWindowSeconds: 300,
+      selectPolicy: "Max",
+      policies: [{ type: "Percent", value: 50, periodSeconds: 15 }],
+    },
+  },
+  // Startup allows the process 60 s (2 s x 30) to answer /health; readiness then waits for the model and
+  // leaves the endpoints within 10 s (5 s x 2) of a drain; liveness restarts a server silent for 30 s.
+  probes: {
+    startup: { periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 30 },
+    liveness: { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+    readiness: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
   },
 };
 
@@ -240,24 +276,10 @@ function mergeInto(defaults: unknown, overrides: unknown, path: string, problems
   return result;
 }
 
-// DNS-1123 label: what Kubernetes requires of namespace names and label-like names.
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-// RFC 1123 subdomain with at least one dot, as an Ingress host (wildcard prefix allowed).
-const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
-// Image reference without tag: [registry[:port]/]path, lowercase path components.
-const IMAGE_REPOSITORY =
-  /^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
 // A single-unit Prometheus duration, as `--storage.tsdb.retention.time` takes it.
 const DURATION = /^[1-9][0-9]*(ms|s|m|h|d|w|y)$/;
-// DNS-1123 subdomain, as StorageClass names are.
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MEMORY_QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
-// Label keys/values (used for operator selector labels): optional DNS prefix, name of <= 63 chars.
-const LABEL_KEY =
-  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 function validateSettings(s: Settings): string[] {
   const problems: string[] = [];
@@ -266,7 +288,7 @@ function validateSettings(s: Settings): string[] {
   };
   const dnsLabel = (setting: string, value: unknown): void =>
     check(
-      typeof value === "string" && value.length <= 63 && DNS_LABEL.test(value),
+      isDnsLabel(value),
       setting,
       "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
       value,
@@ -379,9 +401,11 @@ function validateSettings(s: Settings): string[] {
     }
   }
 
-  optionalString("ingress.host", s.ingress.host, HOSTNAME, "must be a DNS name such as iris.example.com");
-  optionalString("ingress.className", s.ingress.className, DNS_LABEL, "must be a DNS-1123 label");
-  optionalString("ingress.tlsSecretName", s.ingress.tlsSecretName, DNS_LABEL, "must be a DNS-1123 label");
+  optionalString("ingress.host", s.ingress.host, INGRESS_HOST, "must be a DNS name such as iris.example.com");
+  for (const key of ["className", "tlsSecretName"] as const) {
+    const value = s.ingress[key];
+    if (value !== undefined) check(isDnsLabel(value), `ingress.${key}`, "must be a DNS-1123 label", value);
+  }
   if (s.ingress.host === undefined) {
     for (const key of ["className", "tlsSecretName"] as const) {
       check(s.ingress[key] === undefined, `ingress.${key}`, "needs ingress.host to be set", s.ingress[key]);
@@ -438,6 +462,36 @@ function validateSettings(s: Settings): string[] {
         value,
       );
     }
+  }
+
+  for (const direction of ["scaleUp", "scaleDown"] as const) {
+    const rules = s.autoscalingBehavior[direction];
+    const path = `autoscalingBehavior.${direction}`;
+    integer(`${path}.stabilizationWindowSeconds`, rules.stabilizationWindowSeconds, 0, 3600);
+    oneOf(`${path}.selectPolicy`, rules.selectPolicy, ["Max", "Min", "Disabled"]);
+    check(
+      Array.isArray(rules.policies) && rules.policies.length > 0,
+      `${path}.policies`,
+      "must be a non-empty list of policies",
+      rules.policies,
+    );
+    if (Array.isArray(rules.policies)) {
+      rules.policies.forEach((policy, i) => {
+        if (!isPlainObject(policy)) {
+          problems.push(`${path}.policies[${i}]: must be an object with type, value and periodSeconds`);
+          return;
+        }
+        oneOf(`${path}.policies[${i}].type`, policy.type, ["Percent", "Pods"]);
+        integer(`${path}.policies[${i}].value`, policy.value, 1, 1000);
+        integer(`${path}.policies[${i}].periodSeconds`, policy.periodSeconds, 1, 1800);
+      });
+    }
+  }
+  for (const probe of ["startup", "liveness", "readiness"] as const) {
+    const timing = s.probes[probe];
+    integer(`probes.${probe}.periodSeconds`, timing.periodSeconds, 1, 300);
+    integer(`probes.${probe}.timeoutSeconds`, timing.timeoutSeconds, 1, 300);
+    integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
   }
   return problems;
 }

@@ -1,8 +1,28 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
-import { Testing } from "cdk8s";
+import { JsonPatch, Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
-import { InferenceAutoscaler, type InferenceAutoscalerProps } from "./inference-autoscaler.js";
+import {
+  InferenceAutoscaler,
+  type InferenceAutoscalerProps,
+  type ScalingBehavior,
+} from "./inference-autoscaler.js";
 import { chartWithService } from "../../test/support/inference-fixtures.js";
+
+const BEHAVIOR: ScalingBehavior = {
+  scaleUp: {
+    stabilizationWindowSeconds: 30,
+    selectPolicy: "Min",
+    policies: [{ type: "Pods", value: 4, periodSeconds: 30 }],
+  },
+  scaleDown: {
+    policies: [
+      { type: "Pods", value: 1, periodSeconds: 120 },
+      { type: "Percent", value: 10, periodSeconds: 60 },
+    ],
+    selectPolicy: "Disabled",
+    stabilizationWindowSeconds: 600,
+  },
+};
 
 function hpaSpec(props: Omit<InferenceAutoscalerProps, "service"> = {}) {
   const { chart, service } = chartWithService();
@@ -39,23 +59,12 @@ describe("InferenceAutoscaler", () => {
     ]);
   });
 
-  it("scales up at once by 100 % or 2 pods per 15 s, whichever is more", () => {
-    expect(hpaSpec().spec.behavior.scaleUp).toEqual({
-      stabilizationWindowSeconds: 0,
-      selectPolicy: "Max",
-      policies: [
-        { type: "Percent", value: 100, periodSeconds: 15 },
-        { type: "Pods", value: 2, periodSeconds: 15 },
-      ],
-    });
+  it("leaves out behavior by default, so Kubernetes' own scaling rules apply", () => {
+    expect(hpaSpec().spec).not.toHaveProperty("behavior");
   });
 
-  it("scales down by at most 50 % per 15 s after a 5-minute stabilisation window", () => {
-    expect(hpaSpec().spec.behavior.scaleDown).toEqual({
-      stabilizationWindowSeconds: 300,
-      selectPolicy: "Max",
-      policies: [{ type: "Percent", value: 50, periodSeconds: 15 }],
-    });
+  it("writes the scale-up and scale-down rules it is given", () => {
+    expect(hpaSpec({ behavior: BEHAVIOR }).spec.behavior).toEqual(BEHAVIOR);
   });
 
   it("takes bounds and targets from props", () => {
@@ -78,6 +87,18 @@ describe("InferenceAutoscaler", () => {
     );
     expect(() => hpaSpec({ memoryUtilizationPercent: 120 })).toThrow(
       "InferenceAutoscaler: props.memoryUtilizationPercent must be an integer from 1 to 100, got 120",
+    );
+  });
+
+  it("fails the synth when the scale target Deployment sets replicas", () => {
+    const { chart, service } = chartWithService();
+    new InferenceAutoscaler(chart, "autoscaler", { service });
+    expect(() => Testing.synth(chart)).not.toThrow();
+    service.deployment.addJsonPatch(JsonPatch.add("/spec/replicas", 3));
+    expect(() => Testing.synth(chart)).toThrow(
+      "Validation failed with the following errors:\n" +
+        "  [test/autoscaler] the scale target Deployment iris-inference (test/inference/workload/deployment) " +
+        "sets spec.replicas (3); leave it unset so the HorizontalPodAutoscaler alone owns the replica count",
     );
   });
 });

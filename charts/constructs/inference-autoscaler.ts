@@ -1,9 +1,38 @@
 import { Construct } from "constructs";
-import { KubeHorizontalPodAutoscalerV2, type HpaScalingRulesV2 } from "cdk8s-plus-28/lib/imports/k8s.js";
+import { KubeHorizontalPodAutoscalerV2 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { InferenceService } from "./inference-service.js";
+import type { DeploymentJson } from "./restricted-workload.js";
+
+/** One HPA scaling policy: change by `value` percent or pods at most once per `periodSeconds`. */
+export interface ScalingPolicy {
+  /** Whether `value` counts percent of the current replicas or pods. */
+  readonly type: "Percent" | "Pods";
+  /** How much one step may change the replica count. */
+  readonly value: number;
+  /** Length of the window in which that step may happen. */
+  readonly periodSeconds: number;
+}
+
+/** How an HPA scales in one direction (`behavior.scaleUp` or `behavior.scaleDown` of autoscaling/v2). */
+export interface ScalingRules {
+  /** Seconds of past recommendations considered, so a brief swing does not scale. */
+  readonly stabilizationWindowSeconds: number;
+  /** Which policy wins when several allow a step: the larger change, the smaller, or none (no scaling). */
+  readonly selectPolicy: "Max" | "Min" | "Disabled";
+  /** The policies. */
+  readonly policies: readonly ScalingPolicy[];
+}
+
+/** Scale-up and scale-down rules of an HPA. */
+export interface ScalingBehavior {
+  /** How it scales up. */
+  readonly scaleUp: ScalingRules;
+  /** How it scales down. */
+  readonly scaleDown: ScalingRules;
+}
 
 export interface InferenceAutoscalerProps {
-  /** The service whose Deployment is scaled (it must have no `replicas` field). */
+  /** The service whose Deployment is scaled (it must have no `replicas` field: checked at synth). */
   readonly service: InferenceService;
   /** Fewest replicas. @default 2 */
   readonly minReplicas?: number;
@@ -13,44 +42,33 @@ export interface InferenceAutoscalerProps {
   readonly cpuUtilizationPercent?: number;
   /** Average memory utilisation target, percent of the memory request. @default 80 */
   readonly memoryUtilizationPercent?: number;
+  /** How fast it scales up and down. @default undefined: no `behavior` field, Kubernetes' defaults */
+  readonly behavior?: ScalingBehavior;
 }
-
-/**
- * Scale-up reacts at once (no stabilisation) by doubling or adding two pods per 15 s, whichever adds more,
- * because inference traffic bursts; scale-down halves at most every 15 s and only after five calm minutes,
- * so a dip between bursts does not throw away warm pods.
- */
-export const SCALE_UP: HpaScalingRulesV2 = {
-  stabilizationWindowSeconds: 0,
-  selectPolicy: "Max",
-  policies: [
-    { type: "Percent", value: 100, periodSeconds: 15 },
-    { type: "Pods", value: 2, periodSeconds: 15 },
-  ],
-};
-export const SCALE_DOWN: HpaScalingRulesV2 = {
-  stabilizationWindowSeconds: 300,
-  selectPolicy: "Max",
-  policies: [{ type: "Percent", value: 50, periodSeconds: 15 }],
-};
 
 /** An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory for an `InferenceService`. */
 export class InferenceAutoscaler extends Construct {
+  /** The service whose Deployment is scaled. */
+  public readonly service: InferenceService;
   public readonly name: string;
   public readonly namespace: string;
   public readonly minReplicas: number;
   public readonly maxReplicas: number;
   public readonly cpuUtilizationPercent: number;
   public readonly memoryUtilizationPercent: number;
+  /** Scaling behavior, or undefined for Kubernetes' defaults. */
+  public readonly behavior: ScalingBehavior | undefined;
 
   constructor(scope: Construct, id: string, props: InferenceAutoscalerProps) {
     super(scope, id);
+    this.service = props.service;
     this.name = props.service.name;
     this.namespace = props.service.namespace;
     this.minReplicas = props.minReplicas ?? 2;
     this.maxReplicas = props.maxReplicas ?? 10;
     this.cpuUtilizationPercent = props.cpuUtilizationPercent ?? 70;
     this.memoryUtilizationPercent = props.memoryUtilizationPercent ?? 80;
+    this.behavior = props.behavior;
     if (!(Number.isInteger(this.minReplicas) && this.minReplicas >= 1)) {
       throw new Error(
         `InferenceAutoscaler: props.minReplicas must be an integer >= 1, got ${this.minReplicas}`,
@@ -78,10 +96,32 @@ export class InferenceAutoscaler extends Construct {
           utilization("cpu", this.cpuUtilizationPercent),
           utilization("memory", this.memoryUtilizationPercent),
         ],
-        behavior: { scaleUp: SCALE_UP, scaleDown: SCALE_DOWN },
+        ...(this.behavior
+          ? { behavior: { scaleUp: rules(this.behavior.scaleUp), scaleDown: rules(this.behavior.scaleDown) } }
+          : {}),
+      },
+    });
+
+    // With both an HPA and `replicas`, every apply resets the count the HPA chose.
+    this.node.addValidation({
+      validate: () => {
+        const replicas = (deployment.toJson() as DeploymentJson).spec.replicas;
+        return replicas === undefined
+          ? []
+          : [
+              `the scale target Deployment ${deployment.name} (${deployment.node.path}) sets spec.replicas (${replicas}); leave it unset so the HorizontalPodAutoscaler alone owns the replica count`,
+            ];
       },
     });
   }
+}
+
+function rules(r: ScalingRules) {
+  return {
+    stabilizationWindowSeconds: r.stabilizationWindowSeconds,
+    selectPolicy: r.selectPolicy,
+    policies: r.policies.map((p) => ({ type: p.type, value: p.value, periodSeconds: p.periodSeconds })),
+  };
 }
 
 function utilization(resource: "cpu" | "memory", averageUtilization: number) {

@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import { IntOrString, KubePodDisruptionBudget } from "cdk8s-plus-28/lib/imports/k8s.js";
+import { InferenceAutoscaler } from "./inference-autoscaler.js";
 import type { InferenceService } from "./inference-service.js";
+import type { DeploymentJson } from "./restricted-workload.js";
 
 export interface InferenceDisruptionBudgetProps {
   /** The service whose pods are protected. */
@@ -12,6 +14,9 @@ export interface InferenceDisruptionBudgetProps {
 /**
  * Keeps at least one server pod through node drains. Unhealthy pods may always be evicted: a pod that is
  * not serving protects nothing, and keeping it would block drains forever (`unhealthyPodEvictionPolicy`).
+ *
+ * At synth time it checks that `minAvailable` stays below the fewest replicas the service may run (the
+ * HorizontalPodAutoscaler's `minReplicas`, or the fixed `replicas`): otherwise no pod may ever be evicted.
  */
 export class InferenceDisruptionBudget extends Construct {
   public readonly minAvailable: number;
@@ -36,5 +41,31 @@ export class InferenceDisruptionBudget extends Construct {
         unhealthyPodEvictionPolicy: "AlwaysAllow",
       },
     });
+    this.node.addValidation({ validate: () => this.evictionProblems(props.service) });
+  }
+
+  private evictionProblems(service: InferenceService): string[] {
+    const autoscalers = this.node.root.node
+      .findAll()
+      .filter((c): c is InferenceAutoscaler => c instanceof InferenceAutoscaler && c.service === service);
+    const replicas = (service.deployment.toJson() as DeploymentJson).spec.replicas;
+    const floors = [
+      ...autoscalers.map((a) => ({
+        value: a.minReplicas,
+        what: `the HorizontalPodAutoscaler's minReplicas (${a.minReplicas}, ${a.node.path})`,
+      })),
+      ...(replicas === undefined
+        ? []
+        : [{ value: replicas, what: `the Deployment's replicas (${replicas})` }]),
+    ];
+    if (floors.length === 0) {
+      floors.push({ value: 1, what: "the single pod of a Deployment without replicas or autoscaler" });
+    }
+    return floors
+      .filter((floor) => !(this.minAvailable < floor.value))
+      .map(
+        (floor) =>
+          `minAvailable (${this.minAvailable}) must be less than ${floor.what}, or no node drain can ever evict a pod`,
+      );
   }
 }

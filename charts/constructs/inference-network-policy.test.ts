@@ -1,4 +1,4 @@
-import { Testing } from "cdk8s";
+import { JsonPatch, Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { InferenceNetworkPolicy, type InferenceNetworkPolicyProps } from "./inference-network-policy.js";
 import { chartWithService } from "../../test/support/inference-fixtures.js";
@@ -39,6 +39,19 @@ describe("InferenceNetworkPolicy", () => {
   it("rejects an empty client list, which would admit nobody", () => {
     expect(() => policy({ clientNamespaces: [] })).toThrow(
       'InferenceNetworkPolicy: props.clientNamespaces must be "any" or a non-empty list',
+    );
+  });
+
+  it("fails the synth when the policy does not admit the port the Service targets", () => {
+    const { chart, service } = chartWithService();
+    const construct = new InferenceNetworkPolicy(chart, "netpol", { service });
+    expect(() => Testing.synth(chart)).not.toThrow();
+    // The generated KubeNetworkPolicy reads an IntOrString field's `value` when it serializes.
+    construct.policy.addJsonPatch(JsonPatch.replace("/spec/ingress/0/ports/0/port", { value: "metrics" }));
+    expect(() => Testing.synth(chart)).toThrow(
+      "Validation failed with the following errors:\n" +
+        '  [test/netpol] NetworkPolicy iris-inference admits ports ["metrics"] but Service iris-inference targets ' +
+        'port "http"; traffic through the Service would be dropped',
     );
   });
 });

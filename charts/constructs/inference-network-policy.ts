@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { IntOrString, KubeNetworkPolicy, type NetworkPolicyPeer } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { InferenceService } from "./inference-service.js";
+import type { ServiceJson } from "./restricted-workload.js";
 
 export interface InferenceNetworkPolicyProps {
   /** The service whose pods are protected. */
@@ -18,6 +19,8 @@ export interface InferenceNetworkPolicyProps {
 export class InferenceNetworkPolicy extends Construct {
   /** Namespaces admitted, or "any". */
   public readonly allowedNamespaces: "any" | readonly string[];
+  /** The NetworkPolicy. */
+  public readonly policy: KubeNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: InferenceNetworkPolicyProps) {
     super(scope, id);
@@ -36,7 +39,7 @@ export class InferenceNetworkPolicy extends Construct {
             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
           }));
     const { service } = props;
-    new KubeNetworkPolicy(this, "network-policy", {
+    this.policy = new KubeNetworkPolicy(this, "network-policy", {
       metadata: { name: service.name, namespace: service.namespace, labels: { ...service.labels } },
       spec: {
         podSelector: { matchLabels: { ...service.selectorLabels } },
@@ -49,5 +52,24 @@ export class InferenceNetworkPolicy extends Construct {
         ],
       },
     });
+    this.node.addValidation({ validate: () => this.portProblems(service) });
+  }
+
+  /** Every port the Service forwards to must be admitted, or traffic through the Service is dropped. */
+  private portProblems(service: InferenceService): string[] {
+    const policy = this.policy.toJson() as {
+      spec: { ingress?: { ports?: { port?: string | number }[] }[] };
+    };
+    const rules = policy.spec.ingress ?? [];
+    // A rule without ports, or a port entry without a number or name, admits every port.
+    if (rules.some((rule) => !rule.ports || rule.ports.some((p) => p.port === undefined))) return [];
+    const admitted = rules.flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
+    const targets = (service.service.toJson() as ServiceJson).spec.ports.map((p) => p.targetPort);
+    return targets
+      .filter((target) => !admitted.includes(target))
+      .map(
+        (target) =>
+          `NetworkPolicy ${service.name} admits ports ${JSON.stringify(admitted)} but Service ${service.serviceName} targets port ${JSON.stringify(target)}; traffic through the Service would be dropped`,
+      );
   }
 }

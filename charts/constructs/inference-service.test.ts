@@ -10,7 +10,7 @@ import {
   SERVER_PORT,
   SERVER_PORT_NAME,
 } from "../../src/contract/index.js";
-import { synthObjects, type KubeObject } from "../../test/support/k8s-checks.js";
+import { workloadObjects } from "../../test/support/workload-objects.js";
 import { IMAGE_MODEL_DIR, InferenceService, type InferenceServiceProps } from "./inference-service.js";
 
 const PROPS: InferenceServiceProps = {
@@ -29,28 +29,19 @@ const PROPS: InferenceServiceProps = {
     batching: { enabled: false, maxRowsPerCall: 32, maxDelayMs: 2, queueRows: 512 },
     http: { keepAliveTimeoutSeconds: 75, headersTimeoutSeconds: 5.5, requestTimeoutSeconds: 20 },
   },
+  probes: {
+    startup: { periodSeconds: 3, timeoutSeconds: 2, failureThreshold: 40 },
+    liveness: { periodSeconds: 11, timeoutSeconds: 4, failureThreshold: 5 },
+    readiness: { periodSeconds: 6, timeoutSeconds: 1, failureThreshold: 3 },
+  },
   terminationGracePeriodSeconds: 15,
 };
 
 function synth(props: Partial<InferenceServiceProps> = {}) {
   const chart = Testing.chart();
   const service = new InferenceService(chart, "inference", { ...PROPS, ...props });
-  const objects = synthObjects(chart);
-  const byKind = (kind: string): Record<string, any> => {
-    const found = objects.find((o: KubeObject) => o.kind === kind);
-    if (!found) throw new Error(`no ${kind}`);
-    return found;
-  };
-  const deployment = byKind("Deployment");
-  return {
-    service,
-    objects,
-    deployment,
-    pod: deployment.spec.template,
-    container: deployment.spec.template.spec.containers[0],
-    svc: byKind("Service"),
-    serviceAccount: byKind("ServiceAccount"),
-  };
+  const { service: svc, ...parts } = workloadObjects(chart);
+  return { service, svc, ...parts };
 }
 
 describe("InferenceService", () => {
@@ -115,28 +106,28 @@ describe("InferenceService", () => {
     expect(container.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
   });
 
-  it("probes startup and liveness on /health and readiness on /ready through the named port", () => {
+  it("probes startup and liveness on /health and readiness on /ready through the named port, timed by props", () => {
     const { container } = synth();
     const get = (path: string) => ({ path, port: "http", scheme: "HTTP" });
     expect(container.startupProbe).toEqual({
       httpGet: get(PATHS.health),
-      periodSeconds: 2,
-      timeoutSeconds: 1,
-      failureThreshold: 30,
+      periodSeconds: 3,
+      timeoutSeconds: 2,
+      failureThreshold: 40,
       successThreshold: 1,
     });
     expect(container.livenessProbe).toEqual({
       httpGet: get(PATHS.health),
-      periodSeconds: 10,
-      timeoutSeconds: 3,
-      failureThreshold: 3,
+      periodSeconds: 11,
+      timeoutSeconds: 4,
+      failureThreshold: 5,
       successThreshold: 1,
     });
     expect(container.readinessProbe).toEqual({
       httpGet: get(PATHS.ready),
-      periodSeconds: 5,
-      timeoutSeconds: 2,
-      failureThreshold: 2,
+      periodSeconds: 6,
+      timeoutSeconds: 1,
+      failureThreshold: 3,
       successThreshold: 1,
     });
   });
@@ -148,24 +139,11 @@ describe("InferenceService", () => {
     });
   });
 
-  it("meets the restricted Pod Security Standard explicitly with the image's uid", () => {
+  it("runs under the restricted Pod Security Standard as the image's uid and gid", () => {
     const { pod, container } = synth();
-    expect(pod.spec.securityContext).toEqual({
-      runAsNonRoot: true,
-      runAsUser: RUN_AS_UID,
-      runAsGroup: RUN_AS_GID,
-      fsGroup: RUN_AS_GID,
-      seccompProfile: { type: "RuntimeDefault" },
-    });
-    expect(container.securityContext).toEqual({
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: RUN_AS_UID,
-      runAsGroup: RUN_AS_GID,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    });
+    const identity = { runAsNonRoot: true, runAsUser: RUN_AS_UID, runAsGroup: RUN_AS_GID };
+    expect(pod.spec.securityContext).toMatchObject({ ...identity, fsGroup: RUN_AS_GID });
+    expect(container.securityContext).toMatchObject({ ...identity, readOnlyRootFilesystem: true });
     expect(pod.spec.automountServiceAccountToken).toBe(false);
   });
 
@@ -261,14 +239,20 @@ describe("InferenceService", () => {
     expect(() => synth({ name: "Iris" })).toThrow(
       'InferenceService: props.name must be a DNS-1123 label, got "Iris"',
     );
-    expect(() => synth({ terminationGracePeriodSeconds: 10 })).toThrow(
-      "InferenceService: props.terminationGracePeriodSeconds must exceed server.drainSeconds + server.inflightTimeoutSeconds (10), got 10",
-    );
     expect(() => synth({ terminationGracePeriodSeconds: 15.5 })).toThrow(
       "InferenceService: props.terminationGracePeriodSeconds must be whole seconds, got 15.5",
     );
     expect(() => synth({ replicas: 0 })).toThrow(
       "InferenceService: props.replicas must be a positive integer, got 0",
     );
+  });
+
+  it("fails the synth when the grace period does not exceed drain plus in-flight", () => {
+    expect(() => synth({ terminationGracePeriodSeconds: 10 })).toThrow(
+      "Validation failed with the following errors:\n" +
+        "  [test/inference] Deployment iris-inference: terminationGracePeriodSeconds (10) must exceed " +
+        "server.drainSeconds + server.inflightTimeoutSeconds (10), or Kubernetes kills pods still finishing requests",
+    );
+    expect(() => synth({ terminationGracePeriodSeconds: 11 })).not.toThrow();
   });
 });

@@ -1,11 +1,10 @@
 import { Construct } from "constructs";
 import {
   IntOrString,
-  KubeDeployment,
-  KubeService,
-  KubeServiceAccount,
   Quantity,
   type EnvVar,
+  type KubeDeployment,
+  type KubeService,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { encodeServerConfig, type ServerConfig } from "../../src/contract/server-config.js";
 import {
@@ -16,18 +15,24 @@ import {
   SERVER_PORT,
   SERVER_PORT_NAME,
 } from "../../src/contract/index.js";
-import { recommendedLabels } from "./recommended-labels.js";
-import {
-  httpGetProbe,
-  resourceRequirements,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-} from "./restricted-pod.js";
+import { isDnsLabel } from "./names.js";
+import { httpGetProbe, type ProbeTiming } from "./restricted-pod.js";
+import { RestrictedWorkload, type DeploymentJson } from "./restricted-workload.js";
 
 /** CPU and memory quantities, e.g. `{ cpu: "250m", memory: "256Mi" }`. */
 export interface InferenceResources {
   readonly cpu: string;
   readonly memory: string;
+}
+
+/** Timings of the server container's probes (the paths are the server's: `/health` and `/ready`). */
+export interface InferenceProbes {
+  /** Startup probe on `/health`: period x failureThreshold is how long the process may take to answer. */
+  readonly startup: Required<ProbeTiming>;
+  /** Liveness probe on `/health`: restarts a server that stopped answering. */
+  readonly liveness: Required<ProbeTiming>;
+  /** Readiness probe on `/ready`: takes a pod out of the Service until the model is loaded, and while draining. */
+  readonly readiness: Required<ProbeTiming>;
 }
 
 export interface InferenceServiceProps {
@@ -47,7 +52,9 @@ export interface InferenceServiceProps {
   readonly server: InferenceServerConfig;
   /** V8 old-space limit in MiB, passed as `NODE_OPTIONS=--max-old-space-size`. @default undefined: V8's choice */
   readonly heapLimitMiB?: number;
-  /** Seconds between SIGTERM and SIGKILL; must exceed `server.drainSeconds + server.inflightTimeoutSeconds`. */
+  /** Probe timings of the server container. */
+  readonly probes: InferenceProbes;
+  /** Seconds between SIGTERM and SIGKILL; must exceed `server.drainSeconds + server.inflightTimeoutSeconds` (checked at synth). */
   readonly terminationGracePeriodSeconds: number;
   /** Type of the Service. @default "ClusterIP" */
   readonly serviceType?: string;
@@ -79,8 +86,8 @@ export function serverEnvironment(server: InferenceServerConfig): Record<string,
 }
 
 /**
- * The inference server: a ServiceAccount without token, a Deployment meeting the restricted Pod Security
- * Standard, and a Service in front of it.
+ * The inference server: a `RestrictedWorkload` (ServiceAccount without token, a Deployment meeting the
+ * restricted Pod Security Standard, a Service in front of it) running the server image.
  *
  * Its public fields are what other constructs (autoscaler, network policy, Prometheus scrape config,
  * dashboards) need, so nothing about the service is typed twice.
@@ -114,6 +121,12 @@ export class InferenceService extends Construct {
   public readonly image: string;
   /** Seconds between SIGTERM and SIGKILL. */
   public readonly terminationGracePeriodSeconds: number;
+  /** Fixed replica count, or undefined when an autoscaler owns the count. */
+  public readonly replicas: number | undefined;
+  /** Probe timings of the server container. */
+  public readonly probes: InferenceProbes;
+  /** The ServiceAccount, Deployment and Service. */
+  public readonly workload: RestrictedWorkload;
   /** The Deployment (an HPA's scale target). */
   public readonly deployment: KubeDeployment;
   /** The Service. */
@@ -121,119 +134,82 @@ export class InferenceService extends Construct {
 
   constructor(scope: Construct, id: string, props: InferenceServiceProps) {
     super(scope, id);
-    this.namespace = props.namespace;
-    this.name = props.name ?? `${MODEL_NAME}-inference`;
-    this.serviceName = this.name;
-    this.deploymentName = this.name;
-    this.servicePort = props.servicePort ?? 80;
-    this.image = `${props.imageRepository}:${props.imageTag}`;
+    const name = props.name ?? `${MODEL_NAME}-inference`;
+    validateProps(props, name);
     this.terminationGracePeriodSeconds = props.terminationGracePeriodSeconds;
-    const serviceType = props.serviceType ?? "ClusterIP";
-    validateProps(props, this.name);
+    this.probes = props.probes;
 
-    const labels = recommendedLabels({
-      name: this.name,
+    this.workload = new RestrictedWorkload(this, "workload", {
+      namespace: props.namespace,
+      name,
       component: "inference-server",
-      version: props.imageTag,
-    });
-    this.selectorLabels = labels.selector;
-    this.labels = labels.all;
-    const metadata = { name: this.name, namespace: this.namespace, labels: { ...this.labels } };
-
-    new KubeServiceAccount(this, "service-account", { metadata, automountServiceAccountToken: false });
-
-    this.deployment = new KubeDeployment(this, "deployment", {
-      metadata,
-      spec: {
-        ...(props.replicas === undefined ? {} : { replicas: props.replicas }),
-        revisionHistoryLimit: 5,
-        selector: { matchLabels: { ...this.selectorLabels } },
-        // Surge first, never remove a serving pod before its replacement is ready.
-        strategy: {
-          type: "RollingUpdate",
-          rollingUpdate: {
-            maxSurge: IntOrString.fromString("25%"),
-            maxUnavailable: IntOrString.fromNumber(0),
-          },
+      image: `${props.imageRepository}:${props.imageTag}`,
+      uid: RUN_AS_UID,
+      gid: RUN_AS_GID,
+      ...(props.replicas === undefined ? {} : { replicas: props.replicas }),
+      revisionHistoryLimit: 5,
+      // Surge first, never remove a serving pod before its replacement is ready.
+      strategy: {
+        type: "RollingUpdate",
+        rollingUpdate: { maxSurge: IntOrString.fromString("25%"), maxUnavailable: IntOrString.fromNumber(0) },
+      },
+      podAnnotations: {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(this.containerPort),
+        "prometheus.io/path": this.metricsPath,
+      },
+      terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
+      spreadAcrossNodes: true,
+      containers: [
+        {
+          name: "server",
+          ports: [{ name: this.portName, containerPort: this.containerPort }],
+          env: [
+            ...serverEnv(props.server),
+            ...(props.heapLimitMiB === undefined
+              ? []
+              : [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${props.heapLimitMiB}` }]),
+          ],
+          resources: { requests: props.requests, limits: props.limits },
+          startupProbe: httpGetProbe(PATHS.health, this.portName, this.probes.startup),
+          livenessProbe: httpGetProbe(PATHS.health, this.portName, this.probes.liveness),
+          readinessProbe: httpGetProbe(PATHS.ready, this.portName, this.probes.readiness),
+          volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
         },
-        template: {
-          metadata: {
-            labels: { ...this.labels },
-            annotations: {
-              "prometheus.io/scrape": "true",
-              "prometheus.io/port": String(this.containerPort),
-              "prometheus.io/path": this.metricsPath,
-            },
-          },
-          spec: {
-            serviceAccountName: this.name,
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
-            securityContext: restrictedPodSecurity(RUN_AS_UID, RUN_AS_GID),
-            // ScheduleAnyway: spread when the cluster has the nodes, still schedule on a one-node cluster.
-            topologySpreadConstraints: [
-              {
-                maxSkew: 1,
-                topologyKey: "kubernetes.io/hostname",
-                whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: { ...this.selectorLabels } },
-                matchLabelKeys: ["pod-template-hash"],
-              },
-            ],
-            containers: [
-              {
-                name: "server",
-                image: this.image,
-                imagePullPolicy: "IfNotPresent",
-                ports: [{ name: this.portName, containerPort: this.containerPort, protocol: "TCP" }],
-                env: [
-                  ...serverEnv(props.server),
-                  ...(props.heapLimitMiB === undefined
-                    ? []
-                    : [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${props.heapLimitMiB}` }]),
-                ],
-                resources: resourceRequirements({ requests: props.requests, limits: props.limits }),
-                // Allow up to 60 s for the process to start answering; readiness then waits for the model.
-                startupProbe: httpGetProbe(PATHS.health, this.portName, {
-                  periodSeconds: 2,
-                  timeoutSeconds: 1,
-                  failureThreshold: 30,
-                }),
-                livenessProbe: httpGetProbe(PATHS.health, this.portName, {
-                  periodSeconds: 10,
-                  timeoutSeconds: 3,
-                  failureThreshold: 3,
-                }),
-                readinessProbe: httpGetProbe(PATHS.ready, this.portName, {
-                  periodSeconds: 5,
-                  timeoutSeconds: 2,
-                  failureThreshold: 2,
-                }),
-                securityContext: restrictedContainerSecurity(RUN_AS_UID, RUN_AS_GID),
-                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-              },
-            ],
-            // The root filesystem is read-only; Node and TF.js may write temporary files.
-            volumes: [{ name: "tmp", emptyDir: { sizeLimit: Quantity.fromString("64Mi") } }],
-          },
-        },
+      ],
+      // The root filesystem is read-only; Node and TF.js may write temporary files.
+      volumes: [{ name: "tmp", emptyDir: { sizeLimit: Quantity.fromString("64Mi") } }],
+      service: {
+        portName: this.portName,
+        port: props.servicePort ?? 80,
+        type: props.serviceType ?? "ClusterIP",
       },
     });
+    // One name for the ServiceAccount, Deployment and Service; every field as the workload resolved it.
+    ({
+      namespace: this.namespace,
+      name: this.name,
+      image: this.image,
+      replicas: this.replicas,
+      servicePort: this.servicePort,
+      selectorLabels: this.selectorLabels,
+      labels: this.labels,
+      deployment: this.deployment,
+      service: this.service,
+    } = this.workload);
+    this.serviceName = this.name;
+    this.deploymentName = this.name;
 
-    this.service = new KubeService(this, "service", {
-      metadata,
-      spec: {
-        type: serviceType,
-        selector: { ...this.selectorLabels },
-        ports: [
-          {
-            name: this.portName,
-            port: this.servicePort,
-            targetPort: IntOrString.fromString(this.portName),
-            protocol: "TCP",
-          },
-        ],
+    const shutdownBound = props.server.drainSeconds + props.server.inflightTimeoutSeconds;
+    this.node.addValidation({
+      validate: () => {
+        const grace = (this.deployment.toJson() as DeploymentJson).spec.template.spec
+          .terminationGracePeriodSeconds;
+        return grace !== undefined && grace > shutdownBound
+          ? []
+          : [
+              `Deployment ${this.deploymentName}: terminationGracePeriodSeconds (${grace}) must exceed server.drainSeconds + server.inflightTimeoutSeconds (${shutdownBound}), or Kubernetes kills pods still finishing requests`,
+            ];
       },
     });
   }
@@ -247,7 +223,7 @@ function validateProps(props: InferenceServiceProps, name: string): void {
   const fail = (prop: string, problem: string): never => {
     throw new Error(`InferenceService: props.${prop} ${problem}`);
   };
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) {
+  if (!isDnsLabel(name)) {
     fail("name", `must be a DNS-1123 label, got "${name}"`);
   }
   if (props.imageTag === "latest" || props.imageTag === "") {
@@ -257,13 +233,6 @@ function validateProps(props: InferenceServiceProps, name: string): void {
     fail(
       "terminationGracePeriodSeconds",
       `must be whole seconds, got ${props.terminationGracePeriodSeconds}`,
-    );
-  }
-  const bound = props.server.drainSeconds + props.server.inflightTimeoutSeconds;
-  if (!(props.terminationGracePeriodSeconds > bound)) {
-    fail(
-      "terminationGracePeriodSeconds",
-      `must exceed server.drainSeconds + server.inflightTimeoutSeconds (${bound}), got ${props.terminationGracePeriodSeconds}`,
     );
   }
   if (props.heapLimitMiB !== undefined && !(Number.isInteger(props.heapLimitMiB) && props.heapLimitMiB > 0)) {

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { KubeNamespace } from "cdk8s-plus-28/lib/imports/k8s.js";
+import { isDnsLabel } from "./names.js";
 
 export interface RestrictedNamespaceProps {
   /** Name of the namespace (a DNS-1123 label). */
@@ -22,7 +23,7 @@ export class RestrictedNamespace extends Construct {
 
   constructor(scope: Construct, id: string, props: RestrictedNamespaceProps) {
     super(scope, id);
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.name) || props.name.length > 63) {
+    if (!isDnsLabel(props.name)) {
       throw new Error(`RestrictedNamespace: props.name must be a DNS-1123 label, got "${props.name}"`);
     }
     this.name = props.name;

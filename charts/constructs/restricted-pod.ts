@@ -24,27 +24,23 @@ export interface ContainerResources {
   readonly limits: ComputeQuantities;
 }
 
+/** Who every process of the pod runs as: a fixed non-root uid/gid under the RuntimeDefault seccomp profile. */
+function nonRootIdentity(uid: number, gid: number) {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid, seccompProfile: { type: "RuntimeDefault" } };
+}
+
 /** Pod-level security context: a fixed non-root uid/gid, volumes group-owned by it, RuntimeDefault seccomp. */
 export function restrictedPodSecurity(uid: number, gid = uid): PodSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser: uid,
-    runAsGroup: gid,
-    fsGroup: gid,
-    seccompProfile: { type: "RuntimeDefault" },
-  };
+  return { ...nonRootIdentity(uid, gid), fsGroup: gid };
 }
 
 /** Container-level security context: no privilege escalation, no capabilities, read-only root filesystem. */
 export function restrictedContainerSecurity(uid: number, gid = uid): SecurityContext {
   return {
+    ...nonRootIdentity(uid, gid),
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    runAsUser: uid,
-    runAsGroup: gid,
     capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
   };
 }
 
@@ -62,16 +58,18 @@ export function resourceRequirements(resources: ContainerResources): ResourceReq
   };
 }
 
+/** How often a probe runs, how long one attempt may take, and how many failures in a row count. */
+export interface ProbeTiming {
+  /** Seconds between attempts. */
+  readonly periodSeconds: number;
+  /** Consecutive failures before the probe counts as failed. */
+  readonly failureThreshold: number;
+  /** Seconds one attempt may take. @default 3 */
+  readonly timeoutSeconds?: number;
+}
+
 /** An HTTP GET probe on a named container port. */
-export function httpGetProbe(
-  path: string,
-  portName: string,
-  timing: {
-    readonly periodSeconds: number;
-    readonly failureThreshold: number;
-    readonly timeoutSeconds?: number;
-  },
-): Probe {
+export function httpGetProbe(path: string, portName: string, timing: ProbeTiming): Probe {
   return {
     httpGet: { path, port: IntOrString.fromString(portName), scheme: "HTTP" },
     periodSeconds: timing.periodSeconds,

@@ -74,23 +74,19 @@ describe("Grafana", () => {
   });
 
   it("provisions the Prometheus datasource under its fixed uid, as the default, not editable", () => {
-    const { configMap } = synth();
+    const { configMap, grafana } = synth();
     const file = parse(configMap("grafana-datasources").data["datasources.yaml"]);
-    expect(file).toEqual({
-      apiVersion: 1,
-      datasources: [
-        {
-          name: "Prometheus",
-          type: "prometheus",
-          uid: PROMETHEUS_DATASOURCE_UID,
-          access: "proxy",
-          url: "http://prometheus.monitoring.svc:9090",
-          isDefault: true,
-          editable: false,
-          jsonData: { timeInterval: "15s", httpMethod: "POST" },
-        },
-      ],
+    expect(file).toEqual(grafana.datasources);
+    expect(file.apiVersion).toBe(1);
+    expect(file.datasources).toHaveLength(1);
+    expect(file.datasources[0]).toMatchObject({ name: "Prometheus", type: "prometheus", access: "proxy" });
+    expect(file.datasources[0]).toMatchObject({
+      uid: PROMETHEUS_DATASOURCE_UID,
+      isDefault: true,
+      editable: false,
     });
+    expect(file.datasources[0].url).toBe("http://prometheus.monitoring.svc:9090");
+    expect(file.datasources[0].jsonData).toEqual({ timeInterval: "15s", httpMethod: "POST" });
   });
 
   it("provisions the dashboards from a ConfigMap through a file provider, read-only in the UI", () => {

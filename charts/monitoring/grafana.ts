@@ -1,23 +1,11 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
-import {
-  IntOrString,
-  KubeConfigMap,
-  KubeDeployment,
-  KubeService,
-  KubeServiceAccount,
-} from "cdk8s-plus-28/lib/imports/k8s.js";
+import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { stringify } from "yaml";
-import { recommendedLabels } from "../constructs/recommended-labels.js";
 import { renderDashboard, type GeneratedDashboard } from "./dashboards.js";
 import { PROMETHEUS_DATASOURCE_UID } from "./inference-dashboard.js";
-import {
-  httpGetProbe,
-  resourceRequirements,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  type ContainerResources,
-} from "../constructs/restricted-pod.js";
+import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
+import { RestrictedWorkload } from "../constructs/restricted-workload.js";
 
 /** Pinned Grafana image. */
 export const GRAFANA_IMAGE = "grafana/grafana:12.1.1";
@@ -104,6 +92,8 @@ export class Grafana extends Construct {
   public readonly name: string;
   /** Container image. */
   public readonly image: string;
+  /** The ServiceAccount, Deployment and Service. */
+  public readonly workload: RestrictedWorkload;
   /** Named container and Service port. */
   public readonly portName = "http";
   /** Number of that port. */
@@ -125,11 +115,11 @@ export class Grafana extends Construct {
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
+    if (props.dashboards.length === 0) throw new Error("Grafana: props.dashboards must not be empty");
     this.namespace = props.namespace;
     this.name = props.name ?? "grafana";
     this.image = props.image ?? GRAFANA_IMAGE;
     this.folder = props.folder ?? "infer8s";
-    if (props.dashboards.length === 0) throw new Error("Grafana: props.dashboards must not be empty");
     const resources = props.resources ?? {
       requests: { cpu: "50m", memory: "128Mi" },
       limits: { cpu: "500m", memory: "512Mi" },
@@ -177,13 +167,6 @@ export class Grafana extends Construct {
       hash.update("\0").update(file).update(text);
     this.configChecksum = hash.digest("hex");
 
-    const labels = recommendedLabels({
-      name: this.name,
-      component: "dashboards",
-      version: this.image.slice(this.image.lastIndexOf(":") + 1),
-    });
-    this.labels = labels.all;
-    const metadata = (name: string) => ({ name, namespace: this.namespace, labels: { ...this.labels } });
     const names = {
       config: `${this.name}-config`,
       datasources: `${this.name}-datasources`,
@@ -191,104 +174,74 @@ export class Grafana extends Construct {
       dashboards: `${this.name}-dashboards`,
     };
 
-    new KubeServiceAccount(this, "service-account", {
-      metadata: metadata(this.name),
-      automountServiceAccountToken: false,
-    });
-    new KubeConfigMap(this, "config", {
-      metadata: metadata(names.config),
-      data: { "grafana.ini": this.ini },
-    });
-    new KubeConfigMap(this, "datasources", {
-      metadata: metadata(names.datasources),
-      data: { "datasources.yaml": datasourcesText },
-    });
-    new KubeConfigMap(this, "dashboard-providers", {
-      metadata: metadata(names.providers),
-      data: { "providers.yaml": providersText },
-    });
-    new KubeConfigMap(this, "dashboards", {
-      metadata: metadata(names.dashboards),
-      data: this.dashboardFiles,
-    });
-
-    new KubeDeployment(this, "deployment", {
-      metadata: metadata(this.name),
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        // The database is an emptyDir: with nothing to share, a rolling update is safe.
-        selector: { matchLabels: { ...labels.selector } },
-        template: {
-          metadata: {
-            labels: { ...this.labels },
-            annotations: { [GRAFANA_CHECKSUM_ANNOTATION]: this.configChecksum },
-          },
-          spec: {
-            serviceAccountName: this.name,
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurity(UID),
-            containers: [
-              {
-                name: "grafana",
-                image: this.image,
-                imagePullPolicy: "IfNotPresent",
-                // Only the operator's Secret may add settings (the admin password); it is optional.
-                envFrom: [{ secretRef: { name: GRAFANA_ADMIN_SECRET, optional: true } }],
-                ports: [{ name: this.portName, containerPort: this.port, protocol: "TCP" }],
-                startupProbe: httpGetProbe("/api/health", this.portName, {
-                  periodSeconds: 5,
-                  failureThreshold: 24,
-                }),
-                readinessProbe: httpGetProbe("/api/health", this.portName, {
-                  periodSeconds: 10,
-                  failureThreshold: 3,
-                }),
-                livenessProbe: httpGetProbe("/api/health", this.portName, {
-                  periodSeconds: 15,
-                  failureThreshold: 4,
-                }),
-                resources: resourceRequirements(resources),
-                securityContext: restrictedContainerSecurity(UID),
-                volumeMounts: [
-                  { name: "config", mountPath: PATHS.config, subPath: "grafana.ini", readOnly: true },
-                  { name: "datasources", mountPath: PATHS.datasources, readOnly: true },
-                  { name: "dashboard-providers", mountPath: PATHS.providers, readOnly: true },
-                  { name: "dashboards", mountPath: PATHS.dashboards, readOnly: true },
-                  { name: "data", mountPath: PATHS.data },
-                  { name: "tmp", mountPath: PATHS.tmp },
-                ],
-              },
-            ],
-            volumes: [
-              { name: "config", configMap: { name: names.config } },
-              { name: "datasources", configMap: { name: names.datasources } },
-              { name: "dashboard-providers", configMap: { name: names.providers } },
-              { name: "dashboards", configMap: { name: names.dashboards } },
-              { name: "data", emptyDir: {} },
-              { name: "tmp", emptyDir: {} },
-            ],
-          },
+    this.workload = new RestrictedWorkload(this, "workload", {
+      namespace: this.namespace,
+      name: this.name,
+      component: "dashboards",
+      image: this.image,
+      uid: UID,
+      replicas: 1,
+      // The database is an emptyDir: with nothing to share, a rolling update is safe.
+      podAnnotations: { [GRAFANA_CHECKSUM_ANNOTATION]: this.configChecksum },
+      containers: [
+        {
+          name: "grafana",
+          // Only the operator's Secret may add settings (the admin password); it is optional.
+          envFrom: [{ secretRef: { name: GRAFANA_ADMIN_SECRET, optional: true } }],
+          ports: [{ name: this.portName, containerPort: this.port }],
+          startupProbe: httpGetProbe("/api/health", this.portName, {
+            periodSeconds: 5,
+            failureThreshold: 24,
+          }),
+          readinessProbe: httpGetProbe("/api/health", this.portName, {
+            periodSeconds: 10,
+            failureThreshold: 3,
+          }),
+          livenessProbe: httpGetProbe("/api/health", this.portName, {
+            periodSeconds: 15,
+            failureThreshold: 4,
+          }),
+          resources,
+          volumeMounts: [
+            { name: "config", mountPath: PATHS.config, subPath: "grafana.ini", readOnly: true },
+            { name: "datasources", mountPath: PATHS.datasources, readOnly: true },
+            { name: "dashboard-providers", mountPath: PATHS.providers, readOnly: true },
+            { name: "dashboards", mountPath: PATHS.dashboards, readOnly: true },
+            { name: "data", mountPath: PATHS.data },
+            { name: "tmp", mountPath: PATHS.tmp },
+          ],
         },
-      },
+      ],
+      volumes: [
+        { name: "config", configMap: { name: names.config } },
+        { name: "datasources", configMap: { name: names.datasources } },
+        { name: "dashboard-providers", configMap: { name: names.providers } },
+        { name: "dashboards", configMap: { name: names.dashboards } },
+        { name: "data", emptyDir: {} },
+        { name: "tmp", emptyDir: {} },
+      ],
+      service: { portName: this.portName, port: this.port },
     });
-
-    new KubeService(this, "service", {
-      metadata: metadata(this.name),
-      spec: {
-        type: "ClusterIP",
-        selector: { ...labels.selector },
-        ports: [
-          {
-            name: this.portName,
-            port: this.port,
-            targetPort: IntOrString.fromString(this.portName),
-            protocol: "TCP",
-          },
-        ],
-      },
-    });
+    this.labels = this.workload.labels;
+    const metadata = (name: string) => ({ name, namespace: this.namespace, labels: { ...this.labels } });
+    this.workload.addDependency(
+      new KubeConfigMap(this, "config", {
+        metadata: metadata(names.config),
+        data: { "grafana.ini": this.ini },
+      }),
+      new KubeConfigMap(this, "datasources", {
+        metadata: metadata(names.datasources),
+        data: { "datasources.yaml": datasourcesText },
+      }),
+      new KubeConfigMap(this, "dashboard-providers", {
+        metadata: metadata(names.providers),
+        data: { "providers.yaml": providersText },
+      }),
+      new KubeConfigMap(this, "dashboards", {
+        metadata: metadata(names.dashboards),
+        data: this.dashboardFiles,
+      }),
+    );
   }
 }
 

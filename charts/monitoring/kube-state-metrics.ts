@@ -1,21 +1,8 @@
 import { Construct } from "constructs";
-import {
-  IntOrString,
-  KubeClusterRole,
-  KubeDeployment,
-  KubeRoleBinding,
-  KubeService,
-  KubeServiceAccount,
-} from "cdk8s-plus-28/lib/imports/k8s.js";
-import { recommendedLabels } from "../constructs/recommended-labels.js";
+import { KubeClusterRole, KubeRoleBinding } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { KUBE_STATE_METRICS_RESOURCES } from "./kube-state-metrics-series.js";
-import {
-  httpGetProbe,
-  resourceRequirements,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  type ContainerResources,
-} from "../constructs/restricted-pod.js";
+import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
+import { RestrictedWorkload } from "../constructs/restricted-workload.js";
 
 /** Pinned kube-state-metrics image. */
 export const KUBE_STATE_METRICS_IMAGE = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0";
@@ -59,6 +46,8 @@ export class KubeStateMetrics extends Construct {
   public readonly address: string;
   /** Labels on every object. */
   public readonly labels: Readonly<Record<string, string>>;
+  /** The ServiceAccount, Deployment and Service. */
+  public readonly workload: RestrictedWorkload;
 
   constructor(scope: Construct, id: string, props: KubeStateMetricsProps) {
     super(scope, id);
@@ -75,92 +64,55 @@ export class KubeStateMetrics extends Construct {
       requests: { cpu: "10m", memory: "64Mi" },
       limits: { cpu: "200m", memory: "256Mi" },
     };
-    const labels = recommendedLabels({
+    this.workload = new RestrictedWorkload(this, "workload", {
+      namespace: this.namespace,
       name: this.name,
       component: "exporter",
-      version: this.image.slice(this.image.lastIndexOf(":") + 1),
-    });
-    this.labels = labels.all;
-    const metadata = { name: this.name, namespace: this.namespace, labels: { ...this.labels } };
-
-    new KubeServiceAccount(this, "service-account", { metadata, automountServiceAccountToken: true });
-
-    new KubeClusterRole(this, "cluster-role", {
-      metadata: { name: this.clusterRoleName, labels: { ...this.labels } },
-      rules: groupByApiGroup(KUBE_STATE_METRICS_RESOURCES).map(([apiGroup, resourceNames]) => ({
-        apiGroups: [apiGroup],
-        resources: resourceNames,
-        verbs: ["list", "watch"],
-      })),
-    });
-    for (const watched of this.watchedNamespaces) {
-      new KubeRoleBinding(this, `role-binding-${watched}`, {
-        metadata: { name: this.clusterRoleName, namespace: watched, labels: { ...this.labels } },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.clusterRoleName },
-        subjects: [{ kind: "ServiceAccount", name: this.name, namespace: this.namespace }],
-      });
-    }
-
-    new KubeDeployment(this, "deployment", {
-      metadata,
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        selector: { matchLabels: { ...labels.selector } },
-        template: {
-          metadata: { labels: { ...this.labels } },
-          spec: {
-            serviceAccountName: this.name,
-            automountServiceAccountToken: true,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurity(UID),
-            containers: [
-              {
-                name: "kube-state-metrics",
-                image: this.image,
-                imagePullPolicy: "IfNotPresent",
-                args: [
-                  `--resources=${KUBE_STATE_METRICS_RESOURCES.map((r) => r.collector).join(",")}`,
-                  `--namespaces=${this.watchedNamespaces.join(",")}`,
-                  `--port=${this.metricsPort}`,
-                  `--telemetry-port=${this.telemetryPort}`,
-                ],
-                ports: [
-                  { name: "http-metrics", containerPort: this.metricsPort, protocol: "TCP" },
-                  { name: "telemetry", containerPort: this.telemetryPort, protocol: "TCP" },
-                ],
-                livenessProbe: httpGetProbe("/livez", "http-metrics", {
-                  periodSeconds: 10,
-                  failureThreshold: 3,
-                }),
-                readinessProbe: httpGetProbe("/readyz", "telemetry", {
-                  periodSeconds: 5,
-                  failureThreshold: 2,
-                }),
-                resources: resourceRequirements(resources),
-                securityContext: restrictedContainerSecurity(UID),
-              },
-            ],
-          },
+      image: this.image,
+      uid: UID,
+      automountServiceAccountToken: true,
+      replicas: 1,
+      containers: [
+        {
+          name: "kube-state-metrics",
+          args: [
+            `--resources=${KUBE_STATE_METRICS_RESOURCES.map((r) => r.collector).join(",")}`,
+            `--namespaces=${this.watchedNamespaces.join(",")}`,
+            `--port=${this.metricsPort}`,
+            `--telemetry-port=${this.telemetryPort}`,
+          ],
+          ports: [
+            { name: "http-metrics", containerPort: this.metricsPort },
+            { name: "telemetry", containerPort: this.telemetryPort },
+          ],
+          livenessProbe: httpGetProbe("/livez", "http-metrics", { periodSeconds: 10, failureThreshold: 3 }),
+          readinessProbe: httpGetProbe("/readyz", "telemetry", { periodSeconds: 5, failureThreshold: 2 }),
+          resources,
         },
-      },
+      ],
+      service: { portName: "http-metrics", port: this.metricsPort },
     });
+    this.labels = this.workload.labels;
 
-    new KubeService(this, "service", {
-      metadata,
-      spec: {
-        type: "ClusterIP",
-        selector: { ...labels.selector },
-        ports: [
-          {
-            name: "http-metrics",
-            port: this.metricsPort,
-            targetPort: IntOrString.fromString("http-metrics"),
-            protocol: "TCP",
-          },
-        ],
-      },
-    });
+    this.workload.addDependency(
+      new KubeClusterRole(this, "cluster-role", {
+        metadata: { name: this.clusterRoleName, labels: { ...this.labels } },
+        rules: groupByApiGroup(KUBE_STATE_METRICS_RESOURCES).map(([apiGroup, resourceNames]) => ({
+          apiGroups: [apiGroup],
+          resources: resourceNames,
+          verbs: ["list", "watch"],
+        })),
+      }),
+    );
+    for (const watched of this.watchedNamespaces) {
+      this.workload.addDependency(
+        new KubeRoleBinding(this, `role-binding-${watched}`, {
+          metadata: { name: this.clusterRoleName, namespace: watched, labels: { ...this.labels } },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.clusterRoleName },
+          subjects: [{ kind: "ServiceAccount", name: this.name, namespace: this.namespace }],
+        }),
+      );
+    }
   }
 }
 

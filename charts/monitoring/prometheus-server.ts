@@ -1,19 +1,14 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import {
-  IntOrString,
   KubeClusterRole,
   KubeClusterRoleBinding,
   KubeConfigMap,
-  KubeDeployment,
   KubePersistentVolumeClaim,
   KubeRoleBinding,
-  KubeService,
-  KubeServiceAccount,
   Quantity,
   type Volume,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
-import { recommendedLabels } from "../constructs/recommended-labels.js";
 import { renderRuleFile, type RuleGroup } from "./alert-rules.js";
 import type { MonitoredService } from "./monitored-service.js";
 import {
@@ -22,13 +17,8 @@ import {
   type PrometheusConfig,
   type PrometheusDuration,
 } from "./prometheus-config.js";
-import {
-  httpGetProbe,
-  resourceRequirements,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  type ContainerResources,
-} from "../constructs/restricted-pod.js";
+import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
+import { RestrictedWorkload } from "../constructs/restricted-workload.js";
 
 /** Pinned Prometheus image (the 3.5 long-term-support line). */
 export const PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0";
@@ -113,6 +103,8 @@ export class PrometheusServer extends Construct {
   public readonly configChecksum: string;
   /** Labels on every object. */
   public readonly labels: Readonly<Record<string, string>>;
+  /** The ServiceAccount, Deployment and Service. */
+  public readonly workload: RestrictedWorkload;
 
   constructor(scope: Construct, id: string, props: PrometheusServerProps) {
     super(scope, id);
@@ -145,141 +137,103 @@ export class PrometheusServer extends Construct {
       .update(this.rulesText)
       .digest("hex");
 
-    const labels = recommendedLabels({
+    const dataVolume: Volume = this.storage
+      ? { name: "data", persistentVolumeClaim: { claimName: this.name } }
+      : { name: "data", emptyDir: {} };
+    this.workload = new RestrictedWorkload(this, "workload", {
+      namespace: this.namespace,
       name: this.name,
       component: "metrics-server",
-      version: this.image.slice(this.image.lastIndexOf(":") + 1),
+      image: this.image,
+      uid: UID,
+      // Kubernetes service discovery and the cAdvisor scrape authenticate with this token.
+      automountServiceAccountToken: true,
+      replicas: 1,
+      // One TSDB, one writer: the old pod must release the data directory (and a ReadWriteOnce volume)
+      // before the new one starts.
+      strategy: { type: "Recreate" },
+      podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: this.configChecksum },
+      terminationGracePeriodSeconds: 60,
+      containers: [
+        {
+          name: "prometheus",
+          args: [
+            `--config.file=${CONFIG_DIR}/${PROMETHEUS_FILES.config}`,
+            `--storage.tsdb.path=${DATA_DIR}`,
+            `--storage.tsdb.retention.time=${this.retention}`,
+            `--web.listen-address=:${this.port}`,
+          ],
+          ports: [{ name: this.portName, containerPort: this.port }],
+          // Replaying the write-ahead log after a restart can take a while: allow 5 minutes.
+          startupProbe: httpGetProbe("/-/ready", this.portName, { periodSeconds: 5, failureThreshold: 60 }),
+          readinessProbe: httpGetProbe("/-/ready", this.portName, { periodSeconds: 5, failureThreshold: 3 }),
+          livenessProbe: httpGetProbe("/-/healthy", this.portName, {
+            periodSeconds: 15,
+            failureThreshold: 4,
+            timeoutSeconds: 10,
+          }),
+          resources,
+          volumeMounts: [
+            { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+            { name: "data", mountPath: DATA_DIR },
+          ],
+        },
+      ],
+      volumes: [{ name: "config", configMap: { name: this.name } }, dataVolume],
+      service: { portName: this.portName, port: this.port },
     });
-    this.labels = labels.all;
+    this.labels = this.workload.labels;
     const metadata = { name: this.name, namespace: this.namespace, labels: { ...this.labels } };
     const clusterLabels = { labels: { ...this.labels } };
     const subjects = [{ kind: "ServiceAccount", name: this.name, namespace: this.namespace }];
 
-    // Kubernetes service discovery and the cAdvisor scrape authenticate with this token.
-    new KubeServiceAccount(this, "service-account", { metadata, automountServiceAccountToken: true });
-
     const discoveryRole = `infer8s-${this.name}-discovery`;
-    new KubeClusterRole(this, "discovery-role", {
-      metadata: { name: discoveryRole, ...clusterLabels },
-      rules: [
-        { apiGroups: [""], resources: ["pods", "services"], verbs: ["get", "list", "watch"] },
-        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-      ],
-    });
-    new KubeRoleBinding(this, "discovery-binding", {
-      metadata: { name: discoveryRole, namespace: props.inference.namespace, ...clusterLabels },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: discoveryRole },
-      subjects,
-    });
-    const nodesRole = `infer8s-${this.name}-nodes`;
-    new KubeClusterRole(this, "nodes-role", {
-      metadata: { name: nodesRole, ...clusterLabels },
-      rules: [
-        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-        // cAdvisor through the API server: GET /api/v1/nodes/<node>/proxy/metrics/cadvisor.
-        { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
-      ],
-    });
-    new KubeClusterRoleBinding(this, "nodes-binding", {
-      metadata: { name: nodesRole, ...clusterLabels },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: nodesRole },
-      subjects,
-    });
-
-    new KubeConfigMap(this, "config", {
-      metadata,
-      data: { [PROMETHEUS_FILES.config]: this.configText, [PROMETHEUS_FILES.rules]: this.rulesText },
-    });
-
-    const dataVolume: Volume = this.storage
-      ? { name: "data", persistentVolumeClaim: { claimName: this.name } }
-      : { name: "data", emptyDir: {} };
-    if (this.storage) {
-      new KubePersistentVolumeClaim(this, "storage", {
-        metadata,
-        spec: {
-          accessModes: ["ReadWriteOnce"],
-          ...(this.storage.storageClassName ? { storageClassName: this.storage.storageClassName } : {}),
-          resources: { requests: { storage: Quantity.fromString(this.storage.size) } },
-        },
-      });
-    }
-
-    new KubeDeployment(this, "deployment", {
-      metadata,
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        // One TSDB, one writer: the old pod must release the data directory (and a ReadWriteOnce volume)
-        // before the new one starts.
-        strategy: { type: "Recreate" },
-        selector: { matchLabels: { ...labels.selector } },
-        template: {
-          metadata: {
-            labels: { ...this.labels },
-            annotations: { [CONFIG_CHECKSUM_ANNOTATION]: this.configChecksum },
-          },
-          spec: {
-            serviceAccountName: this.name,
-            automountServiceAccountToken: true,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurity(UID),
-            terminationGracePeriodSeconds: 60,
-            containers: [
-              {
-                name: "prometheus",
-                image: this.image,
-                imagePullPolicy: "IfNotPresent",
-                args: [
-                  `--config.file=${CONFIG_DIR}/${PROMETHEUS_FILES.config}`,
-                  `--storage.tsdb.path=${DATA_DIR}`,
-                  `--storage.tsdb.retention.time=${this.retention}`,
-                  `--web.listen-address=:${this.port}`,
-                ],
-                ports: [{ name: this.portName, containerPort: this.port, protocol: "TCP" }],
-                // Replaying the write-ahead log after a restart can take a while: allow 5 minutes.
-                startupProbe: httpGetProbe("/-/ready", this.portName, {
-                  periodSeconds: 5,
-                  failureThreshold: 60,
-                }),
-                readinessProbe: httpGetProbe("/-/ready", this.portName, {
-                  periodSeconds: 5,
-                  failureThreshold: 3,
-                }),
-                livenessProbe: httpGetProbe("/-/healthy", this.portName, {
-                  periodSeconds: 15,
-                  failureThreshold: 4,
-                  timeoutSeconds: 10,
-                }),
-                resources: resourceRequirements(resources),
-                securityContext: restrictedContainerSecurity(UID),
-                volumeMounts: [
-                  { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-                  { name: "data", mountPath: DATA_DIR },
-                ],
-              },
-            ],
-            volumes: [{ name: "config", configMap: { name: this.name } }, dataVolume],
-          },
-        },
-      },
-    });
-
-    new KubeService(this, "service", {
-      metadata,
-      spec: {
-        type: "ClusterIP",
-        selector: { ...labels.selector },
-        ports: [
-          {
-            name: this.portName,
-            port: this.port,
-            targetPort: IntOrString.fromString(this.portName),
-            protocol: "TCP",
-          },
+    this.workload.addDependency(
+      new KubeClusterRole(this, "discovery-role", {
+        metadata: { name: discoveryRole, ...clusterLabels },
+        rules: [
+          { apiGroups: [""], resources: ["pods", "services"], verbs: ["get", "list", "watch"] },
+          { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
         ],
-      },
-    });
+      }),
+      new KubeRoleBinding(this, "discovery-binding", {
+        metadata: { name: discoveryRole, namespace: props.inference.namespace, ...clusterLabels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: discoveryRole },
+        subjects,
+      }),
+    );
+    const nodesRole = `infer8s-${this.name}-nodes`;
+    this.workload.addDependency(
+      new KubeClusterRole(this, "nodes-role", {
+        metadata: { name: nodesRole, ...clusterLabels },
+        rules: [
+          { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+          // cAdvisor through the API server: GET /api/v1/nodes/<node>/proxy/metrics/cadvisor.
+          { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+        ],
+      }),
+      new KubeClusterRoleBinding(this, "nodes-binding", {
+        metadata: { name: nodesRole, ...clusterLabels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: nodesRole },
+        subjects,
+      }),
+      new KubeConfigMap(this, "config", {
+        metadata,
+        data: { [PROMETHEUS_FILES.config]: this.configText, [PROMETHEUS_FILES.rules]: this.rulesText },
+      }),
+    );
+    if (this.storage) {
+      this.workload.addDependency(
+        new KubePersistentVolumeClaim(this, "storage", {
+          metadata,
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            ...(this.storage.storageClassName ? { storageClassName: this.storage.storageClassName } : {}),
+            resources: { requests: { storage: Quantity.fromString(this.storage.size) } },
+          },
+        }),
+      );
+    }
   }
 }
 

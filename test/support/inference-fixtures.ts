@@ -1,5 +1,6 @@
 import { Testing, type Chart } from "cdk8s";
 import { InferenceService } from "../../charts/constructs/inference-service.js";
+import { DEFAULT_SETTINGS } from "../../charts/settings.js";
 
 /** A chart holding an InferenceService with fixed props, for the companion constructs' tests. */
 export function chartWithService(): { chart: Chart; service: InferenceService } {
@@ -20,6 +21,7 @@ export function chartWithService(): { chart: Chart; service: InferenceService } 
       batching: { enabled: true, maxRowsPerCall: 16, maxDelayMs: 0, queueRows: 64 },
       http: { keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 10, requestTimeoutSeconds: 30 },
     },
+    probes: DEFAULT_SETTINGS.probes,
     terminationGracePeriodSeconds: 5,
   });
   return { chart, service };

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing, type Chart } from "cdk8s";
 import { parseAllDocuments } from "yaml";
+import { isDnsLabel, isDnsSubdomain } from "../../charts/constructs/names.js";
 import { listFiles } from "../../charts/dist-diff.js";
 import { describeObject, schemaProblems, type KubeObject } from "./k8s-schema.js";
 
@@ -217,8 +218,6 @@ export function uniqueIdentityProblems(objects: readonly KubeObject[]): string[]
   return problems;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // Kinds whose names must be DNS-1123 labels (they become DNS labels or label values).
 const LABEL_NAMED_KINDS = new Set(["Namespace", "Service"]);
@@ -237,17 +236,16 @@ export function nameProblems(objects: readonly KubeObject[]): string[] {
     const name = String(o.metadata?.name ?? "");
     const where = describeObject(o);
     if (LABEL_NAMED_KINDS.has(o.kind)) {
-      if (!(DNS_LABEL.test(name) && name.length <= 63))
-        problems.push(`${where}: name is not a DNS-1123 label`);
+      if (!isDnsLabel(name)) problems.push(`${where}: name is not a DNS-1123 label`);
     } else if (PATH_SEGMENT_NAMED_KINDS.has(o.kind)) {
       if (!/^[a-z0-9:._-]+$/.test(name) || name.length > 253)
         problems.push(`${where}: name is not a valid RBAC name`);
-    } else if (!(DNS_SUBDOMAIN.test(name) && name.length <= 253)) {
+    } else if (!isDnsSubdomain(name)) {
       problems.push(`${where}: name is not a DNS-1123 subdomain`);
     }
     if (HASH_SUFFIX.test(name)) problems.push(`${where}: name looks like it carries a generated hash suffix`);
     const ns = o.metadata?.namespace;
-    if (ns !== undefined && !(DNS_LABEL.test(ns) && ns.length <= 63)) {
+    if (ns !== undefined && !isDnsLabel(ns)) {
       problems.push(`${where}: namespace is not a DNS-1123 label`);
     }
   }
@@ -255,7 +253,7 @@ export function nameProblems(objects: readonly KubeObject[]): string[] {
     const where = describeObject(t.owner);
     for (const { kind, container, index } of containersOf(t.spec)) {
       const cname = String(container.name ?? "");
-      if (!(DNS_LABEL.test(cname) && cname.length <= 63)) {
+      if (!isDnsLabel(cname)) {
         problems.push(`${where}: ${t.path}.${kind}[${index}].name "${cname}" is not a DNS-1123 label`);
       }
       for (const [p, port] of asArray(container.ports).entries()) {
@@ -271,7 +269,7 @@ export function nameProblems(objects: readonly KubeObject[]): string[] {
     }
     for (const [v, volume] of asArray(t.spec.volumes).entries()) {
       const vname = String(volume.name ?? "");
-      if (!(DNS_LABEL.test(vname) && vname.length <= 63)) {
+      if (!isDnsLabel(vname)) {
         problems.push(`${where}: ${t.path}.volumes[${v}].name "${vname}" is not a DNS-1123 label`);
       }
     }
