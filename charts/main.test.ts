@@ -2,7 +2,9 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ApiObject, App, Chart, YamlOutputType } from "cdk8s";
 import { afterAll, describe, expect, it } from "vitest";
+import { synthesizeInto } from "./output-directory.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "infer8s-main-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -50,5 +52,33 @@ describe("charts/main.ts", () => {
       `synth: refusing to clear ${outdir}: it holds files that synth did not write (package.json)`,
     );
     expect(readdirSync(outdir)).toEqual(["package.json"]);
+  });
+});
+
+describe("synthesizeInto", () => {
+  it("leaves the previous output in place when a construct validation fails", () => {
+    const outdir = join(scratch, "validation");
+    mkdirSync(outdir);
+    writeFileSync(join(outdir, "0000-previous.k8s.yaml"), "kind: Previous\n");
+    const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+    const chart = new Chart(app, "broken");
+    new ApiObject(chart, "object", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" } });
+    chart.node.addValidation({ validate: () => ["the rule this chart breaks"] });
+    expect(() => synthesizeInto(app)).toThrow("[broken] the rule this chart breaks");
+    expect(readdirSync(outdir)).toEqual(["0000-previous.k8s.yaml"]);
+  });
+
+  it("replaces the previous output when the app is valid", () => {
+    const outdir = join(scratch, "valid");
+    mkdirSync(outdir);
+    writeFileSync(join(outdir, "0000-previous.k8s.yaml"), "kind: Previous\n");
+    const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+    new ApiObject(new Chart(app, "fine"), "object", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "x" },
+    });
+    synthesizeInto(app);
+    expect(readdirSync(outdir)).toEqual(["fine.k8s.yaml"]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { buildApp } from "./app.js";
-import { clearOutputDirectory } from "./output-directory.js";
+import { synthesizeInto } from "./output-directory.js";
 import { readSettingsOverrides, resolveSettings } from "./settings.js";
 
 try {
@@ -13,8 +13,7 @@ try {
     strict: true,
   });
   const settings = resolveSettings(values.settings ? readSettingsOverrides(values.settings) : {});
-  clearOutputDirectory(values.outdir);
-  buildApp(settings, values.outdir).app.synth();
+  synthesizeInto(buildApp(settings, values.outdir).app);
 } catch (error) {
   console.error(`synth: ${(error as Error).message}`);
   process.exitCode = 1;

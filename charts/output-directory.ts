@@ -1,3 +1,4 @@
+import type { App } from "cdk8s";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { listFiles } from "./dist-diff.js";
@@ -15,4 +16,14 @@ export function clearOutputDirectory(outdir: string): void {
     );
   }
   for (const file of files) rmSync(join(outdir, file));
+}
+
+/**
+ * Writes `app` into its output directory, replacing what a previous synth wrote there. The app is rendered
+ * and its construct validations run first, so an app that fails them leaves the directory as it was.
+ */
+export function synthesizeInto(app: App): void {
+  app.synthYaml();
+  clearOutputDirectory(app.outdir);
+  app.synth();
 }
