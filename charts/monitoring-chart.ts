@@ -1,8 +1,8 @@
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import type { InferenceChart } from "./inference-chart.js";
-import { inferenceRuleGroups, type RuleGroup } from "./monitoring/alert-rules.js";
-import { dashboardsFor, type GeneratedDashboard } from "./monitoring/dashboards.js";
+import { inferenceRuleGroups, type RuleGroup } from "./monitoring/mixin/alerts/inference-alerts.js";
+import { dashboardsFor, type GeneratedDashboard } from "./monitoring/mixin/dashboards/dashboards.js";
 import { Grafana } from "./monitoring/grafana.js";
 import { KubeStateMetrics } from "./monitoring/kube-state-metrics.js";
 import { monitoredService, type MonitoredService } from "./monitoring/monitored-service.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { appFor, operatorMonitoring, tempDir } from "../test/monitoring/fixtures.js";
 import { loadManifestDir, manifestProblems, synthObjects } from "../test/support/k8s-checks.js";
-import { inferenceRuleGroups } from "./monitoring/alert-rules.js";
+import { inferenceRuleGroups } from "./monitoring/mixin/alerts/inference-alerts.js";
 
 const scratch = tempDir("operator");
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -9,8 +9,8 @@ import {
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { stringify } from "yaml";
 import { recommendedLabels } from "../constructs/recommended-labels.js";
-import { renderDashboard, type GeneratedDashboard } from "./dashboards.js";
-import { PROMETHEUS_DATASOURCE_UID } from "./inference-dashboard.js";
+import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
+import { PROMETHEUS_DATASOURCE_UID } from "./mixin/dashboards/inference-dashboard.js";
 import {
   httpGetProbe,
   resourceRequirements,

@@ -2,8 +2,8 @@
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { inferenceRuleGroups } from "./alert-rules.js";
-import { dashboardsFor, renderDashboard } from "./dashboards.js";
+import { inferenceRuleGroups } from "./mixin/alerts/inference-alerts.js";
+import { dashboardsFor, renderDashboard } from "./mixin/dashboards/dashboards.js";
 import { OperatorMonitoring, type OperatorMonitoringProps } from "./operator-monitoring.js";
 
 const service = monitoredServiceFor();

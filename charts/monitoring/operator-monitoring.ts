@@ -4,8 +4,8 @@ import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { recommendedLabels } from "../constructs/recommended-labels.js";
-import type { RuleGroup } from "./alert-rules.js";
-import { renderDashboard, type GeneratedDashboard } from "./dashboards.js";
+import type { RuleGroup } from "./mixin/alerts/inference-alerts.js";
+import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
 import type { MonitoredService } from "./monitored-service.js";
 
 /** The label kube-prometheus-stack's Grafana sidecar looks for on dashboard ConfigMaps. */

@@ -4,7 +4,7 @@ import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { inferenceRuleGroups } from "./alert-rules.js";
+import { inferenceRuleGroups } from "./mixin/alerts/inference-alerts.js";
 import {
   CONFIG_CHECKSUM_ANNOTATION,
   PROMETHEUS_FILES,

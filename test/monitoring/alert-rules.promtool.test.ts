@@ -7,7 +7,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { METRICS, METRIC_LABELS, PATHS } from "../../src/contract/index.js";
-import { inferenceAlerts, inferenceRuleGroups, renderRuleFile } from "../../charts/monitoring/alert-rules.js";
+import {
+  inferenceAlerts,
+  inferenceRuleGroups,
+  renderRuleFile,
+} from "../../charts/monitoring/mixin/alerts/inference-alerts.js";
 import {
   KUBE_STATE_METRICS,
   KUBE_STATE_METRICS_LABELS,

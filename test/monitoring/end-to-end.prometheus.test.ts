@@ -14,7 +14,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ENV, MODEL_NAME, PATHS } from "../../src/contract/index.js";
 import { freePort } from "../../bench/process-tools.js";
-import { inferenceAlerts, inferenceRecordingRules } from "../../charts/monitoring/alert-rules.js";
+import {
+  inferenceAlerts,
+  inferenceRecordingRules,
+} from "../../charts/monitoring/mixin/alerts/inference-alerts.js";
 import { jobName } from "../../charts/monitoring/monitored-service.js";
 import { renderPrometheusConfig, type PrometheusConfig } from "../../charts/monitoring/prometheus-config.js";
 import { PROMETHEUS_FILES } from "../../charts/monitoring/prometheus-server.js";

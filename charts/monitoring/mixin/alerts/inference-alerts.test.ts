@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { METRICS } from "../../src/contract/index.js";
-import { appFor, monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { parsePromql } from "../../test/monitoring/promql-syntax.js";
+import { METRICS } from "../../../../src/contract/index.js";
+import { appFor, monitoredServiceFor } from "../../../../test/monitoring/fixtures.js";
+import { parsePromql } from "../../../../test/monitoring/promql-syntax.js";
 import {
   DEFAULT_ALERT_THRESHOLDS,
   errorRatioRecord,
@@ -11,8 +11,8 @@ import {
   inferenceRecordingRules,
   inferenceRuleGroups,
   renderRuleFile,
-} from "./alert-rules.js";
-import { monitoredService } from "./monitored-service.js";
+} from "./inference-alerts.js";
+import { monitoredService } from "../../monitored-service.js";
 
 const service = monitoredServiceFor();
 const alerts = inferenceAlerts(service);

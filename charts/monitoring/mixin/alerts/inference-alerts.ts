@@ -1,15 +1,15 @@
 import { stringify } from "yaml";
-import { METRICS, METRIC_LABELS } from "../../src/contract/index.js";
-import { KUBE_STATE_METRICS, KUBE_STATE_METRICS_LABELS } from "./kube-state-metrics-series.js";
+import { METRICS, METRIC_LABELS } from "../../../../src/contract/index.js";
+import { KUBE_STATE_METRICS, KUBE_STATE_METRICS_LABELS } from "../../kube-state-metrics-series.js";
 import {
   jobName,
   podNamePattern,
   targetMatchers,
   userTrafficMatchers,
   type MonitoredService,
-} from "./monitored-service.js";
-import type { PrometheusDuration } from "./prometheus-config.js";
-import { selector, type LabelMatchers } from "./promql.js";
+} from "../../monitored-service.js";
+import type { PrometheusDuration } from "../../prometheus-config.js";
+import { selector, type LabelMatchers } from "../../promql.js";
 
 /**
  * Alerting and recording rules for the inference service, as typed definitions rendered to a Prometheus

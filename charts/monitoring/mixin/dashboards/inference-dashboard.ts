@@ -13,11 +13,11 @@ import { DataqueryBuilder, PromQueryFormat } from "@grafana/grafana-foundation-s
 import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as TablePanel } from "@grafana/grafana-foundation-sdk/table";
 import { PanelBuilder as TimeSeriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
-import { METRICS, METRIC_LABELS, MODEL_NAME } from "../../src/contract/index.js";
-import { KUBE_STATE_METRICS, KUBE_STATE_METRICS_LABELS } from "./kube-state-metrics-series.js";
-import { jobName, NON_USER_ROUTES, type MonitoredService } from "./monitored-service.js";
-import { CADVISOR_METRICS } from "./prometheus-config.js";
-import { anyOf, GRAFANA_RATE_INTERVAL, selector, type LabelMatchers } from "./promql.js";
+import { METRICS, METRIC_LABELS, MODEL_NAME } from "../../../../src/contract/index.js";
+import { KUBE_STATE_METRICS, KUBE_STATE_METRICS_LABELS } from "../../kube-state-metrics-series.js";
+import { jobName, NON_USER_ROUTES, type MonitoredService } from "../../monitored-service.js";
+import { CADVISOR_METRICS } from "../../prometheus-config.js";
+import { anyOf, GRAFANA_RATE_INTERVAL, selector, type LabelMatchers } from "../../promql.js";
 
 /**
  * The uid of the Prometheus datasource every panel references. kube-prometheus-stack provisions its
