@@ -3,9 +3,9 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { appFor, operatorMonitoring, tempDir } from "../test/monitoring/fixtures.js";
+import { appFor, operatorMonitoring, standaloneMonitoring, tempDir } from "../test/monitoring/fixtures.js";
 import { loadManifestDir, manifestProblems, synthObjects } from "../test/support/k8s-checks.js";
-import { inferenceRuleGroups } from "./monitoring/mixin/alerts/inference-alerts.js";
+import { inferenceMixin } from "./monitoring/mixin/mixin.js";
 
 const scratch = tempDir("operator");
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -29,7 +29,8 @@ describe("OperatorMonitoringChart", () => {
 
   it("ships the same rules as the standalone Prometheus", () => {
     const chart = operatorMonitoring();
-    expect(chart.ruleGroups).toEqual(inferenceRuleGroups(chart.monitored));
+    expect(chart.ruleGroups).toEqual(standaloneMonitoring().ruleGroups);
+    expect(chart.ruleGroups).toEqual(inferenceMixin(chart.monitored).ruleGroups);
   });
 
   it("passes the schema (prometheus-operator models included) and every semantic check", async () => {

@@ -16,6 +16,11 @@ import {
   type LogLevel,
   type BackendPreference,
 } from "../src/contract/server-config.js";
+import {
+  DEFAULT_MONITORING_CONFIG,
+  monitoringConfigProblems,
+  type MonitoringConfig,
+} from "./monitoring/mixin/config.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
 export interface ComputeResources {
@@ -84,8 +89,12 @@ export interface Settings {
     /** Secret holding the TLS certificate for `host`; no TLS section when undefined. */
     readonly tlsSecretName: string | undefined;
   };
-  /** Prometheus, kube-state-metrics and Grafana. */
-  readonly monitoring: {
+  /**
+   * Prometheus, kube-state-metrics and Grafana, plus the mixin's `MonitoringConfig` (documented in
+   * `charts/monitoring/mixin/config.ts`): `scrapeInterval`, `evaluationInterval`, `runbookBaseUrl`, `alerts`
+   * and `slo`, used alike by the standalone stack and operator mode.
+   */
+  readonly monitoring: MonitoringConfig & {
     readonly enabled: boolean;
     readonly mode: MonitoringMode;
     /** Namespace of the monitoring stack (created by the namespaces chart in standalone mode). */
@@ -101,13 +110,13 @@ export interface Settings {
   };
 }
 
+/** A partial `T` at every depth; lists and scalars are replaced whole. */
+type DeepPartial<T> = T extends readonly unknown[] | string | number | boolean | undefined
+  ? T
+  : { readonly [K in keyof T]?: DeepPartial<T[K]> };
+
 /** A partial `Settings`, at any depth, as read from an overrides file. */
-export type SettingsOverrides = {
-  readonly [K in keyof Settings]?: Settings[K] extends
-    readonly unknown[] | string | number | boolean | undefined
-    ? Settings[K]
-    : { readonly [P in keyof Settings[K]]?: Settings[K][P] };
-};
+export type SettingsOverrides = DeepPartial<Settings>;
 
 /** Version of this repository, which is also the image tag the Dockerfile builds. */
 export const PACKAGE_VERSION: string = (
@@ -154,6 +163,7 @@ export const DEFAULT_SETTINGS: Settings = {
     prometheusRetention: "15d",
     prometheusStorageSize: undefined,
     prometheusStorageClassName: undefined,
+    ...DEFAULT_MONITORING_CONFIG,
   },
 };
 
@@ -432,6 +442,7 @@ function validateSettings(s: Settings): string[] {
       );
     }
   }
+  problems.push(...monitoringConfigProblems(s.monitoring, "monitoring"));
   return problems;
 }
 

@@ -2,15 +2,16 @@
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { inferenceRuleGroups } from "./mixin/alerts/inference-alerts.js";
-import { dashboardsFor, renderDashboard } from "./mixin/dashboards/dashboards.js";
+import { inferenceMixin } from "./mixin/mixin.js";
+import { renderDashboard } from "./mixin/dashboards/dashboards.js";
 import { OperatorMonitoring, type OperatorMonitoringProps } from "./operator-monitoring.js";
 
 const service = monitoredServiceFor();
+const mixin = inferenceMixin(service);
 const baseProps: OperatorMonitoringProps = {
   service,
-  ruleGroups: inferenceRuleGroups(service),
-  dashboards: dashboardsFor(service),
+  ruleGroups: mixin.ruleGroups,
+  dashboards: mixin.dashboards,
   dashboardNamespace: "monitoring",
   selectorLabels: { release: "kube-prometheus-stack" },
   version: "1.2.3",
@@ -43,7 +44,7 @@ describe("OperatorMonitoring", () => {
   it("ships the same rule groups as the standalone Prometheus in a PrometheusRule", () => {
     const rule = synth().find("PrometheusRule");
     expect(rule.metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
-    expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(inferenceRuleGroups(service))));
+    expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(mixin.ruleGroups)));
   });
 
   it("ships each dashboard as a ConfigMap for the Grafana sidecar in the stack's namespace", () => {

@@ -14,7 +14,7 @@ import {
   type Volume,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { recommendedLabels } from "../constructs/recommended-labels.js";
-import { renderRuleFile, type RuleGroup } from "./mixin/alerts/inference-alerts.js";
+import { renderRuleFile, type RuleGroup } from "./mixin/rules/rule-file.js";
 import type { MonitoredService } from "./monitored-service.js";
 import {
   buildPrometheusConfig,

@@ -7,11 +7,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { METRICS, METRIC_LABELS, PATHS } from "../../src/contract/index.js";
-import {
-  inferenceAlerts,
-  inferenceRuleGroups,
-  renderRuleFile,
-} from "../../charts/monitoring/mixin/alerts/inference-alerts.js";
+import { inferenceMixin } from "../../charts/monitoring/mixin/mixin.js";
+import { renderRuleFile } from "../../charts/monitoring/mixin/rules/rule-file.js";
 import {
   KUBE_STATE_METRICS,
   KUBE_STATE_METRICS_LABELS,
@@ -41,7 +38,8 @@ interface AlertCase {
 }
 
 const service: MonitoredService = monitoredServiceFor();
-const alertRules = new Map(inferenceAlerts(service).map((a) => [a.rule.alert, a.rule]));
+const mixin = inferenceMixin(service);
+const alertRules = new Map(mixin.alerts.map((a) => [a.rule.alert, a.rule]));
 
 const pod = `${service.deploymentName}-6d4cf56db6-x2k4p`;
 const otherPod = `${service.deploymentName}-6d4cf56db6-q8w7z`;
@@ -295,7 +293,11 @@ function expectedAnnotations(alert: string, labels: Labels, value: string | unde
         if (value === undefined) throw new Error(`case for ${alert} must give the rendered $value`);
         return value;
       });
-  return { summary: expand(rule.annotations.summary), description: expand(rule.annotations.description) };
+  return {
+    summary: expand(rule.annotations.summary),
+    description: expand(rule.annotations.description),
+    runbook_url: rule.annotations.runbook_url ?? "",
+  };
 }
 
 function promtoolTestFile(testCase: AlertCase): string {
@@ -328,7 +330,7 @@ describeWithPrometheus("alert rules under promtool", ["promtool"], ({ promtool }
   });
   beforeAll(() => {
     dir = tempDir("rules");
-    writeFileSync(join(dir, "rules.yml"), renderRuleFile(inferenceRuleGroups(service)));
+    writeFileSync(join(dir, "rules.yml"), renderRuleFile(mixin.ruleGroups));
   });
 
   it("passes promtool check rules", async () => {
