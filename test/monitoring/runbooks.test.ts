@@ -120,7 +120,8 @@ describe("runbook links", () => {
     const configMap = loadManifestDir(`${ROOT}/dist`)
       .map((l) => l.object)
       .find((o) => o.kind === "ConfigMap" && o.metadata.name === chart.prometheus.name);
-    const file = parse((configMap?.data as Record<string, string>)[PROMETHEUS_FILES.rules]) as {
+    const text = (configMap?.data as Record<string, string> | undefined)?.[PROMETHEUS_FILES.rules] ?? "";
+    const file = parse(text) as {
       groups: { rules: { alert?: string; annotations?: { runbook_url?: string } }[] }[];
     };
     const shipped = file.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
@@ -131,7 +132,7 @@ describe("runbook links", () => {
   });
 
   it("are in operator mode's PrometheusRule too", () => {
-    const rule = synthObjects(operatorMonitoring()).find((o) => o.kind === "PrometheusRule") as {
+    const rule = synthObjects(operatorMonitoring()).find((o) => o.kind === "PrometheusRule") as unknown as {
       spec: { groups: { rules: { alert?: string; annotations?: { runbook_url?: string } }[] }[] };
     };
     const shipped = rule.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
