@@ -57,6 +57,18 @@ describe("OperatorMonitoring", () => {
     expect(first.data).toEqual({ [dashboard.fileName]: renderDashboard(dashboard.dashboard) });
   });
 
+  it("leaves the intervals to the stack unless given, then sets them on the endpoint and every group", () => {
+    const plain = synth();
+    expect(plain.find("ServiceMonitor").spec.endpoints[0].interval).toBeUndefined();
+    expect(plain.find("PrometheusRule").spec.groups.map((g: any) => g.interval)).toEqual([
+      undefined,
+      undefined,
+    ]);
+    const tuned = synth({ scrapeInterval: "30s", evaluationInterval: "1m" });
+    expect(tuned.find("ServiceMonitor").spec.endpoints[0].interval).toBe("30s");
+    expect(tuned.find("PrometheusRule").spec.groups.map((g: any) => g.interval)).toEqual(["1m", "1m"]);
+  });
+
   it("uses the configured selector and dashboard labels", () => {
     const { objects } = synth({
       selectorLabels: { prometheus: "main" },
