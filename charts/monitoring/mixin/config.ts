@@ -43,17 +43,17 @@ export interface PodRestartingConfig extends AlertForConfig {
 
 /** Thresholds, windows and `for` of every alert that is not an SLO burn-rate alert. */
 export interface AlertsConfig {
-  /** `InferenceTargetDown`: one inference pod cannot be scraped. */
+  /** `InferenceTargetDown`: one inference pod cannot be scraped. @default { for: "5m" } */
   readonly targetDown: AlertForConfig;
-  /** `InferenceServiceDown`: no inference pod is up. */
+  /** `InferenceServiceDown`: no inference pod is up. @default { for: "2m" } */
   readonly serviceDown: AlertForConfig;
-  /** `InferenceHighErrorRatio`: too many 5xx. */
+  /** `InferenceHighErrorRatio`: too many 5xx. @default { ratio: 0.05, window: "5m", for: "10m" } */
   readonly highErrorRatio: HighErrorRatioConfig;
-  /** `InferenceHighLatency`: slow user requests. */
+  /** `InferenceHighLatency`: slow user requests. @default { p95Seconds: 0.5, window: "5m", for: "10m" } */
   readonly highLatency: HighLatencyConfig;
-  /** `InferenceAutoscalerAtMaxReplicas`: the HPA cannot add pods. */
+  /** `InferenceAutoscalerAtMaxReplicas`: the HPA cannot add pods. @default { for: "15m" } */
   readonly autoscalerAtMaxReplicas: AlertForConfig;
-  /** `InferencePodRestarting`: a container keeps restarting. */
+  /** `InferencePodRestarting`: a container keeps restarting. @default { restarts: 2, window: "15m", for: "5m" } */
   readonly podRestarting: PodRestartingConfig;
 }
 
@@ -73,9 +73,12 @@ export interface BurnRateConfig extends AlertForConfig {
 
 /** The availability objective of user requests and the alerts that guard its error budget. */
 export interface SloConfig {
-  /** Share of user requests that must not be answered 5xx (over 30 days, which the factors assume). */
+  /** Share of user requests that must not be answered 5xx (over 30 days, which the factors assume). @default 0.999 */
   readonly availabilityTarget: number;
-  /** `fast` pages (`InferenceErrorBudgetBurnFast`, critical); `slow` opens a ticket (`…Slow`, warning). */
+  /**
+   * `fast` pages (`InferenceErrorBudgetBurnFast`, critical); `slow` opens a ticket (`…Slow`, warning).
+   * @default fast: 14.4x over 1h and 5m for 2m; slow: 6x over 6h and 30m for 15m
+   */
   readonly burnRates: { readonly fast: BurnRateConfig; readonly slow: BurnRateConfig };
 }
 
@@ -84,13 +87,18 @@ export interface MonitoringConfig {
   /**
    * How often Prometheus scrapes each target: the standalone `global.scrape_interval`, the ServiceMonitor's
    * `interval` in operator mode, and Grafana's datasource `timeInterval` (the floor of `$__rate_interval`).
+   * @default "15s"
    */
   readonly scrapeInterval: PrometheusDuration;
-  /** How often rules are evaluated: standalone `global.evaluation_interval`, each PrometheusRule group's `interval`. */
+  /**
+   * How often rules are evaluated: standalone `global.evaluation_interval`, each PrometheusRule group's
+   * `interval`. @default "15s"
+   */
   readonly evaluationInterval: PrometheusDuration;
   /**
    * Page holding the runbooks (the README's "Runbooks" section); each alert's `runbook_url` is this plus
    * `#alert-<alert name in lowercase>`. The default is a placeholder: point it at your copy of the README.
+   * @default "https://github.com/OWNER/infer8s/blob/main/README.md"
    */
   readonly runbookBaseUrl: string;
   /** Every non-SLO alert's threshold, window and `for`. */
