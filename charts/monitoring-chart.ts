@@ -1,26 +1,27 @@
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import type { InferenceChart } from "./inference-chart.js";
-import { inferenceRuleGroups, type RuleGroup } from "./monitoring/alert-rules.js";
-import { dashboardsFor, type GeneratedDashboard } from "./monitoring/dashboards.js";
 import { Grafana } from "./monitoring/grafana.js";
 import { KubeStateMetrics } from "./monitoring/kube-state-metrics.js";
+import type { GeneratedDashboard } from "./monitoring/mixin/dashboards/dashboards.js";
+import { inferenceMixin, type InferenceMixin } from "./monitoring/mixin/mixin.js";
+import type { RuleGroup } from "./monitoring/mixin/rules/rule-file.js";
 import { monitoredService, type MonitoredService } from "./monitoring/monitored-service.js";
 import type { PrometheusDuration } from "./monitoring/prometheus-config.js";
 import { PrometheusServer } from "./monitoring/prometheus-server.js";
 import type { Settings } from "./settings.js";
 
-/** Scrape interval of the standalone Prometheus, also given to Grafana for `$__rate_interval`. */
-export const SCRAPE_INTERVAL: PrometheusDuration = "15s";
-
 /**
  * The standalone monitoring stack in the monitoring namespace: Prometheus (with the inference alert rules),
  * kube-state-metrics and Grafana with the generated dashboards. Everything it knows about the inference
- * service comes from the inference chart's constructs.
+ * service comes from the inference chart's constructs; intervals, thresholds and runbook links come from
+ * `settings.monitoring` (the mixin's `MonitoringConfig`).
  */
 export class MonitoringChart extends Chart {
   /** The monitored inference service, as read from the inference chart. */
   public readonly monitored: MonitoredService;
+  /** Alerts, recording rules and dashboards, as the settings tune them. */
+  public readonly mixin: InferenceMixin;
   /** The rule groups Prometheus evaluates. */
   public readonly ruleGroups: readonly RuleGroup[];
   /** The dashboards Grafana provisions. */
@@ -33,8 +34,9 @@ export class MonitoringChart extends Chart {
     super(scope, id, { disableResourceNameHashes: true });
     const namespace = settings.monitoring.namespace;
     this.monitored = monitoredService(inference.service, inference.autoscaler);
-    this.ruleGroups = inferenceRuleGroups(this.monitored);
-    this.dashboards = dashboardsFor(this.monitored);
+    this.mixin = inferenceMixin(this.monitored, settings.monitoring);
+    this.ruleGroups = this.mixin.ruleGroups;
+    this.dashboards = this.mixin.dashboards;
 
     this.kubeStateMetrics = new KubeStateMetrics(this, "kube-state-metrics", {
       namespace,
@@ -57,12 +59,13 @@ export class MonitoringChart extends Chart {
             },
           }
         : {}),
-      scrapeInterval: SCRAPE_INTERVAL,
+      scrapeInterval: settings.monitoring.scrapeInterval,
+      evaluationInterval: settings.monitoring.evaluationInterval,
     });
     this.grafana = new Grafana(this, "grafana", {
       namespace,
       prometheusUrl: this.prometheus.url,
-      scrapeInterval: SCRAPE_INTERVAL,
+      scrapeInterval: settings.monitoring.scrapeInterval,
       dashboards: this.dashboards,
     });
   }

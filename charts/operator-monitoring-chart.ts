@@ -1,8 +1,9 @@
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import type { InferenceChart } from "./inference-chart.js";
-import { inferenceRuleGroups, type RuleGroup } from "./monitoring/alert-rules.js";
-import { dashboardsFor, type GeneratedDashboard } from "./monitoring/dashboards.js";
+import type { GeneratedDashboard } from "./monitoring/mixin/dashboards/dashboards.js";
+import { inferenceMixin, type InferenceMixin } from "./monitoring/mixin/mixin.js";
+import type { RuleGroup } from "./monitoring/mixin/rules/rule-file.js";
 import { monitoredService, type MonitoredService } from "./monitoring/monitored-service.js";
 import { OperatorMonitoring } from "./monitoring/operator-monitoring.js";
 import type { Settings } from "./settings.js";
@@ -10,11 +11,14 @@ import type { Settings } from "./settings.js";
 /**
  * Monitoring through an existing kube-prometheus-stack (`monitoring.mode: "operator"`): ServiceMonitor,
  * PrometheusRule and dashboard ConfigMaps labelled for that stack's selectors, instead of our own
- * Prometheus, kube-state-metrics and Grafana.
+ * Prometheus, kube-state-metrics and Grafana. The same `settings.monitoring` tunes both modes: the
+ * ServiceMonitor scrapes at `scrapeInterval`, the rule groups evaluate at `evaluationInterval`.
  */
 export class OperatorMonitoringChart extends Chart {
   /** The monitored inference service, as read from the inference chart. */
   public readonly monitored: MonitoredService;
+  /** Alerts, recording rules and dashboards, as the settings tune them. */
+  public readonly mixin: InferenceMixin;
   /** The rule groups of the PrometheusRule. */
   public readonly ruleGroups: readonly RuleGroup[];
   /** The dashboards shipped as ConfigMaps. */
@@ -24,8 +28,9 @@ export class OperatorMonitoringChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings, inference: InferenceChart) {
     super(scope, id, { disableResourceNameHashes: true });
     this.monitored = monitoredService(inference.service, inference.autoscaler);
-    this.ruleGroups = inferenceRuleGroups(this.monitored);
-    this.dashboards = dashboardsFor(this.monitored);
+    this.mixin = inferenceMixin(this.monitored, settings.monitoring);
+    this.ruleGroups = this.mixin.ruleGroups;
+    this.dashboards = this.mixin.dashboards;
     this.objects = new OperatorMonitoring(this, "operator-monitoring", {
       service: this.monitored,
       ruleGroups: this.ruleGroups,
@@ -33,6 +38,8 @@ export class OperatorMonitoringChart extends Chart {
       dashboardNamespace: settings.monitoring.namespace,
       selectorLabels: settings.monitoring.operatorSelectorLabels,
       version: settings.image.tag,
+      scrapeInterval: settings.monitoring.scrapeInterval,
+      evaluationInterval: settings.monitoring.evaluationInterval,
     });
   }
 }

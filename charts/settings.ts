@@ -25,6 +25,11 @@ import {
 import { IMAGE_REPOSITORY, IMAGE_TAG } from "./constructs/image-reference.js";
 import type { ScalingBehavior } from "./constructs/inference-autoscaler.js";
 import { DNS_SUBDOMAIN, INGRESS_HOST, isDnsLabel, LABEL_KEY, LABEL_VALUE } from "./constructs/names.js";
+import {
+  DEFAULT_MONITORING_CONFIG,
+  monitoringConfigProblems,
+  type MonitoringConfig,
+} from "./monitoring/mixin/config.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
 export interface ComputeResources {
@@ -86,8 +91,12 @@ export interface Settings {
     /** Secret holding the TLS certificate for `host`; no TLS section when undefined. */
     readonly tlsSecretName: string | undefined;
   };
-  /** Prometheus, kube-state-metrics and Grafana. */
-  readonly monitoring: {
+  /**
+   * Prometheus, kube-state-metrics and Grafana, plus the mixin's `MonitoringConfig` (documented in
+   * `charts/monitoring/mixin/config.ts`): `scrapeInterval`, `evaluationInterval`, `runbookBaseUrl`, `alerts`
+   * and `slo`, used alike by the standalone stack and operator mode.
+   */
+  readonly monitoring: MonitoringConfig & {
     readonly enabled: boolean;
     readonly mode: MonitoringMode;
     /** Namespace of the monitoring stack (created by the namespaces chart in standalone mode). */
@@ -110,13 +119,13 @@ export interface Settings {
   readonly probes: InferenceProbes;
 }
 
+/** A partial `T` at every depth; lists and scalars are replaced whole. */
+type DeepPartial<T> = T extends readonly unknown[] | string | number | boolean | undefined
+  ? T
+  : { readonly [K in keyof T]?: DeepPartial<T[K]> };
+
 /** A partial `Settings`, at any depth, as read from an overrides file. */
-export type SettingsOverrides = PartialSettings<Settings>;
-type PartialSettings<T> = {
-  readonly [K in keyof T]?: T[K] extends readonly unknown[] | string | number | boolean | undefined
-    ? T[K]
-    : PartialSettings<T[K]>;
-};
+export type SettingsOverrides = DeepPartial<Settings>;
 
 /** Version of this repository, which is also the image tag the Dockerfile builds. */
 export const PACKAGE_VERSION: string = (
@@ -155,6 +164,7 @@ export const DEFAULT_SETTINGS: Settings = {
     prometheusRetention: "15d",
     prometheusStorageSize: undefined,
     prometheusStorageClassName: undefined,
+    ...DEFAULT_MONITORING_CONFIG,
   },
   // Scale-up reacts at once (no stabilisation) by doubling or adding two pods per 15 s, whichever adds more,
   // because inference traffic bursts; scale-down halves at most every 15 s and only after five calm minutes,
@@ -493,6 +503,7 @@ function validateSettings(s: Settings): string[] {
     integer(`probes.${probe}.timeoutSeconds`, timing.timeoutSeconds, 1, 300);
     integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
   }
+  problems.push(...monitoringConfigProblems(s.monitoring, "monitoring"));
   return problems;
 }
 

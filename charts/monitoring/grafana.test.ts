@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
 import { credentialProblems } from "../../test/support/k8s-checks.js";
-import { dashboardsFor, renderDashboard } from "./dashboards.js";
+import { dashboardsFor, renderDashboard } from "./mixin/dashboards/dashboards.js";
 import {
   GRAFANA_ADMIN_SECRET,
   GRAFANA_CHECKSUM_ANNOTATION,
@@ -12,7 +12,7 @@ import {
   Grafana,
   type GrafanaProps,
 } from "./grafana.js";
-import { PROMETHEUS_DATASOURCE_UID } from "./inference-dashboard.js";
+import { PROMETHEUS_DATASOURCE_UID } from "./mixin/dashboards/inference-dashboard.js";
 
 const dashboards = dashboardsFor(monitoredServiceFor());
 const baseProps: GrafanaProps = {

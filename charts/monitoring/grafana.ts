@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { stringify } from "yaml";
-import { renderDashboard, type GeneratedDashboard } from "./dashboards.js";
-import { PROMETHEUS_DATASOURCE_UID } from "./inference-dashboard.js";
+import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
+import { PROMETHEUS_DATASOURCE_UID } from "./mixin/dashboards/inference-dashboard.js";
 import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
 import { RestrictedWorkload } from "../constructs/restricted-workload.js";
 

@@ -2,15 +2,16 @@
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { inferenceRuleGroups } from "./alert-rules.js";
-import { dashboardsFor, renderDashboard } from "./dashboards.js";
+import { inferenceMixin } from "./mixin/mixin.js";
+import { renderDashboard } from "./mixin/dashboards/dashboards.js";
 import { OperatorMonitoring, type OperatorMonitoringProps } from "./operator-monitoring.js";
 
 const service = monitoredServiceFor();
+const mixin = inferenceMixin(service);
 const baseProps: OperatorMonitoringProps = {
   service,
-  ruleGroups: inferenceRuleGroups(service),
-  dashboards: dashboardsFor(service),
+  ruleGroups: mixin.ruleGroups,
+  dashboards: mixin.dashboards,
   dashboardNamespace: "monitoring",
   selectorLabels: { release: "kube-prometheus-stack" },
   version: "1.2.3",
@@ -43,7 +44,7 @@ describe("OperatorMonitoring", () => {
   it("ships the same rule groups as the standalone Prometheus in a PrometheusRule", () => {
     const rule = synth().find("PrometheusRule");
     expect(rule.metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
-    expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(inferenceRuleGroups(service))));
+    expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(mixin.ruleGroups)));
   });
 
   it("ships each dashboard as a ConfigMap for the Grafana sidecar in the stack's namespace", () => {
@@ -54,6 +55,18 @@ describe("OperatorMonitoring", () => {
     expect(first.metadata.labels).toMatchObject({ grafana_dashboard: "1", release: "kube-prometheus-stack" });
     const dashboard = baseProps.dashboards[0]!;
     expect(first.data).toEqual({ [dashboard.fileName]: renderDashboard(dashboard.dashboard) });
+  });
+
+  it("leaves the intervals to the stack unless given, then sets them on the endpoint and every group", () => {
+    const plain = synth();
+    expect(plain.find("ServiceMonitor").spec.endpoints[0].interval).toBeUndefined();
+    expect(plain.find("PrometheusRule").spec.groups.map((g: any) => g.interval)).toEqual([
+      undefined,
+      undefined,
+    ]);
+    const tuned = synth({ scrapeInterval: "30s", evaluationInterval: "1m" });
+    expect(tuned.find("ServiceMonitor").spec.endpoints[0].interval).toBe("30s");
+    expect(tuned.find("PrometheusRule").spec.groups.map((g: any) => g.interval)).toEqual(["1m", "1m"]);
   });
 
   it("uses the configured selector and dashboard labels", () => {

@@ -4,9 +4,10 @@ import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { recommendedLabels } from "../constructs/recommended-labels.js";
-import type { RuleGroup } from "./alert-rules.js";
-import { renderDashboard, type GeneratedDashboard } from "./dashboards.js";
+import type { RuleGroup } from "./mixin/rules/rule-file.js";
+import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
 import type { MonitoredService } from "./monitored-service.js";
+import type { PrometheusDuration } from "./prometheus-config.js";
 
 /** The label kube-prometheus-stack's Grafana sidecar looks for on dashboard ConfigMaps. */
 export const DEFAULT_DASHBOARD_LABEL: Readonly<Record<string, string>> = { grafana_dashboard: "1" };
@@ -26,6 +27,10 @@ export interface OperatorMonitoringProps {
   readonly version: string;
   /** Label marking a ConfigMap as a dashboard for the Grafana sidecar. @default DEFAULT_DASHBOARD_LABEL */
   readonly dashboardLabel?: Readonly<Record<string, string>>;
+  /** The ServiceMonitor endpoint's scrape `interval`. @default undefined: the stack's Prometheus' own interval */
+  readonly scrapeInterval?: PrometheusDuration;
+  /** Each rule group's evaluation `interval`. @default undefined: the stack's Prometheus' own interval */
+  readonly evaluationInterval?: PrometheusDuration;
 }
 
 /**
@@ -68,7 +73,14 @@ export class OperatorMonitoring extends Construct {
       spec: {
         selector: { matchLabels: { ...service.selectorLabels } },
         namespaceSelector: { matchNames: [service.namespace] },
-        endpoints: [{ port: service.portName, path: service.metricsPath, scheme: "http" }],
+        endpoints: [
+          {
+            port: service.portName,
+            path: service.metricsPath,
+            scheme: "http",
+            ...(props.scrapeInterval ? { interval: props.scrapeInterval } : {}),
+          },
+        ],
       },
     };
     new ApiObject(this, "service-monitor", serviceMonitor);
@@ -80,6 +92,7 @@ export class OperatorMonitoring extends Construct {
       spec: {
         groups: props.ruleGroups.map((group) => ({
           name: group.name,
+          ...(props.evaluationInterval ? { interval: props.evaluationInterval } : {}),
           rules: group.rules.map((rule) => ({ ...rule })),
         })),
       },

@@ -4,7 +4,7 @@ import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { inferenceRuleGroups } from "./alert-rules.js";
+import { inferenceMixin } from "./mixin/mixin.js";
 import {
   CONFIG_CHECKSUM_ANNOTATION,
   PROMETHEUS_FILES,
@@ -18,7 +18,7 @@ const baseProps: PrometheusServerProps = {
   namespace: "monitoring",
   inference: service,
   kubeStateMetricsAddress: "kube-state-metrics.monitoring.svc:8080",
-  ruleGroups: inferenceRuleGroups(service),
+  ruleGroups: inferenceMixin(service).ruleGroups,
 };
 
 function synth(props: Partial<PrometheusServerProps> = {}) {
@@ -89,7 +89,7 @@ describe("PrometheusServer", () => {
       .update(prometheus.rulesText)
       .digest("hex");
     expect(deployment.spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION]).toBe(expected);
-    const fewerRules = synth({ ruleGroups: inferenceRuleGroups(service).slice(1) });
+    const fewerRules = synth({ ruleGroups: inferenceMixin(service).ruleGroups.slice(1) });
     expect(fewerRules.prometheus.configChecksum).not.toBe(expected);
     expect(synth().prometheus.configChecksum).toBe(expected);
   });

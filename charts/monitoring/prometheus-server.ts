@@ -9,7 +9,8 @@ import {
   Quantity,
   type Volume,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
-import { renderRuleFile, type RuleGroup } from "./alert-rules.js";
+import { renderRuleFile, type RuleGroup } from "./mixin/rules/rule-file.js";
+import { DEFAULT_MONITORING_CONFIG } from "./mixin/config.js";
 import type { MonitoredService } from "./monitored-service.js";
 import {
   buildPrometheusConfig,
@@ -54,9 +55,9 @@ export interface PrometheusServerProps {
   readonly retention?: PrometheusDuration;
   /** Persistent storage. @default undefined: an emptyDir, so data lives as long as the pod */
   readonly storage?: PrometheusStorage;
-  /** Default scrape interval. @default "15s" */
+  /** Default scrape interval. @default DEFAULT_MONITORING_CONFIG.scrapeInterval ("15s") */
   readonly scrapeInterval?: PrometheusDuration;
-  /** Rule evaluation interval. @default "15s" */
+  /** Rule evaluation interval. @default DEFAULT_MONITORING_CONFIG.evaluationInterval ("15s") */
   readonly evaluationInterval?: PrometheusDuration;
   /** Requests and limits. @default requests 100m/512Mi, limits 1/1Gi */
   readonly resources?: ContainerResources;
@@ -125,8 +126,8 @@ export class PrometheusServer extends Construct {
       kubeStateMetricsAddress: props.kubeStateMetricsAddress,
       selfAddress: `localhost:${this.port}`,
       cadvisorNamespaces: [props.inference.namespace, this.namespace],
-      scrapeInterval: props.scrapeInterval ?? "15s",
-      evaluationInterval: props.evaluationInterval ?? "15s",
+      scrapeInterval: props.scrapeInterval ?? DEFAULT_MONITORING_CONFIG.scrapeInterval,
+      evaluationInterval: props.evaluationInterval ?? DEFAULT_MONITORING_CONFIG.evaluationInterval,
       ruleFiles: [PROMETHEUS_FILES.rules],
     });
     this.configText = renderPrometheusConfig(this.config);

@@ -44,5 +44,15 @@ export function selector(metric: string, matchers: LabelMatchers = {}): string {
   return parts.length === 0 ? metric : `${metric}{${parts.join(",")}}`;
 }
 
+/**
+ * Prints a number for an expression or a message without floating-point noise (1 - 0.999 is
+ * 0.0010000000000000009 in binary).
+ *
+ * @example formatNumber(1 - 0.999) // => "0.001"
+ */
+export function formatNumber(value: number): string {
+  return String(Number(value.toPrecision(12)));
+}
+
 /** Grafana's range variable, resolved per panel to at least four scrape intervals. */
 export const GRAFANA_RATE_INTERVAL = "$__rate_interval";

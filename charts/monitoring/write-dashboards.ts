@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { buildApp } from "../app.js";
 import { resolveSettings } from "../settings.js";
-import { dashboardsFor, renderDashboard } from "./dashboards.js";
+import { dashboardsFor, renderDashboard } from "./mixin/dashboards/dashboards.js";
 import { monitoredService } from "./monitored-service.js";
 
 /** Where the dashboard files live, relative to the repository root. */

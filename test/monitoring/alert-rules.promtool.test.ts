@@ -5,9 +5,9 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { METRICS, METRIC_LABELS, PATHS } from "../../src/contract/index.js";
-import { inferenceAlerts, inferenceRuleGroups, renderRuleFile } from "../../charts/monitoring/alert-rules.js";
+import { inferenceMixin } from "../../charts/monitoring/mixin/mixin.js";
+import { renderRuleFile } from "../../charts/monitoring/mixin/rules/rule-file.js";
 import {
   KUBE_STATE_METRICS,
   KUBE_STATE_METRICS_LABELS,
@@ -17,27 +17,11 @@ import { SCRAPE_JOBS } from "../../charts/monitoring/prometheus-config.js";
 import { selector } from "../../charts/monitoring/promql.js";
 import { monitoredServiceFor, tempDir } from "./fixtures.js";
 import { describeWithPrometheus, run } from "./prometheus-tools.js";
-
-type Labels = Record<string, string>;
-
-/** One synthetic series in promtool's expanding notation, e.g. `0+10x30`. */
-interface InputSeries {
-  readonly series: string;
-  readonly values: string;
-}
-
-/** One scenario: the series, the moment of evaluation, and the alerts expected at that moment. */
-interface AlertCase {
-  readonly behaviour: string;
-  readonly alert: string;
-  readonly series: readonly InputSeries[];
-  readonly evalTime: string;
-  /** Expected firing alerts with their series labels and the text `$value` renders to; empty = silent. */
-  readonly fires: readonly { readonly labels: Labels; readonly value?: string }[];
-}
+import { promtoolTestFile, type AlertCase, type InputSeries, type Labels } from "./promtool-rule-tests.js";
 
 const service: MonitoredService = monitoredServiceFor();
-const alertRules = new Map(inferenceAlerts(service).map((a) => [a.rule.alert, a.rule]));
+const mixin = inferenceMixin(service);
+const alertRules = new Map(mixin.alerts.map((a) => [a.rule.alert, a.rule]));
 
 const pod = `${service.deploymentName}-6d4cf56db6-x2k4p`;
 const otherPod = `${service.deploymentName}-6d4cf56db6-q8w7z`;
@@ -280,43 +264,6 @@ const cases: AlertCase[] = [
   },
 ];
 
-/** Expands `{{ $labels.x }}` and `{{ $value ... }}` the way Prometheus will, for the expected annotations. */
-function expectedAnnotations(alert: string, labels: Labels, value: string | undefined): Labels {
-  const rule = alertRules.get(alert);
-  if (!rule) throw new Error(`no alert named ${alert}`);
-  const expand = (template: string) =>
-    template
-      .replace(/\{\{ \$labels\.([a-zA-Z_]+) \}\}/g, (_, name: string) => labels[name] ?? "")
-      .replace(/\{\{ \$value[^}]*\}\}/g, () => {
-        if (value === undefined) throw new Error(`case for ${alert} must give the rendered $value`);
-        return value;
-      });
-  return { summary: expand(rule.annotations.summary), description: expand(rule.annotations.description) };
-}
-
-function promtoolTestFile(testCase: AlertCase): string {
-  return stringify({
-    rule_files: ["rules.yml"],
-    evaluation_interval: "1m",
-    tests: [
-      {
-        interval: "1m",
-        input_series: testCase.series,
-        alert_rule_test: [
-          {
-            eval_time: testCase.evalTime,
-            alertname: testCase.alert,
-            exp_alerts: testCase.fires.map((f) => ({
-              exp_labels: { ...f.labels, severity: alertRules.get(testCase.alert)?.labels.severity },
-              exp_annotations: expectedAnnotations(testCase.alert, f.labels, f.value),
-            })),
-          },
-        ],
-      },
-    ],
-  });
-}
-
 describeWithPrometheus("alert rules under promtool", ["promtool"], ({ promtool }) => {
   let dir = "";
   afterAll(() => {
@@ -324,7 +271,7 @@ describeWithPrometheus("alert rules under promtool", ["promtool"], ({ promtool }
   });
   beforeAll(() => {
     dir = tempDir("rules");
-    writeFileSync(join(dir, "rules.yml"), renderRuleFile(inferenceRuleGroups(service)));
+    writeFileSync(join(dir, "rules.yml"), renderRuleFile(mixin.ruleGroups));
   });
 
   it("passes promtool check rules", async () => {
@@ -349,7 +296,7 @@ describeWithPrometheus("alert rules under promtool", ["promtool"], ({ promtool }
 
   it("fails a case whose expectation is wrong (the harness can fail)", async () => {
     const wrong: AlertCase = { ...cases[2]!, fires: [{ labels: target }] };
-    writeFileSync(join(dir, "wrong.test.yml"), promtoolTestFile(wrong));
+    writeFileSync(join(dir, "wrong.test.yml"), promtoolTestFile(wrong, alertRules));
     const result = await run(promtool, ["test", "rules", "wrong.test.yml"], dir);
     expect(result.code).not.toBe(0);
   });
@@ -357,7 +304,7 @@ describeWithPrometheus("alert rules under promtool", ["promtool"], ({ promtool }
   for (const testCase of cases) {
     it(`${testCase.alert} ${testCase.behaviour}`, async () => {
       const file = `${testCase.alert}-${cases.indexOf(testCase)}.test.yml`;
-      writeFileSync(join(dir, file), promtoolTestFile(testCase));
+      writeFileSync(join(dir, file), promtoolTestFile(testCase, alertRules));
       const result = await run(promtool, ["test", "rules", file], dir);
       expect(result.code, result.output).toBe(0);
     });

@@ -14,7 +14,6 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ENV, MODEL_NAME, PATHS } from "../../src/contract/index.js";
 import { freePort } from "../../bench/process-tools.js";
-import { inferenceAlerts, inferenceRecordingRules } from "../../charts/monitoring/alert-rules.js";
 import { jobName } from "../../charts/monitoring/monitored-service.js";
 import { renderPrometheusConfig, type PrometheusConfig } from "../../charts/monitoring/prometheus-config.js";
 import { PROMETHEUS_FILES } from "../../charts/monitoring/prometheus-server.js";
@@ -282,7 +281,7 @@ describeWithPrometheus(
 
     const inventory: InventoriedQuery[] = [
       ...chart.dashboards.flatMap((d) => dashboardQueries(d.fileName, d.dashboard)),
-      ...ruleQueries(inferenceRecordingRules(service), inferenceAlerts(service)),
+      ...ruleQueries(chart.mixin.recordingRules, chart.mixin.alerts),
     ];
     const needsData = (q: InventoriedQuery) => q.kind !== "alert" && dataSourceOf(q.expr) === "inference";
 

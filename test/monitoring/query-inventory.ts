@@ -3,8 +3,9 @@
  * recording rules, alert conditions and alert signals — with what each needs to return data.
  */
 import type { Dashboard, Panel, RowPanel } from "@grafana/grafana-foundation-sdk/dashboard";
-import type { AlertDefinition, RecordingRule } from "../../charts/monitoring/alert-rules.js";
-import { DASHBOARD_VARIABLES } from "../../charts/monitoring/inference-dashboard.js";
+import type { AlertDefinition } from "../../charts/monitoring/mixin/alerts/inference-alerts.js";
+import { DASHBOARD_VARIABLES } from "../../charts/monitoring/mixin/dashboards/inference-dashboard.js";
+import type { RecordingRule } from "../../charts/monitoring/mixin/rules/rule-file.js";
 import { parsePromql } from "./promql-syntax.js";
 
 /** Which scrape target's series an expression reads. */

@@ -284,6 +284,15 @@ describe("credentialProblems", () => {
     expect(credentialProblems([configMap({ checksum: digest })])).toEqual([]);
     expect(credentialLikeValues('GF_SECURITY_ADMIN_PASSWORD="$(openssl rand -base64 24)"')).toEqual([]);
   });
+
+  it("flags a base64 blob that contains '/', but not a URL path of short words", () => {
+    const key = `${"aB3dE5gH7jK9mN1pQ3sT"}/${"uV5wX7yZ9bC1dE3fG5hJ7kL"}=`;
+    expect(credentialProblems([configMap({ key })])).toEqual([
+      "ConfigMap monitoring/cfg: data.key contains what looks like a base64-encoded secret",
+    ]);
+    const runbook = "https://github.com/OWNER/infer8s/blob/main/README.md#alert-inferencetargetdown";
+    expect(credentialProblems([configMap({ runbook })])).toEqual([]);
+  });
 });
 
 describe("networkPolicyProblems", () => {

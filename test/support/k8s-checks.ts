@@ -687,7 +687,16 @@ const CREDENTIAL_PATTERNS: readonly [string, RegExp][] = [
 // A run of 32+ base64 characters mixing upper case, lower case and digits: an encoded key or certificate.
 // Hex digests (checksums, image digests) have no upper case and do not match.
 const BASE64_BLOB =
-  /(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{32,}={0,2}/;
+  /(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{32,}={0,2}/g;
+// A URL path is such a run too (`com/Org/repo1/blob/main/README` in a runbook link), but cut by '/' into
+// short words; an encoded key or certificate has long stretches between its rare '/' characters.
+const BASE64_SEGMENT_MIN = 16;
+
+function containsBase64Blob(value: string): boolean {
+  return [...value.matchAll(BASE64_BLOB)].some((match) =>
+    match[0].split("/").some((segment) => segment.length >= BASE64_SEGMENT_MIN),
+  );
+}
 
 /**
  * What in `text` looks like a credential (`"an AWS access key id"`, …), one entry per kind found; `[]` when
@@ -718,7 +727,7 @@ export function credentialProblems(objects: readonly KubeObject[]): string[] {
     walkStrings(o, "", (path, value) => {
       for (const what of credentialLikeValues(value))
         problems.push(`${where}: ${path || "(root)"} contains what looks like ${what}`);
-      if (BASE64_BLOB.test(value))
+      if (containsBase64Blob(value))
         problems.push(`${where}: ${path || "(root)"} contains what looks like a base64-encoded secret`);
     });
   }

@@ -1,6 +1,6 @@
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { inferenceDashboard } from "./inference-dashboard.js";
-import type { MonitoredService } from "./monitored-service.js";
+import type { MonitoredService } from "../../monitored-service.js";
 
 /** A generated dashboard and the file it is written to under `dashboards/` and in the ConfigMaps. */
 export interface GeneratedDashboard {

@@ -1,20 +1,20 @@
 import type { Panel, RowPanel } from "@grafana/grafana-foundation-sdk/dashboard";
 import { describe, expect, it } from "vitest";
-import { METRICS } from "../../src/contract/index.js";
-import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { parsePromql } from "../../test/monitoring/promql-syntax.js";
+import { METRICS } from "../../../../src/contract/index.js";
+import { monitoredServiceFor } from "../../../../test/monitoring/fixtures.js";
+import { parsePromql } from "../../../../test/monitoring/promql-syntax.js";
 import {
   dashboardQueries,
   expandGrafanaVariables,
   variableQueries,
-} from "../../test/monitoring/query-inventory.js";
-import { KUBE_STATE_METRICS } from "./kube-state-metrics-series.js";
+} from "../../../../test/monitoring/query-inventory.js";
+import { KUBE_STATE_METRICS } from "../../kube-state-metrics-series.js";
 import {
   INFERENCE_DASHBOARD_UID,
   inferenceDashboard,
   PROMETHEUS_DATASOURCE_UID,
 } from "./inference-dashboard.js";
-import { CADVISOR_METRICS } from "./prometheus-config.js";
+import { CADVISOR_METRICS } from "../../prometheus-config.js";
 
 const service = monitoredServiceFor();
 const dashboard = inferenceDashboard(service);

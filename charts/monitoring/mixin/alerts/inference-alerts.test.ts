@@ -1,21 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { METRICS } from "../../src/contract/index.js";
-import { appFor, monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { parsePromql } from "../../test/monitoring/promql-syntax.js";
-import {
-  DEFAULT_ALERT_THRESHOLDS,
-  errorRatioRecord,
-  formatNumber,
-  inferenceAlerts,
-  inferenceRecordingRules,
-  inferenceRuleGroups,
-  renderRuleFile,
-} from "./alert-rules.js";
-import { monitoredService } from "./monitored-service.js";
+import { METRICS } from "../../../../src/contract/index.js";
+import { appFor, monitoredServiceFor } from "../../../../test/monitoring/fixtures.js";
+import { parsePromql } from "../../../../test/monitoring/promql-syntax.js";
+import { monitoredService } from "../../monitored-service.js";
+import { formatNumber } from "../../promql.js";
+import { DEFAULT_MONITORING_CONFIG, type MonitoringConfig } from "../config.js";
+import { inferenceMixin } from "../mixin.js";
+import { errorRatioRecord, errorRatioRecordingRules } from "../rules/error-ratio.js";
+import { renderRuleFile } from "../rules/rule-file.js";
+import { inferenceAlerts } from "./inference-alerts.js";
 
 const service = monitoredServiceFor();
-const alerts = inferenceAlerts(service);
+const alerts = inferenceAlerts(service, DEFAULT_MONITORING_CONFIG);
 const byName = new Map(alerts.map((a) => [a.rule.alert, a]));
 
 describe("inference alerts", () => {
@@ -59,7 +56,9 @@ describe("inference alerts", () => {
   it("select the inference job and namespace the InferenceService is deployed with", () => {
     const moved = appFor({ namespace: "ml-prod" });
     const movedService = monitoredService(moved.inference.service, moved.inference.autoscaler);
-    const expr = inferenceAlerts(movedService).find((a) => a.rule.alert === "InferenceTargetDown")?.rule.expr;
+    const expr = inferenceAlerts(movedService, DEFAULT_MONITORING_CONFIG).find(
+      (a) => a.rule.alert === "InferenceTargetDown",
+    )?.rule.expr;
     expect(expr).toBe(`up{job="${moved.inference.service.serviceName}",namespace="ml-prod"} == 0`);
   });
 
@@ -82,40 +81,62 @@ describe("inference alerts", () => {
     });
   });
 
-  it("take their thresholds from the overrides", () => {
-    const strict = inferenceAlerts(service, {
-      errorRatio: 0.01,
-      latencyP95Seconds: 0.25,
-      availabilityObjective: 0.99,
-    });
-    const expr = (name: string) => strict.find((a) => a.rule.alert === name)?.rule.expr ?? "";
-    expect(expr("InferenceHighErrorRatio")).toMatch(/ > 0\.01$/);
-    expect(expr("InferenceHighLatency")).toMatch(/ > 0\.25$/);
-    expect(expr("InferenceErrorBudgetBurnFast")).toContain("> (14.4 * 0.01)");
+  it("take every threshold, window and `for` from the config", () => {
+    const config: MonitoringConfig = {
+      ...DEFAULT_MONITORING_CONFIG,
+      alerts: {
+        targetDown: { for: "7m" },
+        serviceDown: { for: "3m" },
+        highErrorRatio: { ratio: 0.01, window: "10m", for: "20m" },
+        highLatency: { p95Seconds: 0.25, window: "15m", for: "30m" },
+        autoscalerAtMaxReplicas: { for: "1h" },
+        podRestarting: { restarts: 5, window: "1h", for: "1m" },
+      },
+      slo: {
+        availabilityTarget: 0.99,
+        burnRates: {
+          fast: { factor: 10, longWindow: "2h", shortWindow: "10m", for: "4m" },
+          slow: { factor: 3, longWindow: "1d", shortWindow: "2h", for: "1h" },
+        },
+      },
+    };
+    const tuned = new Map(inferenceAlerts(service, config).map((a) => [a.rule.alert, a.rule]));
+    const rule = (name: string) => tuned.get(name) ?? expect.fail(`no alert ${name}`);
+    expect([...tuned.values()].map((r) => r.for)).toEqual(["7m", "3m", "20m", "30m", "1h", "1m", "4m", "1h"]);
+    expect(rule("InferenceHighErrorRatio").expr).toMatch(/\[10m\]\)\) > 0\.01$/);
+    expect(rule("InferenceHighErrorRatio").annotations.description).toContain(
+      "over the last 10 minutes (threshold 1%)",
+    );
+    expect(rule("InferenceHighLatency").expr).toMatch(/\[15m\]\)\)\) > 0\.25$/);
+    expect(rule("InferencePodRestarting").expr).toMatch(/\[1h\]\) >= 5$/);
+    expect(rule("InferenceTargetDown").annotations.description).toContain("for 7 minutes:");
+    const ratio = (w: string) =>
+      `${errorRatioRecord(w as "5m")}{job="${service.serviceName}",namespace="${service.namespace}"}`;
+    expect(rule("InferenceErrorBudgetBurnFast").expr).toBe(
+      `${ratio("2h")} > (10 * 0.01) and ${ratio("10m")} > (10 * 0.01)`,
+    );
+    expect(rule("InferenceErrorBudgetBurnSlow").expr).toBe(
+      `${ratio("1d")} > (3 * 0.01) and ${ratio("2h")} > (3 * 0.01)`,
+    );
+    expect(rule("InferenceErrorBudgetBurnSlow").annotations.summary).toContain("its 99% availability");
+    // The recording rules follow the burn-rate windows, each window once, shortest first.
+    expect(errorRatioRecordingRules(service, config.slo).map((r) => r.record)).toEqual(
+      ["10m", "2h", "1d"].map((w) => errorRatioRecord(w as "5m")),
+    );
   });
 
-  it.each([
-    [{ errorRatio: 0 }, "errorRatio must be between 0 and 1 (exclusive), got 0"],
-    [{ availabilityObjective: 1 }, "availabilityObjective must be between 0 and 1 (exclusive), got 1"],
-    [{ latencyP95Seconds: -1 }, "latencyP95Seconds must be positive, got -1"],
-    [{ restartsIn15m: 1.5 }, "restartsIn15m must be a positive integer, got 1.5"],
-  ])("rejects %o", (overrides, message) => {
-    expect(() => inferenceAlerts(service, overrides)).toThrow(message);
-  });
-
-  it("default to 5 % errors, 500 ms p95, a 99.9 % objective and 2 restarts in 15 minutes", () => {
-    expect(DEFAULT_ALERT_THRESHOLDS).toEqual({
-      errorRatio: 0.05,
-      latencyP95Seconds: 0.5,
-      availabilityObjective: 0.999,
-      restartsIn15m: 2,
-    });
+  it("render the defaults into the same conditions as before the config existed", () => {
+    const expr = (name: string) => byName.get(name)?.rule.expr ?? "";
+    expect(expr("InferenceHighErrorRatio")).toMatch(/\[5m\]\)\) > 0\.05$/);
+    expect(expr("InferenceHighLatency")).toMatch(/\[5m\]\)\)\) > 0\.5$/);
+    expect(expr("InferencePodRestarting")).toMatch(/\[15m\]\) >= 2$/);
+    expect(alerts.map((a) => a.rule.for)).toEqual(["5m", "2m", "10m", "10m", "15m", "5m", "2m", "15m"]);
   });
 });
 
 describe("recording rules", () => {
   it("record the 5xx ratio of user requests over 5m, 30m, 1h and 6h", () => {
-    const rules = inferenceRecordingRules(service);
+    const rules = errorRatioRecordingRules(service, DEFAULT_MONITORING_CONFIG.slo);
     expect(rules.map((r) => r.record)).toEqual(
       ["5m", "30m", "1h", "6h"].map((w) => errorRatioRecord(w as "5m")),
     );
@@ -128,9 +149,9 @@ describe("recording rules", () => {
 
 describe("rule file", () => {
   it("renders recordings before alerts, as YAML that reads back to the same groups", () => {
-    const groups = inferenceRuleGroups(service);
+    const { ruleGroups: groups } = inferenceMixin(service);
     const text = renderRuleFile(groups);
-    expect(renderRuleFile(inferenceRuleGroups(service))).toBe(text);
+    expect(renderRuleFile(inferenceMixin(service).ruleGroups)).toBe(text);
     expect(parse(text)).toEqual({ groups: JSON.parse(JSON.stringify(groups)) });
     expect(groups.map((g) => g.name)).toEqual([
       `${service.serviceName}.slo.rules`,
