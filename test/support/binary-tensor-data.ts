@@ -180,14 +180,17 @@ export function decodeResponse(body: Buffer, headerLength: string | null): Decod
   }
   const length = Number(headerLength);
   const json = JSON.parse(body.subarray(0, length).toString("utf8")) as Record<string, unknown> & {
-    outputs: (OutputTensor & { parameters?: { binary_data_size?: number } })[];
+    outputs: (Omit<OutputTensor, "data"> & {
+      data?: unknown[];
+      parameters?: { binary_data_size?: number };
+    })[];
   };
   const binaryOutputs: string[] = [];
   let at = length;
   const outputs = json.outputs.map((output) => {
     const size = output.parameters?.binary_data_size;
-    if (size === undefined) return output;
-    if ("data" in output) throw new Error(`binary output ${output.name} also has data`);
+    if (size === undefined) return output as OutputTensor;
+    if (output.data !== undefined) throw new Error(`binary output ${output.name} also has data`);
     binaryOutputs.push(output.name);
     const data = readTensor(output.datatype, body.subarray(at, at + size));
     at += size;
