@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_TYPES, METRICS } from "../src/contract/index.js";
+import { decodeBinaryRequest, encodeBinaryResponse } from "../src/server/api/binary-tensors.js";
 import type { Classifier } from "../src/model/load-model.js";
 import {
   FLOWERS,
@@ -22,6 +23,7 @@ import {
   type InputTensor,
   binaryRequest,
   decodeResponse,
+  readTensor,
   tensorBytes,
 } from "./support/binary-tensor-data.js";
 
@@ -71,6 +73,112 @@ async function errorOf(res: Response): Promise<{ status: number; error: string }
   const body = (await res.json()) as { error: string };
   return { status: res.status, error: body.error };
 }
+
+describe("the codec, against the spec's layout", () => {
+  /** Edge values of every fixed-size datatype, and what the server's decoder must read from them. */
+  const EDGES: Record<string, (number | boolean)[]> = {
+    BOOL: [true, false, true],
+    UINT8: [0, 1, 255],
+    UINT16: [0, 1, 65_535],
+    UINT32: [0, 1, 4_294_967_295],
+    UINT64: [0, 1, Number.MAX_SAFE_INTEGER],
+    INT8: [-128, -1, 0, 127],
+    INT16: [-32_768, -1, 0, 32_767],
+    INT32: [-2_147_483_648, -1, 0, 2_147_483_647],
+    INT64: [Number.MIN_SAFE_INTEGER, -(2 ** 40) - 3, -1, 0, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER],
+    FP32: [
+      -3.4028234663852886e38,
+      -1.5,
+      0,
+      1.401298464324817e-45,
+      5.099999904632568,
+      Number.POSITIVE_INFINITY,
+    ],
+    FP64: [-1e300, -0.1, 0, 5e-324, Math.PI, Number.NEGATIVE_INFINITY],
+    // Exactly representable in half precision: 1, -2.5, the largest half, the smallest subnormal.
+    FP16: [1, -2.5, 65_504, 2 ** -24, Number.POSITIVE_INFINITY],
+  };
+
+  it.each(Object.entries(EDGES))(
+    "decodes %s little-endian, row-major, at any byte offset",
+    (datatype, values) => {
+      for (const pad of [0, 1, 3]) {
+        // A header padded with spaces moves the tensor to an unaligned offset.
+        const header = Buffer.from(
+          `${JSON.stringify({
+            inputs: [
+              {
+                name: "x",
+                shape: [values.length],
+                datatype,
+                parameters: { binary_data_size: tensorBytes(datatype, values).length },
+              },
+            ],
+          })}${" ".repeat(pad)}`,
+        );
+        const body = Buffer.concat([header, tensorBytes(datatype, values)]);
+        const decoded = decodeBinaryRequest(body, String(header.length)) as { inputs: { data: unknown[] }[] };
+        expect(decoded.inputs[0]?.data).toEqual(values);
+      }
+    },
+  );
+
+  it("decodes BYTES elements, multi-byte UTF-8 and empty ones included", () => {
+    const values = ["setosa", "", "Iris × versicolor ✿", "ñ"];
+    const bytes = tensorBytes("BYTES", values);
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: "x", shape: [2, 2], datatype: "BYTES", parameters: { binary_data_size: bytes.length } },
+        ],
+      }),
+    );
+    const decoded = decodeBinaryRequest(Buffer.concat([header, bytes]), String(header.length)) as {
+      inputs: { data: unknown[] }[];
+    };
+    expect(decoded.inputs[0]?.data).toEqual(values);
+  });
+
+  it.each(Object.entries(EDGES).filter(([datatype]) => datatype !== "BOOL" && datatype !== "FP16"))(
+    "encodes %s outputs as the spec lays them out",
+    (datatype, values) => {
+      const { body, headerLength } = encodeBinaryResponse(
+        { outputs: [{ name: "y", datatype, shape: [values.length], data: values as number[] }] },
+        [true],
+      );
+      const bytes = Buffer.from(body);
+      const header = JSON.parse(bytes.subarray(0, headerLength).toString("utf8")) as unknown;
+      const size = tensorBytes(datatype, values).length;
+      expect(header).toEqual({
+        outputs: [{ name: "y", datatype, shape: [values.length], parameters: { binary_data_size: size } }],
+      });
+      expect(bytes.subarray(headerLength)).toEqual(tensorBytes(datatype, values));
+      expect(readTensor(datatype, bytes.subarray(headerLength))).toEqual(values);
+    },
+  );
+
+  it("encodes BYTES outputs length-prefixed and keeps JSON outputs in place, in order", () => {
+    const names = ["setosa", "virginica", "setosa", "Iris × ✿"];
+    const { body, headerLength } = encodeBinaryResponse(
+      {
+        id: "é",
+        outputs: [
+          { name: "a", datatype: "INT64", shape: [1], data: [2] },
+          { name: "b", datatype: "BYTES", shape: [4], data: names },
+          { name: "c", datatype: "FP32", shape: [1], data: [0.5] },
+        ],
+      },
+      [false, true, true],
+    );
+    const decoded = decodeResponse(Buffer.from(body), String(headerLength));
+    expect(decoded.binaryOutputs).toEqual(["b", "c"]);
+    expect(decoded.json.outputs.map((o) => o.data)).toEqual([[2], names, [0.5]]);
+    // The header length counts bytes, not characters: "é" is two.
+    expect(headerLength).toBe(
+      Buffer.byteLength(Buffer.from(body).subarray(0, headerLength).toString("utf8")),
+    );
+  });
+});
 
 describe("binary tensor data requests and answers", () => {
   it("answers a tritonclient.http request (no Content-Type, binary input, binary_data_output) with binary outputs", async () => {
@@ -478,12 +586,10 @@ describe("malformed binary bodies", () => {
         });
       });
     const mutation = fc.oneof(
-      fc
-        .nat()
-        .map((n) => (b: Buffer, h: number) => ({
-          body: b.subarray(0, n % (b.length + 1)),
-          header: String(h),
-        })),
+      fc.nat().map((n) => (b: Buffer, h: number) => ({
+        body: b.subarray(0, n % (b.length + 1)),
+        header: String(h),
+      })),
       fc.uint8Array({ minLength: 1, maxLength: 64 }).map((extra) => (b: Buffer, h: number) => ({
         body: Buffer.concat([b, extra]),
         header: String(h),

@@ -77,13 +77,15 @@ export function tensorBytes(datatype: string, values: readonly (number | string 
   return out;
 }
 
-/** IEEE 754 half precision bits of `n`, truncated; tiny values flush to zero, huge ones to infinity. */
+/** IEEE 754 half precision bits of `n`, truncated; values past the largest half become infinity. */
 function toHalf(n: number): number {
   const bits = new Uint32Array(Float32Array.of(n).buffer)[0] as number;
   const sign = (bits >>> 16) & 0x8000;
   if (Number.isNaN(n)) return 0x7e00;
   const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
-  if (exponent <= 0) return sign;
+  if (exponent < -10) return sign;
+  // Subnormal: the implicit leading 1 shifted into the fraction.
+  if (exponent <= 0) return sign | (((bits & 0x7fffff) | 0x800000) >>> (14 - exponent));
   if (exponent >= 31) return sign | 0x7c00;
   return sign | (exponent << 10) | ((bits & 0x7fffff) >>> 13);
 }
@@ -103,14 +105,32 @@ export function readTensor(datatype: string, bytes: Buffer): (number | string | 
   if (size === undefined || bytes.length % size !== 0) throw new Error(`bad ${datatype} tensor`);
   for (let at = 0; at < bytes.length; at += size) {
     switch (datatype) {
-      case "INT64":
-        values.push(Number(bytes.readBigInt64LE(at)));
+      case "BOOL":
+        values.push(bytes.readUInt8(at) !== 0);
+        break;
+      case "UINT8":
+        values.push(bytes.readUInt8(at));
+        break;
+      case "UINT16":
+        values.push(bytes.readUInt16LE(at));
+        break;
+      case "UINT32":
+        values.push(bytes.readUInt32LE(at));
         break;
       case "UINT64":
         values.push(Number(bytes.readBigUInt64LE(at)));
         break;
+      case "INT8":
+        values.push(bytes.readInt8(at));
+        break;
+      case "INT16":
+        values.push(bytes.readInt16LE(at));
+        break;
       case "INT32":
         values.push(bytes.readInt32LE(at));
+        break;
+      case "INT64":
+        values.push(Number(bytes.readBigInt64LE(at)));
         break;
       case "FP32":
         values.push(bytes.readFloatLE(at));

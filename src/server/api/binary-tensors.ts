@@ -51,7 +51,11 @@ const FIXED_LAYOUTS: Readonly<Record<string, FixedLayout>> = {
   INT64: {
     size: 8,
     read: (v, o) => Number(v.getBigInt64(o, true)),
-    write: (v, o, x) => v.setBigInt64(o, BigInt(x), true),
+    // Two's complement from two 32-bit halves: exact for safe integers, and no BigInt per element.
+    write: (v, o, x) => {
+      v.setUint32(o, x >>> 0, true);
+      v.setInt32(o + 4, Math.floor(x / 2 ** 32), true);
+    },
   },
   FP16: { size: 2, read: (v, o) => halfToNumber(v.getUint16(o, true)) },
   FP32: { size: 4, read: (v, o) => v.getFloat32(o, true), write: (v, o, x) => v.setFloat32(o, x, true) },
@@ -277,7 +281,14 @@ export function encodeBinaryResponse<R extends { outputs: readonly ResponseTenso
 
 function encodeTensor({ name, datatype, data }: ResponseTensor): Uint8Array {
   if (datatype === "BYTES") {
-    const elements = data.map((value) => utf8.encode(String(value)));
+    // Outputs repeat a few strings (class names) many times: encode each distinct one once.
+    const encoded = new Map<string, Uint8Array>();
+    const elements = data.map((value) => {
+      const text = String(value);
+      let bytes = encoded.get(text);
+      if (!bytes) encoded.set(text, (bytes = utf8.encode(text)));
+      return bytes;
+    });
     const out = new Uint8Array(elements.reduce((n, e) => n + 4 + e.byteLength, 0));
     const view = new DataView(out.buffer);
     let offset = 0;
