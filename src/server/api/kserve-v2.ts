@@ -137,7 +137,7 @@ export const v2Schemas = {
       outputs: z
         .array(z.object({ name: z.string(), parameters: parameters.optional() }).openapi("V2RequestOutput"))
         .optional()
-        .openapi({ description: `Outputs to return: any of ${V2_OUTPUTS.join(", ")}; all when absent.` }),
+        .openapi({ description: `Outputs to return: any of ${OUTPUT_LIST}; all but aliases when absent.` }),
     })
     .openapi("V2InferenceRequest", {
       example: {

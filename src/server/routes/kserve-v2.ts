@@ -153,6 +153,13 @@ export function registerKServeV2Routes(
     return infer(c, parsed.data);
   };
 
+  // JSON (validated by the route) or binary tensor data (answered by `binaryTensors` before validation).
+  const jsonBody = jsonRequestBody(v2Schemas.inferenceRequest);
+  const inferBody = {
+    ...jsonBody,
+    content: { ...jsonBody.content, [BINARY_MEDIA_TYPE]: { schema: binaryBody } },
+  };
+
   for (const { prefix, params } of MODEL_PATHS) {
     const servedOnly = requireServedModel(model);
     app.openapi(
@@ -201,13 +208,7 @@ export function registerKServeV2Routes(
         middleware: [servedOnly, ...middleware, binaryTensors],
         request: {
           params,
-          body: {
-            ...jsonRequestBody(v2Schemas.inferenceRequest),
-            content: {
-              ...jsonRequestBody(v2Schemas.inferenceRequest).content,
-              [BINARY_MEDIA_TYPE]: { schema: binaryBody },
-            },
-          },
+          body: inferBody,
         },
         responses: {
           200: {
