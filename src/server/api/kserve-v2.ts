@@ -78,9 +78,6 @@ const INPUT_DATATYPES: Readonly<Record<string, NumericType>> = {
 };
 const ACCEPTED_DATATYPES = Object.keys(INPUT_DATATYPES).join(", ");
 
-/** The input datatypes the model accepts, as JSON `data` or as binary data alike. */
-export const V2_INPUT_DATATYPES: readonly string[] = Object.keys(INPUT_DATATYPES);
-
 const parameters = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
   .openapi("V2Parameters", {
