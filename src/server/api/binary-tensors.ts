@@ -90,10 +90,19 @@ function mediaType(contentType: string): string {
  *   JSON, a `binary_data_size` that disagrees with the input's shape and datatype, binary data that
  *   ends early or bytes left over after the last binary input. The message names the input.
  *
+ * A tensor with more than `maxElements` values is checked but not read: it is given `data: []`, and the
+ * shape check that follows refuses it as it would refuse the same tensor sent as JSON (a 1-byte type
+ * would otherwise turn each byte of a large body into a JS number).
+ *
  * @example
- * const request = decodeBinaryRequest(new Uint8Array(await c.req.arrayBuffer()), c.req.header(...));
+ * const body = new Uint8Array(await c.req.arrayBuffer());
+ * const request = decodeBinaryRequest(body, c.req.header("inference-header-content-length"));
  */
-export function decodeBinaryRequest(body: Uint8Array, headerLengthText: string | undefined): unknown {
+export function decodeBinaryRequest(
+  body: Uint8Array,
+  headerLengthText: string | undefined,
+  { maxElements = Number.POSITIVE_INFINITY }: { readonly maxElements?: number } = {},
+): unknown {
   const headerLength = parseHeaderLength(headerLengthText, body.byteLength);
   let text: string;
   let header: unknown;
@@ -125,7 +134,7 @@ export function decodeBinaryRequest(body: Uint8Array, headerLengthText: string |
         `is ${size} bytes but only ${left} bytes of binary data follow${i > 0 ? " the inputs before it" : " the header"}`,
       );
     }
-    const data = decodeTensor(tensor, view, offset, size, at);
+    const data = decodeTensor(tensor, view, offset, size, at, maxElements);
     offset += size;
     return { ...tensor, data };
   });
@@ -184,6 +193,7 @@ function decodeTensor(
   offset: number,
   size: number,
   at: string,
+  maxElements: number,
 ): (number | boolean | string)[] {
   const { datatype, shape } = tensor;
   if (typeof datatype !== "string") throw problem(`${at}.datatype`, "is required to read binary data");
@@ -197,8 +207,10 @@ function decodeTensor(
   for (const d of shape) count = Math.min(count * d, Number.MAX_SAFE_INTEGER);
   const shapeText = `[${shape.join(", ")}]`;
 
-  if (datatype === "BYTES")
+  if (datatype === "BYTES") {
+    if (count > maxElements) return [];
     return decodeBytes(view, offset, size, count, `${at}.parameters.binary_data_size`);
+  }
   const layout = FIXED_LAYOUTS[datatype];
   if (!layout) {
     throw problem(
@@ -212,6 +224,7 @@ function decodeTensor(
       `shape ${shapeText} of ${datatype} needs ${count * layout.size} bytes (${count} × ${layout.size}), got ${size}`,
     );
   }
+  if (count > maxElements) return [];
   const values = new Array<number | boolean>(count);
   for (let k = 0; k < count; k++) values[k] = layout.read(view, offset + k * layout.size);
   return values;

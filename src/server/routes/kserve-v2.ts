@@ -115,6 +115,8 @@ export function registerKServeV2Routes(
   }
 
   const featureCount = model.featureNames.length;
+  /** The most values an input the model accepts can hold; larger binary tensors are refused unread. */
+  const maxElements = maxBatchRows * featureCount;
   /** The one inference path, for JSON and binary requests alike. */
   async function infer(c: Context<AppEnv>, request: V2InferenceRequest): Promise<Response> {
     const outputs = v2RequestedOutputs(request);
@@ -147,7 +149,7 @@ export function registerKServeV2Routes(
     const headerLength = requestHeader(c, "inference-header-content-length");
     if (!isBinaryRequest(headerLength, requestHeader(c, "content-type"))) return next();
     const body = new Uint8Array(await c.req.arrayBuffer());
-    const decoded = decodeBinaryRequest(body, headerLength);
+    const decoded = decodeBinaryRequest(body, headerLength, { maxElements });
     const parsed = v2Schemas.inferenceRequest.safeParse(decoded);
     if (!parsed.success) throw invalidRequest(parsed.error.issues, decoded);
     return infer(c, parsed.data);
