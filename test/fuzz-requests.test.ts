@@ -3,8 +3,11 @@
  * without a version): over 10,000 generated requests of random JSON of every type and nesting, near-miss
  * bodies (wrong, missing and extra fields, numeric strings, NaN/Infinity spellings, huge and tiny numbers),
  * very long arrays, deep nesting, truncated bodies, invalid UTF-8, wrong and missing content types and
- * wrong methods. Every answer is 2xx or 4xx with a JSON body; none is a 5xx; the app stays healthy and
- * ready with its tensor count unchanged and its heap bounded.
+ * wrong methods; and, on V2 infer, binary tensor data bodies (`Inference-Header-Content-Length` and raw
+ * tensors after the JSON) whole, cut, padded, with wrong sizes, wrong header lengths and garbage bytes.
+ * Every answer is 2xx or 4xx with a JSON body (or, for a 200 that asked for binary outputs, a binary body
+ * whose JSON part parses); none is a 5xx; the app stays healthy and ready with its tensor count unchanged
+ * and its heap bounded.
  *
  * On failure fast-check prints the seed and the shrunk request; `fc.assert(..., { seed, path })` replays it.
  */
@@ -25,6 +28,7 @@ import {
   postJson,
   sampleValue,
 } from "./server-fixtures.js";
+import { binaryRequest } from "./support/binary-tensor-data.js";
 
 /** Generated requests; each is one `app.request`. */
 const REQUEST_COUNT = 12_000;
@@ -313,6 +317,7 @@ const CONTENT_TYPES: fc.Arbitrary<string | undefined> = fc.oneof(
       "text/plain",
       "text/json",
       "application/x-www-form-urlencoded",
+      "application/octet-stream",
       "multipart/form-data; boundary=x",
       "*/*",
       "",
@@ -333,7 +338,82 @@ interface FuzzRequest {
   /** Send Content-Length as a real client does (the server's body limit then decides from it). */
   readonly withLength: boolean;
   readonly body: string | Uint8Array;
+  /** `Inference-Header-Content-Length`, sent when defined (binary tensor data bodies). */
+  readonly inferenceHeader?: string;
 }
+
+/** A binary tensor data request: header length and body, well formed. */
+interface BinaryBody {
+  readonly body: Uint8Array;
+  readonly headerLength: number;
+}
+
+/** Well-formed binary requests of any datatype, outputs as JSON or binary. */
+const validBinary: fc.Arbitrary<BinaryBody> = fc
+  .tuple(
+    fc.array(validList, { minLength: 1, maxLength: 8 }),
+    fc.constantFrom(...DATATYPES, "FP16", "BOOL", "BYTES"),
+    fc.option(fc.boolean()),
+    fc.option(fc.subarray([...V2_OUTPUTS, "output-0"], { minLength: 1 })),
+  )
+  .map(([rows, datatype, binaryOutput, outputs]) =>
+    binaryRequest({
+      ...(binaryOutput === null ? {} : { parameters: { binary_data_output: binaryOutput } }),
+      ...(outputs === null
+        ? {}
+        : { outputs: outputs.map((name, i) => ({ name, parameters: { binary_data: i % 2 === 0 } })) }),
+      inputs: [
+        {
+          name: "input-0",
+          shape: [rows.length, 4],
+          datatype,
+          values: datatype.startsWith("FP") ? rows.flat() : rows.flat().map((v) => Math.round(v)),
+        },
+      ],
+    }),
+  );
+
+/** Any V2-shaped JSON header (binary_data_size on some inputs, right or wrong) and random bytes after it. */
+const looseBinary: fc.Arbitrary<BinaryBody> = fc
+  .tuple(v2Body.map(render), fc.uint8Array({ maxLength: 200 }))
+  .map(([header, tail]) => {
+    const head = Buffer.from(header, "utf8");
+    return { body: Buffer.concat([head, tail]), headerLength: head.length };
+  });
+
+/** Binary bodies as sent, cut, padded, corrupted, or with a wrong header length. */
+const binaryBodies: fc.Arbitrary<{ body: Uint8Array; inferenceHeader: string }> = fc
+  .tuple(
+    fc.oneof({ weight: 2, arbitrary: validBinary }, looseBinary),
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant("as sent") },
+      fc.constantFrom("cut", "padded", "corrupted", "header off", "header text", "no header"),
+    ),
+    fc.nat(),
+    fc.integer({ min: -8, max: 8 }),
+    fc.constantFrom("0", "-1", "", " 12", "1e3", "0x10", "99999999999999999999", "abc"),
+  )
+  .map(([{ body, headerLength }, how, n, delta, text]) => {
+    const bytes = Buffer.from(body);
+    switch (how) {
+      case "cut":
+        return { body: bytes.subarray(0, n % (bytes.length + 1)), inferenceHeader: String(headerLength) };
+      case "padded":
+        return {
+          body: Buffer.concat([bytes, Buffer.alloc((n % 40) + 1, n)]),
+          inferenceHeader: String(headerLength),
+        };
+      case "corrupted":
+        if (bytes.length > 0) bytes[n % bytes.length] = n % 256;
+        return { body: bytes, inferenceHeader: String(headerLength) };
+      case "header off":
+        return { body: bytes, inferenceHeader: String(headerLength + delta) };
+      case "header text":
+        return { body: bytes, inferenceHeader: text };
+      default:
+        return { body: bytes, inferenceHeader: String(headerLength) };
+    }
+  });
 
 function fuzzRequests(modelVersion: string): fc.Arbitrary<FuzzRequest> {
   const perEndpoint = endpoints(modelVersion).map(({ path, valid, body, wrap }) => {
@@ -365,13 +445,33 @@ function fuzzRequests(modelVersion: string): fc.Arbitrary<FuzzRequest> {
       },
     );
     const paths = fc.oneof({ weight: 12, arbitrary: fc.constant(path) }, fc.constantFrom(...NEAR_MISS_PATHS));
-    return fc.record({
+    const json = fc.record({
       path: paths,
       method: METHODS,
       contentType: CONTENT_TYPES,
       withLength: fc.boolean(),
       body: bodies,
     });
+    if (!path.startsWith("/v2/")) return json;
+    const binary = fc
+      .record({
+        path: paths,
+        method: METHODS,
+        // tritonclient.http sends no Content-Type, the kserve client application/octet-stream.
+        contentType: fc.oneof(
+          fc.constantFrom(undefined, "application/octet-stream", "application/octet-stream; x=1"),
+          CONTENT_TYPES,
+        ),
+        withLength: fc.boolean(),
+        binary: binaryBodies,
+      })
+      .map(({ binary: { body, inferenceHeader }, ...rest }): FuzzRequest => {
+        // "no header": an octet-stream body without the header is read as all JSON.
+        return inferenceHeader === "" && rest.contentType === undefined
+          ? { ...rest, body }
+          : { ...rest, body, inferenceHeader };
+      });
+    return fc.oneof({ weight: 3, arbitrary: json }, { weight: 2, arbitrary: binary });
   });
   return fc.oneof(...perEndpoint);
 }
@@ -412,6 +512,8 @@ afterAll(() => classifier.dispose());
 describe(`${REQUEST_COUNT.toLocaleString("en-US")} fuzzed requests to every inference endpoint`, () => {
   const statuses = new Map<number, number>();
   const perPath = new Map<string, number>();
+  let binaryAnswers = 0;
+  let binaryRequests = 0;
 
   it("answers each with 2xx or 4xx and a JSON body that hides internals; never 5xx, never a fault in the log", async () => {
     const { app, logs } = server;
@@ -420,13 +522,16 @@ describe(`${REQUEST_COUNT.toLocaleString("en-US")} fuzzed requests to every infe
         const headers: Record<string, string> = {};
         if (r.contentType !== undefined) headers["content-type"] = r.contentType;
         if (r.withLength) headers["content-length"] = String(Buffer.byteLength(r.body));
+        if (r.inferenceHeader !== undefined) headers["inference-header-content-length"] = r.inferenceHeader;
         const bodyAllowed = r.method !== "GET";
         const res = await app.request(r.path, {
           method: r.method,
           headers,
           body: bodyAllowed ? r.body : undefined,
         });
-        const text = await res.text();
+        const raw = Buffer.from(await res.arrayBuffer());
+        const text = raw.toString("utf8");
+        if (r.inferenceHeader !== undefined) binaryRequests++;
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         perPath.set(r.path, (perPath.get(r.path) ?? 0) + 1);
         const what = `${res.status} ${text.slice(0, 300)} for ${describeRequest(r)}`;
@@ -440,6 +545,14 @@ describe(`${REQUEST_COUNT.toLocaleString("en-US")} fuzzed requests to every infe
           expect(r.method, what).toBe("OPTIONS");
           expect(res.headers.get("allow"), what).toBeTruthy();
           expect(text, what).toBe("");
+          return;
+        }
+        if (res.status === 200 && res.headers.get("content-type") === "application/octet-stream") {
+          // Binary outputs were asked for: the JSON part, of the length the header gives, parses.
+          const length = Number(res.headers.get("inference-header-content-length"));
+          expect(length, what).toBeGreaterThan(0);
+          expect(JSON.parse(raw.subarray(0, length).toString("utf8")), what).toHaveProperty("outputs");
+          binaryAnswers++;
           return;
         }
         expect(res.headers.get("content-type"), what).toMatch(/^application\/json/);
@@ -456,6 +569,9 @@ describe(`${REQUEST_COUNT.toLocaleString("en-US")} fuzzed requests to every infe
     for (const status of [200, 400, 404, 405, 413, 415]) {
       expect(statuses.get(status) ?? 0, `answers with status ${status}`).toBeGreaterThan(20);
     }
+    // Binary tensor data bodies are a fair share of the V2 traffic, and some are answered in binary.
+    expect(binaryRequests).toBeGreaterThan(REQUEST_COUNT / 8);
+    expect(binaryAnswers).toBeGreaterThan(20);
     for (const { path } of endpoints(classifier.metadata.version)) {
       expect(perPath.get(path) ?? 0, path).toBeGreaterThan(REQUEST_COUNT / 8);
     }

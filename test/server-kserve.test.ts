@@ -142,11 +142,13 @@ describe("routing", () => {
 });
 
 describe("Open Inference Protocol (KServe V2)", () => {
-  it("describes the server", async () => {
-    expect(await getJson("/v2")).toEqual({
+  it("describes the server, with the binary tensor data extension, at /v2 and /v2/ alike", async () => {
+    const expected = {
       status: 200,
-      body: { name: "infer8s", version: "9.9.9-test", extensions: [] },
-    });
+      body: { name: "infer8s", version: "9.9.9-test", extensions: ["binary_tensor_data"] },
+    };
+    expect(await getJson("/v2")).toEqual(expected);
+    expect(await getJson("/v2/")).toEqual(expected);
   });
 
   it("reports live and ready", async () => {
@@ -166,7 +168,8 @@ describe("Open Inference Protocol (KServe V2)", () => {
     const expected = {
       name: "iris",
       versions: [version],
-      platform: "tensorflowjs_layers-model",
+      // No platform name of the protocol's list fits a TF.js model; KServe's runtimes answer "" too.
+      platform: "",
       inputs: [{ name: "input-0", datatype: "FP32", shape: [-1, 4] }],
       outputs: [
         { name: "class_index", datatype: "INT64", shape: [-1] },
@@ -244,6 +247,24 @@ describe("Open Inference Protocol (KServe V2)", () => {
     ]);
   });
 
+  it("answers output-0, the name of KServe's scikit-learn runtime, as the class index under that name", async () => {
+    const res = await post(
+      "/v2/models/iris/infer",
+      v2Request(ROWS.flat(), { outputs: [{ name: "output-0" }, { name: "class_index" }] }),
+    );
+    expect(res.status).toBe(200);
+    const [alias, classIndex] = res.body.outputs as Record<string, unknown>[];
+    expect(alias).toEqual({ ...classIndex, name: "output-0" });
+    expect(alias).toMatchObject({ datatype: "INT64", shape: [4], data: [0, 1, 2, expect.any(Number)] });
+  });
+
+  it("never returns output-0 unasked, nor lists it in model metadata", async () => {
+    const res = await post("/v2/models/iris/infer", v2Request(ROWS.flat()));
+    expect((res.body.outputs as { name: string }[]).map((o) => o.name)).not.toContain("output-0");
+    const metadata = await getJson("/v2/models/iris");
+    expect((metadata.body.outputs as { name: string }[]).map((o) => o.name)).not.toContain("output-0");
+  });
+
   it.each<[string, unknown, string, string]>([
     [
       "an unsupported datatype",
@@ -309,7 +330,7 @@ describe("Open Inference Protocol (KServe V2)", () => {
       "an unknown output",
       v2Request(ROWS.flat(), { outputs: [{ name: "logits" }] }),
       "outputs[0].name",
-      'unknown output "logits"; this model produces class_index, class_name, probabilities',
+      'unknown output "logits"; this model produces class_index, class_name, probabilities (and output-0, another name for class_index)',
     ],
     [
       "a repeated output",
@@ -337,6 +358,18 @@ describe("Open Inference Protocol (KServe V2)", () => {
       "must be at least 0, got -1",
     ],
     ["a non-string id", v2Request(ROWS.flat(), { id: 42 }), "id", "must be a string, got number"],
+    [
+      "a binary_data_output that is not a boolean",
+      v2Request(ROWS.flat(), { parameters: { binary_data_output: "yes" } }),
+      "parameters.binary_data_output",
+      'must be true or false, got a string ("yes")',
+    ],
+    [
+      "an output's binary_data that is not a boolean",
+      v2Request(ROWS.flat(), { outputs: [{ name: "class_name", parameters: { binary_data: 1 } }] }),
+      "outputs[0].parameters.binary_data",
+      "must be true or false, got number",
+    ],
   ])("answers 400 naming the field for %s", async (_case, body, path, message) => {
     const res = await post("/v2/models/iris/infer", body);
     expect(res.status).toBe(400);

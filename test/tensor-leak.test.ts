@@ -1,11 +1,13 @@
 /**
  * No tensor outlives a request: thousands of requests through every inference endpoint, answered and
- * refused, batched and not, leave TF.js' live tensor count exactly where it started.
+ * refused, batched and not, JSON and binary tensor data, leave TF.js' live tensor count exactly where it
+ * started.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PATHS } from "../src/contract/index.js";
 import type { Classifier } from "../src/model/load-model.js";
 import { FLOWERS, createTestServer, loadCommittedModel, postJson } from "./server-fixtures.js";
+import { binaryRequest } from "./support/binary-tensor-data.js";
 
 let classifier: Classifier;
 beforeAll(async () => {
@@ -16,6 +18,33 @@ afterAll(() => classifier.dispose());
 const v2 = (data: unknown, shape: number[], datatype = "FP32") => ({
   inputs: [{ name: "input-0", shape, datatype, data }],
 });
+
+const HEADER = "inference-header-content-length";
+const binaryInfer = binaryRequest({
+  parameters: { binary_data_output: true },
+  inputs: [
+    { name: "input-0", shape: [2, 4], datatype: "FP32", values: [...FLOWERS.setosa, ...FLOWERS.virginica] },
+  ],
+});
+const binaryNaN = binaryRequest({
+  inputs: [{ name: "input-0", shape: [1, 4], datatype: "FP32", values: [Number.NaN, 1, 1, 1] }],
+});
+
+/** Binary tensor data requests: [headers, body, expected status], answered and refused. */
+const BINARY: [Record<string, string>, Uint8Array, number][] = [
+  [{ [HEADER]: String(binaryInfer.headerLength) }, binaryInfer.body, 200],
+  [
+    { [HEADER]: String(binaryNaN.headerLength), "content-type": "application/octet-stream" },
+    binaryNaN.body,
+    400,
+  ],
+  [
+    { [HEADER]: String(binaryInfer.headerLength) },
+    binaryInfer.body.subarray(0, binaryInfer.body.length - 3),
+    400,
+  ],
+  [{ [HEADER]: String(binaryInfer.headerLength + 5) }, binaryInfer.body, 400],
+];
 
 /** [path, body, expected status] — the ones the model runs and the ones refused before it. */
 const REQUESTS: [string, unknown, number][] = [
@@ -36,7 +65,7 @@ describe.each([
   ["with batching", true],
   ["without batching", false],
 ])("tensor count %s", (_, enabled) => {
-  it("is unchanged after 3,300 requests through every endpoint, including failing ones", async () => {
+  it("is unchanged after 4,500 requests through every endpoint, JSON and binary, including failing ones", async () => {
     const { app } = createTestServer(classifier, {
       config: { batching: { enabled, maxRowsPerCall: 64, maxDelayMs: 0, queueRows: 100_000 } },
     });
@@ -45,8 +74,14 @@ describe.each([
     const before = classifier.numTensors();
     for (let round = 0; round < 300; round++) {
       // Concurrent within a round, so batching packs rows from different requests into one call.
-      const responses = await Promise.all(REQUESTS.map(([path, body]) => postJson(app, path, body)));
-      responses.forEach((res, i) => expect(res.status, REQUESTS[i]?.[0]).toBe(REQUESTS[i]?.[2]));
+      const responses = await Promise.all([
+        ...REQUESTS.map(([path, body]) => postJson(app, path, body)),
+        ...BINARY.map(([headers, body]) =>
+          app.request("/v2/models/iris/infer", { method: "POST", headers, body }),
+        ),
+      ]);
+      const expected = [...REQUESTS.map((r) => r[2]), ...BINARY.map((r) => r[2])];
+      responses.forEach((res, i) => expect(res.status, `request ${i}`).toBe(expected[i]));
       await Promise.all(responses.map((res) => res.arrayBuffer()));
     }
     expect(classifier.numTensors()).toBe(before);

@@ -6,7 +6,11 @@
  * (`N×4` numbers) or nested (`N` lists of 4). The input's name is not checked — the model has only one,
  * and KServe clients name it differently (`input-0`, `input_1`…). It answers up to three outputs:
  * `class_index` (INT64 `[N]`), `class_name` (BYTES `[N]`) and `probabilities` (FP32 `[N, classes]`),
- * all of them unless the request's `outputs` names some.
+ * all of them unless the request's `outputs` names some. `output-0`, the name KServe's scikit-learn
+ * runtime gives its prediction, may be asked for by name and answers the class index.
+ *
+ * Tensors may also travel as binary data (see `binary-tensors.ts`): the request's `binary_data_output`
+ * and each requested output's `binary_data` parameter choose which outputs are sent that way.
  */
 import { z } from "@hono/zod-openapi";
 import type { InferenceResult } from "../inference-engine.js";
@@ -17,12 +21,40 @@ import { invalidInput, kindOf } from "./validation.js";
 /** Name published for the model's single input tensor (KServe's convention). */
 export const V2_INPUT_NAME = "input-0";
 
-/** Platform string in model metadata, `<project>_<format>` as the protocol asks. */
-export const V2_PLATFORM = "tensorflowjs_layers-model";
+/**
+ * Platform string in model metadata. The protocol allows only a fixed list of `<project>_<format>` names
+ * (tensorrt_plan, tensorflow_savedmodel, onnx_onnxv1…), none of which is a TensorFlow.js layers model, and
+ * calls the field "information only"; KServe's own runtimes answer "". So do we, rather than name a
+ * platform the model is not; `GET /info` describes the runtime.
+ */
+export const V2_PLATFORM = "";
 
 /** Output tensors the model can answer, in the order they are returned by default. */
 export const V2_OUTPUTS = ["class_index", "class_name", "probabilities"] as const;
 export type V2OutputName = (typeof V2_OUTPUTS)[number];
+
+/**
+ * Other names an output may be requested by, answered under the name requested. `output-0` is what
+ * KServe's scikit-learn runtime calls its prediction (the class index for a classifier), so requests
+ * written for it (`"outputs": [{"name": "output-0"}]`) work unchanged. Aliases are never returned unasked
+ * and are not listed in model metadata, which lists each tensor once.
+ */
+export const V2_OUTPUT_ALIASES: Readonly<Record<string, V2OutputName>> = { "output-0": "class_index" };
+
+/** One output to answer: the name it was asked by, the tensor behind it, and whether it goes as binary. */
+export interface V2RequestedOutput {
+  readonly name: string;
+  readonly tensor: V2OutputName;
+  readonly binary: boolean;
+}
+
+const OUTPUT_NAMES = new Map<string, V2OutputName>([
+  ...V2_OUTPUTS.map((name) => [name, name] as const),
+  ...Object.entries(V2_OUTPUT_ALIASES),
+]);
+const OUTPUT_LIST = `${V2_OUTPUTS.join(", ")} (and ${Object.entries(V2_OUTPUT_ALIASES)
+  .map(([alias, name]) => `${alias}, another name for ${name}`)
+  .join("; ")})`;
 
 interface NumericType {
   readonly integer: boolean;
@@ -48,7 +80,12 @@ const ACCEPTED_DATATYPES = Object.keys(INPUT_DATATYPES).join(", ");
 
 const parameters = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-  .openapi("V2Parameters", { description: "Name/value pairs; none are defined by this server." });
+  .openapi("V2Parameters", {
+    description:
+      "Name/value pairs. Those of the binary tensor data extension are understood: `binary_data_output` " +
+      "(request: send every output as binary data), `binary_data` (requested output: this one, overriding " +
+      "`binary_data_output`), `binary_data_size` (input or output: the size of its binary data). Others are ignored.",
+  });
 
 const tensorMetadata = z
   .object({
@@ -97,7 +134,7 @@ export const v2Schemas = {
       outputs: z
         .array(z.object({ name: z.string(), parameters: parameters.optional() }).openapi("V2RequestOutput"))
         .optional()
-        .openapi({ description: `Outputs to return: any of ${V2_OUTPUTS.join(", ")}; all when absent.` }),
+        .openapi({ description: `Outputs to return: any of ${OUTPUT_LIST}; all but aliases when absent.` }),
     })
     .openapi("V2InferenceRequest", {
       example: {
@@ -116,7 +153,13 @@ export const v2Schemas = {
             name: z.string(),
             shape: z.array(z.number().int()),
             datatype: z.string(),
-            data: z.array(z.union([z.number(), z.string()])),
+            parameters: parameters.optional().openapi({
+              description: "`binary_data_size` when the output is sent as binary data after the JSON.",
+            }),
+            data: z
+              .array(z.union([z.number(), z.string()]))
+              .optional()
+              .openapi({ description: "Absent when the output is sent as binary data." }),
           })
           .openapi("V2ResponseOutput"),
       ),
@@ -126,6 +169,13 @@ export const v2Schemas = {
 
 export type V2InferenceRequest = z.infer<typeof v2Schemas.inferenceRequest>;
 export type V2InferenceResponse = z.infer<typeof v2Schemas.inferenceResponse>;
+/** One output tensor of a response as the JSON path builds it, always with its data. */
+export interface V2ResponseOutput {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: (number | string)[];
+}
 export type V2ModelMetadata = z.infer<typeof v2Schemas.modelMetadata>;
 
 /** The model metadata answer for `model`. */
@@ -217,41 +267,58 @@ export function v2InputRows(
 }
 
 /**
- * The output names to answer, in request order, or all of them when the request names none.
+ * The outputs to answer, in request order, or all of them when the request names none; each flagged
+ * binary or not by the binary tensor data extension: an output's `binary_data` parameter when it has
+ * one, else the request's `binary_data_output`, else JSON.
  *
- * @throws ApiError 400 for an unknown or repeated output name.
+ * @throws ApiError 400 for an unknown or repeated output name, or a binary flag that is not a boolean.
  */
-export function v2RequestedOutputs(request: V2InferenceRequest): readonly V2OutputName[] {
-  if (!request.outputs || request.outputs.length === 0) return V2_OUTPUTS;
-  const names: V2OutputName[] = [];
-  for (const [i, { name }] of request.outputs.entries()) {
-    if (!(V2_OUTPUTS as readonly string[]).includes(name)) {
+export function v2RequestedOutputs(request: V2InferenceRequest): readonly V2RequestedOutput[] {
+  const allBinary = flag(request.parameters, "binary_data_output", "parameters") ?? false;
+  if (!request.outputs || request.outputs.length === 0) {
+    return V2_OUTPUTS.map((name) => ({ name, tensor: name, binary: allBinary }));
+  }
+  const outputs: V2RequestedOutput[] = [];
+  for (const [i, { name, parameters: params }] of request.outputs.entries()) {
+    const tensor = OUTPUT_NAMES.get(name);
+    if (!tensor) {
       throw invalidInput([
         {
           path: `outputs[${i}].name`,
-          message: `unknown output ${JSON.stringify(name)}; this model produces ${V2_OUTPUTS.join(", ")}`,
+          message: `unknown output ${JSON.stringify(name)}; this model produces ${OUTPUT_LIST}`,
         },
       ]);
     }
-    if (names.includes(name as V2OutputName)) {
+    if (outputs.some((o) => o.name === name)) {
       throw invalidInput([
         { path: `outputs[${i}].name`, message: `${JSON.stringify(name)} is requested twice` },
       ]);
     }
-    names.push(name as V2OutputName);
+    const binary = flag(params, "binary_data", `outputs[${i}].parameters`) ?? allBinary;
+    outputs.push({ name, tensor, binary });
   }
-  return names;
+  return outputs;
 }
 
-/** Encodes the engine's result as the requested output tensors. */
+function flag(
+  params: Readonly<Record<string, unknown>> | undefined,
+  key: string,
+  at: string,
+): boolean | undefined {
+  const value = params?.[key];
+  if (value === undefined || typeof value === "boolean") return value;
+  throw invalidInput([{ path: `${at}.${key}`, message: `must be true or false, got ${kindOf(value)}` }]);
+}
+
+/** Encodes the engine's result as the requested output tensors, each under the name it was asked by. */
 export function v2Outputs(
   result: InferenceResult,
-  outputs: readonly V2OutputName[],
+  outputs: readonly V2RequestedOutput[],
   classNames: readonly string[],
-): V2InferenceResponse["outputs"] {
+): V2ResponseOutput[] {
   const rows = result.classIndices.length;
-  return outputs.map((name) => {
-    switch (name) {
+  return outputs.map(({ name, tensor }) => {
+    switch (tensor) {
       case "class_index":
         return { name, datatype: "INT64", shape: [rows], data: Array.from(result.classIndices) };
       case "class_name":

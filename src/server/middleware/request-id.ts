@@ -71,3 +71,20 @@ export function jsonWithRequestId<T extends JSONValue | object, S extends Conten
     headers: { "content-type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") },
   }) as JsonResponse<T, S>;
 }
+
+/**
+ * A non-JSON answer (bytes, with the headers given) carrying the request's `X-Request-Id`, built as
+ * {@link jsonWithRequestId} builds JSON ones. Needs `requestIds()` in front.
+ *
+ * @example
+ * return bytesWithRequestId(c, body, 200, { "content-type": "application/octet-stream" });
+ */
+export function bytesWithRequestId(
+  c: Context<AppEnv>,
+  body: Uint8Array,
+  status: ContentfulStatusCode,
+  headers: Readonly<Record<string, string>>,
+): Response {
+  c.set("requestIdInResponse", true);
+  return new Response(body, { status, headers: { ...headers, [REQUEST_ID_HEADER]: c.get("requestId") } });
+}

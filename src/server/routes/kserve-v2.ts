@@ -1,15 +1,38 @@
 /** Open Inference Protocol (KServe V2) REST: server metadata, health, model metadata/readiness, infer. */
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
-import { v2InputRows, v2ModelMetadata, v2Outputs, v2RequestedOutputs, v2Schemas } from "../api/kserve-v2.js";
+import type { Context, MiddlewareHandler } from "hono";
+import {
+  BINARY_MEDIA_TYPE,
+  BINARY_TENSOR_DATA_EXTENSION,
+  INFERENCE_HEADER_CONTENT_LENGTH,
+  decodeBinaryRequest,
+  encodeBinaryResponse,
+  isBinaryRequest,
+} from "../api/binary-tensors.js";
+import {
+  type V2InferenceRequest,
+  V2_OUTPUT_ALIASES,
+  v2InputRows,
+  v2ModelMetadata,
+  v2Outputs,
+  v2RequestedOutputs,
+  v2Schemas,
+} from "../api/kserve-v2.js";
 import { BODY_ERROR_RESPONSES, jsonError, jsonResponse as json } from "../api/responses.js";
 import { type ServedModel, assertScored } from "../api/rows.js";
-import { jsonRequestBody } from "../api/validation.js";
+import { invalidRequest, jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
 import type { Lifecycle } from "../lifecycle.js";
-import type { AppEnv } from "../middleware/app-env.js";
-import { jsonWithRequestId } from "../middleware/request-id.js";
+import { type AppEnv, requestHeader } from "../middleware/app-env.js";
+import { bytesWithRequestId, jsonWithRequestId } from "../middleware/request-id.js";
 import { requireServedModel } from "../middleware/served-model.js";
+
+/** A binary tensor data body: JSON inference header, then raw tensors. */
+const binaryBody = z.string().openapi({
+  format: "binary",
+  description:
+    "`Inference-Header-Content-Length` bytes of JSON inference request or response, then the binary tensors in order.",
+});
 
 /** Name this server gives itself in `GET /v2`. */
 export const SERVER_NAME = "infer8s";
@@ -68,21 +91,76 @@ export function registerKServeV2Routes(
   { model, engine, maxRowsPerRequest, serverVersion, middleware }: KServeV2RouteOptions,
 ): void {
   const tags = ["kserve-v2"];
-  const serverMetadata = { name: SERVER_NAME, version: serverVersion, extensions: [] as string[] };
+  const serverMetadata = {
+    name: SERVER_NAME,
+    version: serverVersion,
+    extensions: [BINARY_TENSOR_DATA_EXTENSION],
+  };
   const modelMetadata = v2ModelMetadata(model);
   const modelReady = { name: model.name, ready: true };
   const notFound = jsonError("No model by that name or version.");
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v2",
-      tags,
-      summary: "Server metadata",
-      responses: { 200: json(v2Schemas.serverMetadata, "Server name, version and extensions.") },
-    }),
-    (c) => c.json(serverMetadata, 200),
-  );
+  // `/v2/` is how the OIP REST OpenAPI file writes the path; answered the same rather than redirected.
+  for (const path of ["/v2", "/v2/"]) {
+    app.openapi(
+      createRoute({
+        method: "get",
+        path,
+        tags,
+        summary: "Server metadata",
+        responses: { 200: json(v2Schemas.serverMetadata, "Server name, version and extensions.") },
+      }),
+      (c) => c.json(serverMetadata, 200),
+    );
+  }
+
+  const featureCount = model.featureNames.length;
+  /** The most values an input the model accepts can hold; larger binary tensors are refused unread. */
+  const maxElements = maxRowsPerRequest * featureCount;
+  /** The one inference path, for JSON and binary requests alike. */
+  async function infer(c: Context<AppEnv>, request: V2InferenceRequest): Promise<Response> {
+    const outputs = v2RequestedOutputs(request);
+    const { features, rows } = v2InputRows(request, featureCount, maxRowsPerRequest);
+    const result = await engine.infer(features, rows);
+    assertScored(result, (row) => `inputs[0] row ${row}`);
+    const response = {
+      model_name: model.name,
+      model_version: model.version,
+      id: request.id ?? c.get("requestId"),
+      outputs: v2Outputs(result, outputs, model.classNames),
+    };
+    if (!outputs.some((o) => o.binary)) return jsonWithRequestId(c, response, 200);
+    const { body, headerLength } = encodeBinaryResponse(
+      response,
+      outputs.map((o) => o.binary),
+    );
+    return bytesWithRequestId(c, body, 200, {
+      "content-type": BINARY_MEDIA_TYPE,
+      [INFERENCE_HEADER_CONTENT_LENGTH]: String(headerLength),
+    });
+  }
+
+  /**
+   * Binary tensor data requests are answered here, before the JSON body validation (which would refuse
+   * their media type): the body is read (through the body limit in front), turned into the JSON request
+   * it stands for, validated by the same schema, and inferred by the same path.
+   */
+  const binaryTensors: MiddlewareHandler<AppEnv> = async function binaryTensorData(c, next) {
+    const headerLength = requestHeader(c, "inference-header-content-length");
+    if (!isBinaryRequest(headerLength, requestHeader(c, "content-type"))) return next();
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const decoded = decodeBinaryRequest(body, headerLength, { maxElements });
+    const parsed = v2Schemas.inferenceRequest.safeParse(decoded);
+    if (!parsed.success) throw invalidRequest(parsed.error.issues, decoded);
+    return infer(c, parsed.data);
+  };
+
+  // JSON (validated by the route) or binary tensor data (answered by `binaryTensors` before validation).
+  const jsonBody = jsonRequestBody(v2Schemas.inferenceRequest);
+  const inferBody = {
+    ...jsonBody,
+    content: { ...jsonBody.content, [BINARY_MEDIA_TYPE]: { schema: binaryBody } },
+  };
 
   for (const { prefix, params } of MODEL_PATHS) {
     const servedOnly = requireServedModel(model);
@@ -121,35 +199,38 @@ export function registerKServeV2Routes(
         summary: "Inference",
         description:
           "One input of shape [N, 4] (FP32, FP64 or an integer type; data flat or nested). Outputs: " +
-          "`class_index` INT64 [N], `class_name` BYTES [N], `probabilities` FP32 [N, 3]; all unless `outputs` names some.",
-        middleware: [servedOnly, ...middleware],
+          "`class_index` INT64 [N], `class_name` BYTES [N], `probabilities` FP32 [N, 3]; all unless `outputs` " +
+          `names some (${Object.entries(V2_OUTPUT_ALIASES)
+            .map(([alias, name]) => `\`${alias}\` is another name for \`${name}\``)
+            .join(", ")}). ` +
+          "Binary tensor data extension: send `application/octet-stream` (or any body with an " +
+          "`Inference-Header-Content-Length` header): that many bytes of JSON request, then each input that " +
+          "has `parameters.binary_data_size` as raw little-endian values. `binary_data_output` (request) or " +
+          "`binary_data` (output) parameters ask for outputs the same way; BYTES elements are length-prefixed.",
+        middleware: [servedOnly, ...middleware, binaryTensors],
         request: {
           params,
-          body: jsonRequestBody(v2Schemas.inferenceRequest),
+          body: inferBody,
         },
         responses: {
-          200: json(v2Schemas.inferenceResponse, "The requested output tensors."),
+          200: {
+            description: "The requested output tensors; binary ones after the JSON when any were asked for.",
+            content: {
+              "application/json": { schema: v2Schemas.inferenceResponse },
+              [BINARY_MEDIA_TYPE]: { schema: binaryBody },
+            },
+            headers: z.object({
+              [INFERENCE_HEADER_CONTENT_LENGTH]: z.string().optional().openapi({
+                description: "With a binary answer: the length in bytes of its JSON part.",
+              }),
+            }),
+          },
           ...BODY_ERROR_RESPONSES,
           404: notFound,
         },
       }),
-      async (c) => {
-        const request = c.req.valid("json");
-        const outputs = v2RequestedOutputs(request);
-        const { features, rows } = v2InputRows(request, model.featureNames.length, maxRowsPerRequest);
-        const result = await engine.infer(features, rows);
-        assertScored(result, (row) => `inputs[0] row ${row}`);
-        return jsonWithRequestId(
-          c,
-          {
-            model_name: model.name,
-            model_version: model.version,
-            id: request.id ?? c.get("requestId"),
-            outputs: v2Outputs(result, outputs, model.classNames),
-          },
-          200,
-        );
-      },
+      // Only JSON bodies reach the validator (binary ones were answered above), so this is the JSON schema's.
+      async (c) => infer(c, c.req.valid("json") as V2InferenceRequest),
     );
   }
 }
