@@ -22,7 +22,7 @@ export function appFor(overrides: SettingsOverrides = {}) {
 /** The standalone monitoring chart as the committed dist/ (or the given overrides) synthesizes it. */
 export function standaloneMonitoring(overrides: SettingsOverrides = {}): MonitoringChart {
   const { monitoring } = appFor(overrides);
-  if (Object.prototype.isPrototypeOf.call(MonitoringChart.prototype, monitoring))
+  if (monitoring && Object.prototype.isPrototypeOf.call(MonitoringChart.prototype, monitoring))
     return monitoring as MonitoringChart;
   throw new Error("settings do not give the standalone stack");
 }
@@ -30,7 +30,7 @@ export function standaloneMonitoring(overrides: SettingsOverrides = {}): Monitor
 /** The operator-mode monitoring chart for the given overrides (mode forced to "operator"). */
 export function operatorMonitoring(overrides: SettingsOverrides = {}): OperatorMonitoringChart {
   const { monitoring } = appFor({ ...overrides, monitoring: { ...overrides.monitoring, mode: "operator" } });
-  if (Object.prototype.isPrototypeOf.call(OperatorMonitoringChart.prototype, monitoring))
+  if (monitoring && Object.prototype.isPrototypeOf.call(OperatorMonitoringChart.prototype, monitoring))
     return monitoring as OperatorMonitoringChart;
   throw new Error("settings do not give operator mode");
 }
