@@ -17,6 +17,10 @@
  * - arrays check each element; a union (e.g. IntOrString `number | string`) accepts what any member accepts;
  * - `any`/`unknown` accept anything; literal types (enums) must match exactly; non-optional properties must
  *   be present.
+ *
+ * Limits, from the generator dropping `x-kubernetes-*` keys: an object that lists properties AND preserves
+ * unknown fields would reject what the API server keeps (none in the kinds this project emits or tests),
+ * and a `{}` that is really an empty, pruning object accepts what the API server would drop.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -58,11 +62,22 @@ const MODEL_PACKAGES: readonly ModelPackage[] = (() => {
   return Object.keys({ ...manifest.dependencies, ...manifest.devDependencies })
     .filter((name) => name.startsWith("@kubernetes-models/") && !NOT_CUSTOM_RESOURCE_PACKAGES.has(name))
     .map((name) => {
-      const packageJson = require.resolve(`${name}/package.json`);
+      const packageJson = resolvePackageJson(name);
       const { version } = JSON.parse(readFileSync(packageJson, "utf8")) as { version: string };
       return { name, version, dir: dirname(packageJson) };
     });
 })();
+
+/** `<package>/package.json`, also for packages whose `exports` do not list it (found next to the entry). */
+function resolvePackageJson(name: string): string {
+  try {
+    return require.resolve(`${name}/package.json`);
+  } catch {
+    let dir = dirname(require.resolve(name));
+    while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
+    return join(dir, "package.json");
+  }
+}
 
 const models = new Map<string, CustomResourceModel | undefined>();
 

@@ -214,6 +214,9 @@ describe("custom resource schema (strict structure from the @kubernetes-models/*
           },
           strategy: {
             canary: {
+              // IntOrString, both ways.
+              maxSurge: "25%",
+              maxUnavailable: 0,
               steps: [
                 { setWeight: 20 },
                 { pause: { duration: "1m" } },
