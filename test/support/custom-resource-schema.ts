@@ -195,6 +195,11 @@ class Walk {
     const fail = (expected: string): void => {
       this.problems.push(`${path}: expected ${expected}, got ${JSON.stringify(value)}`);
     };
+    if (flags & ts.TypeFlags.Any && (type as { intrinsicName?: string }).intrinsicName === "error") {
+      // An import the compiler could not resolve: it would accept anything, so say so.
+      this.problems.push(`${path}: custom-resource-schema cannot resolve the type of ${definition}`);
+      return;
+    }
     if (flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return;
     if (value === null) {
       if (!(type.isUnion() && type.types.some((t) => t.flags & ts.TypeFlags.Null))) {
