@@ -22,14 +22,16 @@ export function appFor(overrides: SettingsOverrides = {}) {
 /** The standalone monitoring chart as the committed dist/ (or the given overrides) synthesizes it. */
 export function standaloneMonitoring(overrides: SettingsOverrides = {}): MonitoringChart {
   const { monitoring } = appFor(overrides);
-  if (monitoring instanceof MonitoringChart) return monitoring as MonitoringChart;
+  if (monitoring && Object.prototype.isPrototypeOf.call(MonitoringChart.prototype, monitoring))
+    return monitoring as MonitoringChart;
   throw new Error("settings do not give the standalone stack");
 }
 
 /** The operator-mode monitoring chart for the given overrides (mode forced to "operator"). */
 export function operatorMonitoring(overrides: SettingsOverrides = {}): OperatorMonitoringChart {
   const { monitoring } = appFor({ ...overrides, monitoring: { ...overrides.monitoring, mode: "operator" } });
-  if (monitoring instanceof OperatorMonitoringChart) return monitoring as OperatorMonitoringChart;
+  if (monitoring && Object.prototype.isPrototypeOf.call(OperatorMonitoringChart.prototype, monitoring))
+    return monitoring as OperatorMonitoringChart;
   throw new Error("settings do not give operator mode");
 }
 

@@ -13,7 +13,13 @@ import {
   synthObjects,
   type KubeObject,
 } from "./k8s-checks.js";
-import { KUBERNETES_SCHEMA_VERSION, kubernetesKinds, structuralProblems } from "./k8s-schema.js";
+import { customResourceModel } from "./custom-resource-schema.js";
+import {
+  KUBERNETES_SCHEMA_VERSION,
+  kubernetesKinds,
+  schemaProblems,
+  structuralProblems,
+} from "./k8s-schema.js";
 
 /** A fresh, valid copy of the default manifests to break one thing in. */
 function baseline(): any[] {
@@ -93,6 +99,340 @@ describe("schema", () => {
     expect(problems).toContain(
       "HorizontalPodAutoscaler infer8s/iris-inference: autoscaling/v2beta2 HorizontalPodAutoscaler is not a Kubernetes 1.28 kind",
     );
+  });
+});
+
+describe("custom resource schema (strict structure from the @kubernetes-models/* types)", () => {
+  const meta = { name: "iris", namespace: "infer8s" };
+  interface Case {
+    readonly object: KubeObject;
+    /** One misspelt field each: at the top of spec, in an array element, 3+ levels deep. */
+    readonly misspelt: readonly [path: string, mutate: (o: any) => void, expected: string][];
+    readonly wrongType: readonly [mutate: (o: any) => void, expected: string];
+  }
+  const cases: Record<string, Case> = {
+    ServiceMonitor: {
+      object: {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { ...meta, labels: { release: "kube-prometheus-stack" } },
+        spec: {
+          selector: { matchLabels: { "app.kubernetes.io/name": "iris" } },
+          namespaceSelector: { matchNames: ["infer8s"] },
+          endpoints: [
+            {
+              port: "http",
+              path: "/metrics",
+              interval: "30s",
+              targetPort: 8080,
+              relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_name"], targetLabel: "pod" }],
+            },
+          ],
+        },
+      },
+      misspelt: [
+        [
+          "spec.endpointz",
+          (o) => (o.spec.endpointz = []),
+          "ServiceMonitor infer8s/iris: spec.endpointz: unknown field (not in IServiceMonitorSpec of @kubernetes-models/prometheus-operator 6.0.0)",
+        ],
+        [
+          "spec.endpoints[0].intervall",
+          (o) => (o.spec.endpoints[0].intervall = "30s"),
+          "ServiceMonitor infer8s/iris: spec.endpoints[0].intervall: unknown field (not in IEndpoint of @kubernetes-models/prometheus-operator 6.0.0)",
+        ],
+        [
+          "spec.endpoints[0].relabelings[0].sourceLabelz",
+          (o) => (o.spec.endpoints[0].relabelings[0].sourceLabelz = ["pod"]),
+          "ServiceMonitor infer8s/iris: spec.endpoints[0].relabelings[0].sourceLabelz: unknown field (not in IRelabelConfig of @kubernetes-models/prometheus-operator 6.0.0)",
+        ],
+      ],
+      wrongType: [
+        (o) => (o.spec.endpoints[0].targetPort = true),
+        "ServiceMonitor infer8s/iris: spec.endpoints[0].targetPort: expected string | number, got true",
+      ],
+    },
+    PrometheusRule: {
+      object: {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: meta,
+        spec: {
+          groups: [
+            {
+              name: "iris.rules",
+              rules: [
+                { alert: "IrisDown", expr: "up == 0", for: "5m", labels: { severity: "critical" } },
+                { record: "job:up:sum", expr: "sum(up)" },
+              ],
+            },
+          ],
+        },
+      },
+      misspelt: [
+        [
+          "spec.groupz",
+          (o) => (o.spec.groupz = []),
+          "PrometheusRule infer8s/iris: spec.groupz: unknown field (not in IPrometheusRuleSpec of @kubernetes-models/prometheus-operator 6.0.0)",
+        ],
+        [
+          "spec.groups[0].intervall",
+          (o) => (o.spec.groups[0].intervall = "1m"),
+          "PrometheusRule infer8s/iris: spec.groups[0].intervall: unknown field (not in IRuleGroup of @kubernetes-models/prometheus-operator 6.0.0)",
+        ],
+        [
+          "spec.groups[0].rules[1].exprr",
+          (o) => (o.spec.groups[0].rules[1].exprr = "up"),
+          "PrometheusRule infer8s/iris: spec.groups[0].rules[1].exprr: unknown field (not in IRule of @kubernetes-models/prometheus-operator 6.0.0)",
+        ],
+      ],
+      wrongType: [
+        (o) => (o.spec.groups[0].rules[0].labels.severity = 3),
+        "PrometheusRule infer8s/iris: spec.groups[0].rules[0].labels.severity: expected a string, got 3",
+      ],
+    },
+    Rollout: {
+      object: {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        metadata: meta,
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "iris" } },
+          template: {
+            metadata: { labels: { app: "iris" } },
+            spec: {
+              containers: [
+                {
+                  name: "server",
+                  image: "infer8s:0.1.0",
+                  ports: [{ name: "http", containerPort: 8080 }],
+                  resources: { limits: { memory: "512Mi", cpu: 1 } },
+                },
+              ],
+            },
+          },
+          strategy: {
+            canary: {
+              // IntOrString, both ways.
+              maxSurge: "25%",
+              maxUnavailable: 0,
+              steps: [
+                { setWeight: 20 },
+                { pause: { duration: "1m" } },
+                { analysis: { templates: [{ templateName: "success-rate" }] } },
+              ],
+            },
+          },
+        },
+      },
+      misspelt: [
+        [
+          "spec.replicaz",
+          (o) => (o.spec.replicaz = 2),
+          "Rollout infer8s/iris: spec.replicaz: unknown field (not in IRollout of @kubernetes-models/argo-rollouts 0.3.2)",
+        ],
+        [
+          "spec.strategy.canary.steps[0].setWeigth",
+          (o) => (o.spec.strategy.canary.steps[0].setWeigth = 20),
+          "Rollout infer8s/iris: spec.strategy.canary.steps[0].setWeigth: unknown field (not in IRollout of @kubernetes-models/argo-rollouts 0.3.2)",
+        ],
+        [
+          "spec.template.spec.containers[0].imagePullPolicyy",
+          (o) => (o.spec.template.spec.containers[0].imagePullPolicyy = "Always"),
+          "Rollout infer8s/iris: spec.template.spec.containers[0].imagePullPolicyy: unknown field (not in IRollout of @kubernetes-models/argo-rollouts 0.3.2)",
+        ],
+      ],
+      wrongType: [
+        (o) => (o.spec.replicas = "2"),
+        'Rollout infer8s/iris: spec.replicas: expected a number, got "2"',
+      ],
+    },
+    AnalysisTemplate: {
+      object: {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "AnalysisTemplate",
+        metadata: meta,
+        spec: {
+          args: [{ name: "service-name" }],
+          metrics: [
+            {
+              name: "success-rate",
+              interval: "1m",
+              successCondition: "result[0] >= 0.95",
+              failureLimit: 3,
+              provider: { prometheus: { address: "http://prometheus.monitoring:9090", query: "sum(up)" } },
+            },
+          ],
+        },
+      },
+      misspelt: [
+        [
+          "spec.metricz",
+          (o) => (o.spec.metricz = []),
+          "AnalysisTemplate infer8s/iris: spec.metricz: unknown field (not in IAnalysisTemplate of @kubernetes-models/argo-rollouts 0.3.2)",
+        ],
+        [
+          "spec.metrics[0].intervall",
+          (o) => (o.spec.metrics[0].intervall = "1m"),
+          "AnalysisTemplate infer8s/iris: spec.metrics[0].intervall: unknown field (not in IAnalysisTemplate of @kubernetes-models/argo-rollouts 0.3.2)",
+        ],
+        [
+          "spec.metrics[0].provider.prometheus.queryy",
+          (o) => (o.spec.metrics[0].provider.prometheus.queryy = "up"),
+          "AnalysisTemplate infer8s/iris: spec.metrics[0].provider.prometheus.queryy: unknown field (not in IAnalysisTemplate of @kubernetes-models/argo-rollouts 0.3.2)",
+        ],
+      ],
+      wrongType: [
+        (o) => (o.spec.args[0].name = 5),
+        "AnalysisTemplate infer8s/iris: spec.args[0].name: expected a string, got 5",
+      ],
+    },
+    ScaledObject: {
+      object: {
+        apiVersion: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        metadata: meta,
+        spec: {
+          scaleTargetRef: { name: "iris-inference" },
+          minReplicaCount: 1,
+          maxReplicaCount: 5,
+          triggers: [
+            {
+              type: "prometheus",
+              metadata: {
+                serverAddress: "http://prometheus.monitoring:9090",
+                query: "sum(up)",
+                threshold: "10",
+              },
+            },
+          ],
+          advanced: {
+            horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 300 } } },
+          },
+        },
+      },
+      misspelt: [
+        [
+          "spec.maxReplicaCountt",
+          (o) => (o.spec.maxReplicaCountt = 5),
+          "ScaledObject infer8s/iris: spec.maxReplicaCountt: unknown field (not in IScaledObject of @kubernetes-models/keda 0.4.2)",
+        ],
+        [
+          "spec.triggers[0].metdata",
+          (o) => (o.spec.triggers[0].metdata = {}),
+          "ScaledObject infer8s/iris: spec.triggers[0].metdata: unknown field (not in IScaledObject of @kubernetes-models/keda 0.4.2)",
+        ],
+        [
+          "spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSecondz",
+          (o) =>
+            (o.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSecondz = 1),
+          "ScaledObject infer8s/iris: spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSecondz: unknown field (not in IScaledObject of @kubernetes-models/keda 0.4.2)",
+        ],
+      ],
+      wrongType: [
+        (o) => (o.spec.triggers[0].metadata.threshold = 10),
+        "ScaledObject infer8s/iris: spec.triggers[0].metadata.threshold: expected a string, got 10",
+      ],
+    },
+    Application: {
+      object: {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        metadata: { name: "iris", namespace: "argocd" },
+        spec: {
+          project: "default",
+          source: {
+            repoURL: "https://github.com/example/infer8s.git",
+            targetRevision: "main",
+            path: "dist",
+            // x-kubernetes-preserve-unknown-fields in the CRD: anything goes below.
+            helm: { valuesObject: { any: { nested: [1, "two"] } } },
+          },
+          destination: { server: "https://kubernetes.default.svc", namespace: "infer8s" },
+          syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
+          ignoreDifferences: [{ group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas"] }],
+        },
+      },
+      misspelt: [
+        [
+          "spec.projekt",
+          (o) => (o.spec.projekt = "default"),
+          "Application argocd/iris: spec.projekt: unknown field (not in IApplication of @kubernetes-models/argo-cd 2.7.2)",
+        ],
+        [
+          "spec.ignoreDifferences[0].jsonPointer",
+          (o) => (o.spec.ignoreDifferences[0].jsonPointer = []),
+          "Application argocd/iris: spec.ignoreDifferences[0].jsonPointer: unknown field (not in IApplication of @kubernetes-models/argo-cd 2.7.2)",
+        ],
+        [
+          "spec.syncPolicy.automated.prunee",
+          (o) => (o.spec.syncPolicy.automated.prunee = true),
+          "Application argocd/iris: spec.syncPolicy.automated.prunee: unknown field (not in IApplication of @kubernetes-models/argo-cd 2.7.2)",
+        ],
+      ],
+      wrongType: [
+        (o) => (o.spec.syncPolicy.automated.prune = "yes"),
+        'Application argocd/iris: spec.syncPolicy.automated.prune: expected a boolean, got "yes"',
+      ],
+    },
+  };
+  const kinds = Object.keys(cases);
+  const after = (kind: string, mutate: (o: any) => void): Promise<string[]> => {
+    const object = structuredClone(cases[kind]!.object);
+    mutate(object);
+    return schemaProblems(object);
+  };
+
+  it("finds each kind in the package that models it", () => {
+    expect(kinds.map((k) => customResourceModel(cases[k]!.object.apiVersion, k)?.packageName)).toEqual([
+      "@kubernetes-models/prometheus-operator",
+      "@kubernetes-models/prometheus-operator",
+      "@kubernetes-models/argo-rollouts",
+      "@kubernetes-models/argo-rollouts",
+      "@kubernetes-models/keda",
+      "@kubernetes-models/argo-cd",
+    ]);
+    expect(customResourceModel("argoproj.io/v1alpha1", "Nonexistent")).toBeUndefined();
+  });
+
+  it.each(kinds)("accepts a valid %s", async (kind) => {
+    expect(await schemaProblems(cases[kind]!.object)).toEqual([]);
+  });
+
+  it.each(
+    kinds.flatMap((kind) =>
+      cases[kind]!.misspelt.map(([path, mutate, expected]) => ({ kind, path, mutate, expected })),
+    ),
+  )("rejects $kind with a misspelt $path", async ({ kind, mutate, expected }) => {
+    expect(await after(kind, mutate)).toEqual([expected]);
+  });
+
+  it.each(kinds)("rejects a %s field of the wrong type", async (kind) => {
+    const [mutate, expected] = cases[kind]!.wrongType;
+    const problems = await after(kind, mutate);
+    expect(problems).toContain(expected);
+    // The value validator (pass 2) agrees.
+    expect(problems.some((p) => p.includes(": data/spec/"))).toBe(true);
+  });
+
+  it("rejects an unknown field in metadata and a missing required field", async () => {
+    const problems = await after("PrometheusRule", (o) => {
+      o.metadata.labelz = {};
+      delete o.spec.groups[0].name;
+    });
+    expect(problems).toContain(
+      "PrometheusRule infer8s/iris: metadata.labelz: unknown field (not in IObjectMeta of @kubernetes-models/prometheus-operator 6.0.0)",
+    );
+    expect(problems).toContain(
+      "PrometheusRule infer8s/iris: spec.groups[0].name: required by IRuleGroup of @kubernetes-models/prometheus-operator 6.0.0",
+    );
+  });
+
+  it("reports a custom resource kind that no declared package models", async () => {
+    expect(
+      await schemaProblems({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }),
+    ).toEqual(["Widget w: example.com/v1 Widget is not a Kubernetes 1.28 kind"]);
   });
 });
 

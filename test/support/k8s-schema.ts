@@ -18,6 +18,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as k8s from "cdk8s-plus-28/lib/imports/k8s.js";
+import { customResourceModel, customResourceStructuralProblems } from "./custom-resource-schema.js";
 
 /** Honest note on pass 2's source: kubernetes-models 5.x is generated from a newer Kubernetes than 1.28. */
 export const KUBERNETES_MODELS_NOTE =
@@ -247,13 +248,9 @@ function checkStruct(
 
 type ValidatingModel = new (data: unknown) => { validate(): void };
 
-/** Built-in validators for custom resources this project may emit (prometheus-operator in operator mode). */
-const CUSTOM_RESOURCE_MODULES: Readonly<Record<string, string>> = {
-  "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
-};
-
 async function loadModel(apiVersion: string, kind: string): Promise<ValidatingModel | undefined> {
-  const specifier = CUSTOM_RESOURCE_MODULES[apiVersion] ?? `kubernetes-models/${apiVersion}`;
+  const specifier =
+    customResourceModel(apiVersion, kind)?.moduleSpecifier ?? `kubernetes-models/${apiVersion}`;
   try {
     const module = (await import(specifier)) as Record<string, unknown>;
     return module[kind] as ValidatingModel | undefined;
@@ -263,8 +260,8 @@ async function loadModel(apiVersion: string, kind: string): Promise<ValidatingMo
 }
 
 /**
- * Pass 2: value problems from the `kubernetes-models` (or prometheus-operator models) validator of the
- * object's kind; a kind without a model is reported.
+ * Pass 2: value problems from the `kubernetes-models` validator of the object's kind (for a custom resource,
+ * the validator of the `@kubernetes-models/*` package that models it); a kind without a model is reported.
  */
 export async function valueProblems(obj: KubeObject): Promise<string[]> {
   const Model = await loadModel(obj.apiVersion, obj.kind);
@@ -281,14 +278,17 @@ export async function valueProblems(obj: KubeObject): Promise<string[]> {
 }
 
 /**
- * Both passes for one object. Custom resources (kinds Kubernetes 1.28 does not serve) get pass 2 only when
- * a model for them is known, and otherwise the "not a Kubernetes kind" problem.
+ * Both passes for one object. Custom resources get the same two passes from the declared
+ * `@kubernetes-models/*` package that models their kind (structure from its `.d.ts` types, see
+ * `custom-resource-schema.ts`; values from its validator), and kinds nobody models get the
+ * "not a Kubernetes kind" problem.
  */
 export async function schemaProblems(obj: KubeObject): Promise<string[]> {
   const isCore = KINDS.has(`${obj.apiVersion}/${obj.kind}`);
-  if (!isCore && CUSTOM_RESOURCE_MODULES[obj.apiVersion]) return valueProblems(obj);
-  const structural = structuralProblems(obj);
-  if (!isCore) return structural;
+  const structural = isCore
+    ? structuralProblems(obj)
+    : customResourceStructuralProblems(obj)?.map((p) => `${describeObject(obj)}: ${p}`);
+  if (!structural) return structuralProblems(obj);
   return [...structural, ...(await valueProblems(obj))];
 }
 
