@@ -24,6 +24,7 @@ import {
 } from "./constructs/inference-service.js";
 import { IMAGE_REPOSITORY, IMAGE_TAG } from "./constructs/image-reference.js";
 import type { ScalingBehavior } from "./constructs/inference-autoscaler.js";
+import { targetRequestsPerSecondPerPod } from "./constructs/request-rate-capacity.js";
 import { DNS_SUBDOMAIN, INGRESS_HOST, isDnsLabel, LABEL_KEY, LABEL_VALUE } from "./constructs/names.js";
 import {
   DEFAULT_MONITORING_CONFIG,
@@ -39,6 +40,13 @@ export interface ComputeResources {
 
 /** How Prometheus and Grafana are deployed alongside the service (wired by the monitoring charts). */
 export type MonitoringMode = "standalone" | "operator";
+
+/**
+ * What drives the replica count: `resource` is our own HorizontalPodAutoscaler on CPU and memory (no operator
+ * needed); `requests` is a KEDA ScaledObject on the request rate per pod, read from Prometheus (KEDA creates
+ * the HPA).
+ */
+export type AutoscalingMode = "resource" | "requests";
 
 /** Kubernetes Service types the inference Service may use. */
 export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
@@ -61,12 +69,36 @@ export interface Settings {
      */
     readonly heapLimitMiB: number;
   };
-  /** HorizontalPodAutoscaler bounds and average-utilisation targets (percent of the requests). */
+  /**
+   * Autoscaling: the mode, the replica bounds (both modes), the CPU and memory targets of `resource` mode
+   * (average utilisation, percent of the requests) and the KEDA trigger of `requests` mode.
+   */
   readonly autoscaling: {
+    readonly mode: AutoscalingMode;
     readonly minReplicas: number;
     readonly maxReplicas: number;
     readonly cpuUtilizationPercent: number;
     readonly memoryUtilizationPercent: number;
+    /** The KEDA ScaledObject of `mode: "requests"` (ignored in `resource` mode). */
+    readonly requests: {
+      /**
+       * Requests per second one pod should carry (the trigger's threshold; KEDA keeps
+       * ceil(total rate / this) pods). Undefined derives it from `resources.requests.cpu` at
+       * `cpuUtilizationPercent` by the measured CPU cost per request (`targetRequestsPerSecondPerPod` in
+       * charts/constructs/request-rate-capacity.ts): 311 with the defaults.
+       */
+      readonly targetRequestsPerSecondPerPod: number | undefined;
+      /**
+       * Prometheus KEDA queries. Undefined: the standalone Prometheus this repo deploys
+       * (`http://prometheus.<monitoring.namespace>.svc:9090`); required with `monitoring.mode: "operator"` or
+       * monitoring disabled.
+       */
+      readonly prometheusUrl: string | undefined;
+      /** Seconds between KEDA's checks of the trigger (`pollingInterval`). */
+      readonly pollingIntervalSeconds: number;
+      /** Replicas KEDA falls back to after three failed queries; undefined keeps the current count. */
+      readonly fallbackReplicas: number | undefined;
+    };
   };
   /** The Service in front of the pods. */
   readonly service: {
@@ -149,7 +181,21 @@ export const DEFAULT_SETTINGS: Settings = {
     limits: { cpu: "1", memory: "640Mi" },
     heapLimitMiB: 128,
   },
-  autoscaling: { minReplicas: 2, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
+  autoscaling: {
+    mode: "resource",
+    minReplicas: 2,
+    maxReplicas: 10,
+    cpuUtilizationPercent: 70,
+    memoryUtilizationPercent: 80,
+    // KEDA's HPA reads the trigger every 15 s (its sync period) whatever this is; 15 s keeps KEDA's own checks
+    // in step with it and with the default scrape interval.
+    requests: {
+      targetRequestsPerSecondPerPod: undefined,
+      prometheusUrl: undefined,
+      pollingIntervalSeconds: 15,
+      fallbackReplicas: undefined,
+    },
+  },
   service: { type: "ClusterIP", port: 80 },
   portForwardPort: 8080,
   // The server's own defaults (src/contract/server-config.ts), written into the Deployment so `kubectl get -o yaml` shows them.
@@ -392,6 +438,8 @@ function validateSettings(s: Settings): string[] {
   }
   integer("autoscaling.cpuUtilizationPercent", a.cpuUtilizationPercent, 1, 100);
   integer("autoscaling.memoryUtilizationPercent", a.memoryUtilizationPercent, 1, 100);
+  oneOf("autoscaling.mode", a.mode, ["resource", "requests"]);
+  problems.push(...requestScalingProblems(s));
 
   oneOf("service.type", s.service.type, ["ClusterIP", "NodePort", "LoadBalancer"]);
   integer("service.port", s.service.port, 1, 65535);
@@ -505,6 +553,81 @@ function validateSettings(s: Settings): string[] {
   }
   problems.push(...monitoringConfigProblems(s.monitoring, "monitoring"));
   return problems;
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+
+/** `autoscaling.requests`: checked in both modes (a typo should not wait for the switch), required values only in `requests` mode. */
+function requestScalingProblems(s: Settings): string[] {
+  const problems: string[] = [];
+  const r = s.autoscaling.requests;
+  const path = "autoscaling.requests";
+  const check = (ok: boolean, setting: string, expectation: string, value: unknown): void => {
+    if (!ok) problems.push(`${path}.${setting}: ${expectation}, got ${describe(value)}`);
+  };
+  const target = r.targetRequestsPerSecondPerPod;
+  if (target !== undefined)
+    check(
+      typeof target === "number" && Number.isFinite(target) && target > 0 && target <= 1_000_000,
+      "targetRequestsPerSecondPerPod",
+      "must be a number of requests per second above 0 and at most 1000000",
+      target,
+    );
+  if (r.prometheusUrl !== undefined)
+    check(
+      typeof r.prometheusUrl === "string" && HTTP_URL.test(r.prometheusUrl),
+      "prometheusUrl",
+      "must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090",
+      r.prometheusUrl,
+    );
+  check(
+    Number.isInteger(r.pollingIntervalSeconds) &&
+      r.pollingIntervalSeconds >= 1 &&
+      r.pollingIntervalSeconds <= 3600,
+    "pollingIntervalSeconds",
+    "must be an integer from 1 to 3600",
+    r.pollingIntervalSeconds,
+  );
+  const { minReplicas, maxReplicas } = s.autoscaling;
+  if (r.fallbackReplicas !== undefined)
+    check(
+      Number.isInteger(r.fallbackReplicas) &&
+        r.fallbackReplicas >= minReplicas &&
+        r.fallbackReplicas <= maxReplicas,
+      "fallbackReplicas",
+      `must be an integer from autoscaling.minReplicas (${minReplicas}) to autoscaling.maxReplicas (${maxReplicas})`,
+      r.fallbackReplicas,
+    );
+  if (s.autoscaling.mode !== "requests") return problems;
+  const ourPrometheus = s.monitoring.enabled && s.monitoring.mode === "standalone";
+  if (r.prometheusUrl === undefined && !ourPrometheus)
+    problems.push(
+      `${path}.prometheusUrl: must be set when autoscaling.mode is "requests" without the standalone monitoring stack (monitoring.enabled ${String(s.monitoring.enabled)}, monitoring.mode "${s.monitoring.mode}"): there is no Prometheus of ours for KEDA to query`,
+    );
+  const cpuRequest = s.resources.requests.cpu;
+  const cpuPercent = s.autoscaling.cpuUtilizationPercent;
+  const derivable = typeof cpuRequest === "string" && CPU_QUANTITY.test(cpuRequest) && Number.isInteger(cpuPercent);
+  if (target === undefined && derivable) {
+    try {
+      targetRequestsPerSecondPerPod(cpuMillis(cpuRequest), cpuPercent);
+    } catch (error) {
+      problems.push(`${path}.targetRequestsPerSecondPerPod: must be set: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The per-pod request rate of `mode: "requests"`: the setting, or derived from the CPU request at the CPU
+ * target by the measured cost per request.
+ *
+ * @example requestRateTarget(DEFAULT_SETTINGS) // => 311
+ */
+export function requestRateTarget(s: Settings): number {
+  return (
+    s.autoscaling.requests.targetRequestsPerSecondPerPod ??
+    targetRequestsPerSecondPerPod(cpuMillis(s.resources.requests.cpu), s.autoscaling.cpuUtilizationPercent)
+  );
 }
 
 /** Millicores of a CPU quantity already matched by `CPU_QUANTITY`. */

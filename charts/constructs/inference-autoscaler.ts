@@ -31,6 +31,17 @@ export interface ScalingBehavior {
   readonly scaleDown: ScalingRules;
 }
 
+/**
+ * What the rest of the app reads from whichever autoscaler scales the service (this HPA, or KEDA's for a
+ * ScaledObject): the bounds, and the name of the HorizontalPodAutoscaler that kube-state-metrics reports.
+ */
+export interface ReplicaAutoscaler {
+  /** Name of the HorizontalPodAutoscaler in the cluster. */
+  readonly hpaName: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+}
+
 export interface InferenceAutoscalerProps {
   /** The service whose Deployment is scaled (it must have no `replicas` field: checked at synth). */
   readonly service: InferenceService;
@@ -47,10 +58,12 @@ export interface InferenceAutoscalerProps {
 }
 
 /** An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory for an `InferenceService`. */
-export class InferenceAutoscaler extends Construct {
+export class InferenceAutoscaler extends Construct implements ReplicaAutoscaler {
   /** The service whose Deployment is scaled. */
   public readonly service: InferenceService;
   public readonly name: string;
+  /** Same as `name`: this construct is the HPA. */
+  public readonly hpaName: string;
   public readonly namespace: string;
   public readonly minReplicas: number;
   public readonly maxReplicas: number;
@@ -63,6 +76,7 @@ export class InferenceAutoscaler extends Construct {
     super(scope, id);
     this.service = props.service;
     this.name = props.service.name;
+    this.hpaName = this.name;
     this.namespace = props.service.namespace;
     this.minReplicas = props.minReplicas ?? 2;
     this.maxReplicas = props.maxReplicas ?? 10;
@@ -97,7 +111,7 @@ export class InferenceAutoscaler extends Construct {
           utilization("memory", this.memoryUtilizationPercent),
         ],
         ...(this.behavior
-          ? { behavior: { scaleUp: rules(this.behavior.scaleUp), scaleDown: rules(this.behavior.scaleDown) } }
+          ? { behavior: hpaBehavior(this.behavior) }
           : {}),
       },
     });
@@ -114,6 +128,11 @@ export class InferenceAutoscaler extends Construct {
       },
     });
   }
+}
+
+/** `behavior` of autoscaling/v2 (also what KEDA copies into the HPA it creates). */
+export function hpaBehavior(b: ScalingBehavior) {
+  return { scaleUp: rules(b.scaleUp), scaleDown: rules(b.scaleDown) };
 }
 
 function rules(r: ScalingRules) {

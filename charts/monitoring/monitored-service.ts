@@ -1,5 +1,5 @@
 import { METRIC_LABELS, PATHS } from "../../src/contract/index.js";
-import type { InferenceAutoscaler } from "../constructs/inference-autoscaler.js";
+import type { ReplicaAutoscaler } from "../constructs/inference-autoscaler.js";
 import type { InferenceService } from "../constructs/inference-service.js";
 import { anyOf, escapeRegex, type LabelMatchers } from "./promql.js";
 
@@ -26,12 +26,12 @@ export interface MonitoredService {
 }
 
 /** The Prometheus `job` label of the inference targets, identical in standalone and operator mode. */
-export function jobName(service: MonitoredService): string {
+export function jobName(service: Pick<MonitoredService, "serviceName">): string {
   return service.serviceName;
 }
 
 /** Matchers that select the inference targets' own series. */
-export function targetMatchers(service: MonitoredService): LabelMatchers {
+export function targetMatchers(service: Pick<MonitoredService, "namespace" | "serviceName">): LabelMatchers {
   return { job: jobName(service), namespace: service.namespace };
 }
 
@@ -50,21 +50,20 @@ export function podNamePattern(service: MonitoredService): string {
 export const NON_USER_ROUTES: readonly string[] = [PATHS.health, PATHS.ready, PATHS.metrics];
 
 /** Matchers for user traffic of the inference targets (everything but probes and scrapes). */
-export function userTrafficMatchers(service: MonitoredService): LabelMatchers {
+export function userTrafficMatchers(
+  service: Pick<MonitoredService, "namespace" | "serviceName">,
+): LabelMatchers {
   return { ...targetMatchers(service), [METRIC_LABELS.route]: { op: "!~", value: anyOf(NON_USER_ROUTES) } };
 }
 
 /** Reads what monitoring needs from the inference constructs' public fields. */
-export function monitoredService(
-  service: InferenceService,
-  autoscaler: InferenceAutoscaler,
-): MonitoredService {
+export function monitoredService(service: InferenceService, autoscaler: ReplicaAutoscaler): MonitoredService {
   return {
     namespace: service.namespace,
     serviceName: service.serviceName,
     selectorLabels: service.selectorLabels,
     deploymentName: service.deploymentName,
-    hpaName: autoscaler.name,
+    hpaName: autoscaler.hpaName,
     portName: service.portName,
     metricsPath: service.metricsPath,
   };
