@@ -50,7 +50,9 @@ export class InferenceChart extends Chart {
             maxReplicas,
             pollingIntervalSeconds: requests.pollingIntervalSeconds,
             behavior: settings.autoscalingBehavior,
-            ...(requests.fallbackReplicas === undefined ? {} : { fallbackReplicas: requests.fallbackReplicas }),
+            ...(requests.fallbackReplicas === undefined
+              ? {}
+              : { fallbackReplicas: requests.fallbackReplicas }),
           })
         : new InferenceAutoscaler(this, "autoscaler", {
             service: this.service,

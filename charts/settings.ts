@@ -606,7 +606,8 @@ function requestScalingProblems(s: Settings): string[] {
     );
   const cpuRequest = s.resources.requests.cpu;
   const cpuPercent = s.autoscaling.cpuUtilizationPercent;
-  const derivable = typeof cpuRequest === "string" && CPU_QUANTITY.test(cpuRequest) && Number.isInteger(cpuPercent);
+  const derivable =
+    typeof cpuRequest === "string" && CPU_QUANTITY.test(cpuRequest) && Number.isInteger(cpuPercent);
   if (target === undefined && derivable) {
     try {
       targetRequestsPerSecondPerPod(cpuMillis(cpuRequest), cpuPercent);

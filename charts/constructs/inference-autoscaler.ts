@@ -110,9 +110,7 @@ export class InferenceAutoscaler extends Construct implements ReplicaAutoscaler 
           utilization("cpu", this.cpuUtilizationPercent),
           utilization("memory", this.memoryUtilizationPercent),
         ],
-        ...(this.behavior
-          ? { behavior: hpaBehavior(this.behavior) }
-          : {}),
+        ...(this.behavior ? { behavior: hpaBehavior(this.behavior) } : {}),
       },
     });
 

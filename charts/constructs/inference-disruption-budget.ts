@@ -52,12 +52,7 @@ export class InferenceDisruptionBudget extends Construct {
       .filter((c): c is InferenceAutoscaler => c instanceof InferenceAutoscaler && c.service === service);
     const scaledObjects = this.node.root.node
       .findAll()
-      .filter(
-        (c): c is InferenceScaledObject =>
-          c instanceof InferenceScaledObject &&
-          c.namespace === service.namespace &&
-          c.name === service.name,
-      );
+      .filter((c): c is InferenceScaledObject => c instanceof InferenceScaledObject && c.service === service);
     const replicas = (service.deployment.toJson() as DeploymentJson).spec.replicas;
     const floors = [
       ...scaledObjects.map((s) => ({

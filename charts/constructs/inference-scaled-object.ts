@@ -59,6 +59,8 @@ interface Scaler {
  * (`keda-hpa-<name>`); no other HPA or ScaledObject may scale the same workload (checked at synth).
  */
 export class InferenceScaledObject extends Construct implements ReplicaAutoscaler {
+  /** The service whose pods are scaled. */
+  public readonly service: InferenceService;
   public readonly name: string;
   public readonly namespace: string;
   /** The HorizontalPodAutoscaler KEDA creates, as kube-state-metrics reports it. */
@@ -76,6 +78,7 @@ export class InferenceScaledObject extends Construct implements ReplicaAutoscale
 
   constructor(scope: Construct, id: string, props: InferenceScaledObjectProps) {
     super(scope, id);
+    this.service = props.service;
     this.name = props.service.name;
     this.namespace = props.service.namespace;
     this.hpaName = `${KEDA_HPA_PREFIX}${this.name}`;
