@@ -40,6 +40,8 @@ export interface ReplicaAutoscaler {
   readonly hpaName: string;
   readonly minReplicas: number;
   readonly maxReplicas: number;
+  /** Requests per second per pod it scales at, for an autoscaler on the request rate. */
+  readonly requestRateTargetPerPod?: number;
 }
 
 export interface InferenceAutoscalerProps {

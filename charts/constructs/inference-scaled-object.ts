@@ -69,6 +69,8 @@ export class InferenceScaledObject extends Construct implements ReplicaAutoscale
   public readonly prometheusUrl: string;
   public readonly query: string;
   public readonly targetRequestsPerSecondPerPod: number;
+  /** Same as `targetRequestsPerSecondPerPod`, under the name every `ReplicaAutoscaler` uses. */
+  public readonly requestRateTargetPerPod: number;
   public readonly minReplicas: number;
   public readonly maxReplicas: number;
   public readonly pollingIntervalSeconds: number;
@@ -86,6 +88,7 @@ export class InferenceScaledObject extends Construct implements ReplicaAutoscale
     this.prometheusUrl = props.prometheusUrl;
     this.query = props.query;
     this.targetRequestsPerSecondPerPod = props.targetRequestsPerSecondPerPod;
+    this.requestRateTargetPerPod = this.targetRequestsPerSecondPerPod;
     this.minReplicas = props.minReplicas ?? 2;
     this.maxReplicas = props.maxReplicas ?? 10;
     this.pollingIntervalSeconds = props.pollingIntervalSeconds ?? 15;

@@ -17,8 +17,17 @@ export interface MonitoredService {
   readonly selectorLabels: Readonly<Record<string, string>>;
   /** Name of the Deployment; its pods are named `<deploymentName>-<replicaset hash>-<pod hash>`. */
   readonly deploymentName: string;
-  /** Name of the HorizontalPodAutoscaler, as kube-state-metrics reports it. */
+  /** Name of the HorizontalPodAutoscaler, as kube-state-metrics reports it (KEDA's in requests mode). */
   readonly hpaName: string;
+  /**
+   * KEDA's request-rate scaling (`autoscaling.mode: "requests"`): the per-pod target and the bounds;
+   * undefined when our own HPA scales on CPU and memory.
+   */
+  readonly requestScaling?: {
+    readonly targetRequestsPerSecondPerPod: number;
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+  };
   /** Name of the container port (and Service port) that serves the metrics. */
   readonly portName: string;
   /** HTTP path of the Prometheus exposition. */
@@ -64,6 +73,15 @@ export function monitoredService(service: InferenceService, autoscaler: ReplicaA
     selectorLabels: service.selectorLabels,
     deploymentName: service.deploymentName,
     hpaName: autoscaler.hpaName,
+    ...(autoscaler.requestRateTargetPerPod === undefined
+      ? {}
+      : {
+          requestScaling: {
+            targetRequestsPerSecondPerPod: autoscaler.requestRateTargetPerPod,
+            minReplicas: autoscaler.minReplicas,
+            maxReplicas: autoscaler.maxReplicas,
+          },
+        }),
     portName: service.portName,
     metricsPath: service.metricsPath,
   };

@@ -40,6 +40,7 @@ const job = jobName(service);
 const variables = { namespace: service.namespace, pod: escapeRegex(pod), rateInterval: "15s", range: "5m" };
 // The same deployment with request-rate autoscaling: KEDA's ScaledObject carries the query checked below.
 const requestsMode = appFor({ autoscaling: { mode: "requests" } });
+const requestsModeChart = standaloneMonitoring({ autoscaling: { mode: "requests" } });
 const scaledObject = requestsMode.inference.autoscaler;
 if (!(scaledObject instanceof InferenceScaledObject)) throw new Error("requests mode gave no ScaledObject");
 /** Window of the request-rate checks: short enough to be full of traffic within the test's run. */
@@ -329,10 +330,18 @@ describeWithPrometheus(
       expect(checked.sort()).toEqual(["namespace", "pod"]);
     });
 
-    const inventory: InventoriedQuery[] = [
+    const defaultQueries: InventoriedQuery[] = [
       ...chart.dashboards.flatMap((d) => dashboardQueries(d.fileName, d.dashboard)),
       ...ruleQueries(chart.mixin.recordingRules, chart.mixin.alerts),
     ];
+    // What request-rate autoscaling changes: its panels, and the HPA panels and alert following KEDA's HPA.
+    const requestsModeQueries = [
+      ...requestsModeChart.dashboards.flatMap((d) => dashboardQueries(d.fileName, d.dashboard)),
+      ...ruleQueries(requestsModeChart.mixin.recordingRules, requestsModeChart.mixin.alerts),
+    ]
+      .filter((q) => !defaultQueries.some((d) => d.expr === q.expr))
+      .map((q) => ({ ...q, origin: `(autoscaling.mode requests) ${q.origin}` }));
+    const inventory: InventoriedQuery[] = [...defaultQueries, ...requestsModeQueries];
     const needsData = (q: InventoriedQuery) => q.kind !== "alert" && dataSourceOf(q.expr) === "inference";
 
     it("lists the queries checked for parse/eval only: exactly those reading kube-state-metrics or cAdvisor", () => {
