@@ -31,6 +31,8 @@ export interface DeploymentTarget {
   readonly deploymentName: string;
   /** `kubectl --selector` value matching the server pods, e.g. `app.kubernetes.io/name=iris-inference,...`. */
   readonly podSelector: string;
+  /** Name of the HorizontalPodAutoscaler: ours (the Deployment's name), or KEDA's (`keda-hpa-<name>`) in requests mode. */
+  readonly hpaName: string;
   /** Lower bound of the HorizontalPodAutoscaler. */
   readonly minReplicas: number;
   /** Upper bound of the HorizontalPodAutoscaler: how many pods `logs --follow` may stream from. */
@@ -62,6 +64,7 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
     podSelector: Object.entries(service.selectorLabels)
       .map(([key, value]) => `${key}=${value}`)
       .join(","),
+    hpaName: inference.autoscaler.hpaName,
     minReplicas: inference.autoscaler.minReplicas,
     maxReplicas: inference.autoscaler.maxReplicas,
     monitoringNamespace: namespaces.monitoring?.name,

@@ -58,6 +58,13 @@ describe("deployment target", () => {
     expect(target.deploymentName).toBe(deployment.metadata.name);
     expect(target.namespace).toBe(namespace);
     expect([target.minReplicas, target.maxReplicas]).toEqual([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]);
+    expect(target.hpaName).toBe(hpa.metadata.name);
+  });
+
+  it("names KEDA's HorizontalPodAutoscaler in request-rate autoscaling mode", () => {
+    const requests = deploymentTarget(resolveSettings({ autoscaling: { mode: "requests", maxReplicas: 6 } }));
+    expect(requests.hpaName).toBe(`keda-hpa-${deployment.metadata.name}`);
+    expect([requests.minReplicas, requests.maxReplicas]).toEqual([2, 6]);
   });
 
   it("selects the pods with the Deployment's own selector", () => {
