@@ -2,8 +2,8 @@
  * Property-based fuzzing of every inference endpoint (`/predict`, KServe V1 `:predict`, V2 `infer` with and
  * without a version): over 10,000 generated requests of random JSON of every type and nesting, near-miss
  * bodies (wrong, missing and extra fields, numeric strings, NaN/Infinity spellings, huge and tiny numbers),
- * very long arrays, deep nesting, truncated bodies, invalid UTF-8, wrong and missing content types and
- * wrong methods. Every answer is 2xx or 4xx with a JSON body; none is a 5xx; the app stays healthy and
+ * very long arrays, deep nesting, truncated bodies, invalid UTF-8, wrong and missing content types (the
+ * types read as JSON — none, text/plain, form-urlencoded — as often as application/json) and wrong methods. Every answer is 2xx or 4xx with a JSON body; none is a 5xx; the app stays healthy and
  * ready with its tensor count unchanged and its heap bounded.
  *
  * On failure fast-check prints the seed and the shrunk request; `fc.assert(..., { seed, path })` replays it.
@@ -297,8 +297,21 @@ function extremeBody(wrap: (inner: string) => string): fc.Arbitrary<string> {
 /** Raw bytes that are not UTF-8: lone continuation bytes, overlongs, surrogates, bytes never valid. */
 const BAD_UTF8 = [[0x80], [0xbf], [0xc0, 0xaf], [0xc3], [0xed, 0xa0, 0x80], [0xf5], [0xff], [0xfe, 0xff]];
 
-const CONTENT_TYPES: fc.Arbitrary<string | undefined> = fc.oneof(
-  { weight: 16, arbitrary: fc.constant("application/json") },
+/** No Content-Type header at all: the body goes as bytes (a string would get text/plain from `Request`). */
+const NO_CONTENT_TYPE = null;
+
+const CONTENT_TYPES: fc.Arbitrary<string | undefined | typeof NO_CONTENT_TYPE> = fc.oneof(
+  { weight: 12, arbitrary: fc.constant("application/json") },
+  // Read as JSON too (tritonclient, `curl -d`, text/plain): fuzzed as heavily as the JSON path.
+  {
+    weight: 12,
+    arbitrary: fc.constantFrom(
+      NO_CONTENT_TYPE,
+      "application/x-www-form-urlencoded",
+      "text/plain;charset=UTF-8",
+      "text/plain",
+    ),
+  },
   {
     weight: 4,
     arbitrary: fc.constantFrom(
@@ -328,7 +341,8 @@ const METHODS = fc.oneof(
 interface FuzzRequest {
   readonly path: string;
   readonly method: string;
-  readonly contentType: string | undefined;
+  /** undefined: whatever `Request` makes of the body; null: no Content-Type header at all. */
+  readonly contentType: string | undefined | typeof NO_CONTENT_TYPE;
   /** Send Content-Length as a real client does (the server's body limit then decides from it). */
   readonly withLength: boolean;
   readonly body: string | Uint8Array;
@@ -411,23 +425,28 @@ afterAll(() => classifier.dispose());
 describe(`${REQUEST_COUNT.toLocaleString("en-US")} fuzzed requests to every inference endpoint`, () => {
   const statuses = new Map<number, number>();
   const perPath = new Map<string, number>();
+  /** Answers read as JSON from a body not labelled JSON: the lenient path reaches the model, not just 4xx. */
+  let unlabelledAnswered = 0;
 
   it("answers each with 2xx or 4xx and a JSON body that hides internals; never 5xx, never a fault in the log", async () => {
     const { app, logs } = server;
     await fc.assert(
       fc.asyncProperty(fuzzRequests(classifier.metadata.version), async (r) => {
         const headers: Record<string, string> = {};
-        if (r.contentType !== undefined) headers["content-type"] = r.contentType;
+        if (typeof r.contentType === "string") headers["content-type"] = r.contentType;
         if (r.withLength) headers["content-length"] = String(Buffer.byteLength(r.body));
         const bodyAllowed = r.method !== "GET";
+        const sent =
+          r.contentType === NO_CONTENT_TYPE && typeof r.body === "string" ? Buffer.from(r.body) : r.body;
         const res = await app.request(r.path, {
           method: r.method,
           headers,
-          body: bodyAllowed ? r.body : undefined,
+          body: bodyAllowed ? sent : undefined,
         });
         const text = await res.text();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         perPath.set(r.path, (perPath.get(r.path) ?? 0) + 1);
+        if (res.status === 200 && !r.contentType?.startsWith("application/json")) unlabelledAnswered++;
         const what = `${res.status} ${text.slice(0, 300)} for ${describeRequest(r)}`;
 
         const faults = logs.filter((l) => l.level === "error" || l.level === "fatal");
@@ -455,6 +474,7 @@ describe(`${REQUEST_COUNT.toLocaleString("en-US")} fuzzed requests to every infe
     for (const status of [200, 400, 404, 405, 413, 415]) {
       expect(statuses.get(status) ?? 0, `answers with status ${status}`).toBeGreaterThan(20);
     }
+    expect(unlabelledAnswered, "200s for bodies without a JSON Content-Type").toBeGreaterThan(200);
     for (const { path } of endpoints(classifier.metadata.version)) {
       expect(perPath.get(path) ?? 0, path).toBeGreaterThan(REQUEST_COUNT / 8);
     }

@@ -18,6 +18,7 @@ import type { Logger } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { AppEnv } from "./middleware/app-env.js";
 import { limitBody } from "./middleware/body-limit.js";
+import { jsonBodies } from "./middleware/json-bodies.js";
 import { createErrorHandler, createNotFoundHandler } from "./middleware/error-handler.js";
 import { answerMethodNotAllowed } from "./middleware/method-not-allowed.js";
 import { observeRequests, trackInflight } from "./middleware/observe-requests.js";
@@ -79,7 +80,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     classNames: model.metadata.classNames,
   };
   const rows = createRowSchemas(served, config.maxBatchRows);
-  const middleware = [trackInflight(metrics), limitBody(config.bodyLimitBytes)];
+  const middleware = [trackInflight(metrics), limitBody(config.bodyLimitBytes), jsonBodies()];
   registerPredictRoute(app, { model: served, engine, rows, middleware });
   registerKServeV1Routes(app, { model: served, engine, rows, middleware });
   registerKServeV2Routes(app, {

@@ -23,5 +23,7 @@ export function jsonError(description: string) {
 export const BODY_ERROR_RESPONSES = {
   400: jsonError("Not JSON, or invalid rows; the message names the row and field."),
   413: jsonError("Body larger than BODY_LIMIT_BYTES, or more rows than MAX_BATCH_ROWS."),
-  415: jsonError("Content-Type is not application/json."),
+  415: jsonError(
+    "Content-Type is neither JSON nor one read as JSON (none, text/plain, application/x-www-form-urlencoded).",
+  ),
 } as const;

@@ -1,7 +1,7 @@
 /** KServe V1 data plane: list, model readiness, `:predict`. */
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { V1_PREDICT_SUFFIX, createV1Schemas, plainV1PredictRequest } from "../api/kserve-v1.js";
+import { V1_PREDICT_SUFFIX, createV1Schemas, plainV1PredictRequest, v1Rows } from "../api/kserve-v1.js";
 import { ApiError } from "../api/errors.js";
 import { BODY_ERROR_RESPONSES, jsonError } from "../api/responses.js";
 import { type RowSchemas, type ServedModel, assertScored, packRows } from "../api/rows.js";
@@ -131,7 +131,8 @@ export function registerKServeV1Routes(
     tags,
     summary: "Predict class indices for instances",
     description:
-      '`{"instances": [[5.1, 3.5, 1.4, 0.2], …]}` (rows as lists or named objects) → `{"predictions": [0, …]}`, ' +
+      '`{"instances": [[5.1, 3.5, 1.4, 0.2], …]}` (rows as lists or named objects; `inputs` in place of ' +
+      '`instances` works too, as in KServe) → `{"predictions": [0, …]}`, ' +
       "the class index per row, as KServe's scikit-learn runtime answers.",
     middleware: [requireServedModel(model, V1_PREDICT_SUFFIX), ...middleware],
     request: {
@@ -149,9 +150,11 @@ export function registerKServeV1Routes(
   });
   app.openAPIRegistry.registerPath(predictRoute);
   app.openapi({ ...predictRoute, path: HONO_MODEL_PATH, hide: true }, async (c) => {
-    const { instances } = c.req.valid("json");
+    const body = c.req.valid("json");
+    const instances = v1Rows(body);
+    const field = body.instances === undefined ? "inputs" : "instances";
     const result = await engine.infer(packRows(instances, model.featureNames), instances.length);
-    assertScored(result, (row) => `instances[${row}]`);
+    assertScored(result, (row) => `${field}[${row}]`);
     return jsonWithRequestId(c, { predictions: Array.from(result.classIndices) }, 200);
   });
 }
