@@ -2,7 +2,13 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { v2InputRows, v2ModelMetadata, v2Outputs, v2RequestedOutputs, v2Schemas } from "../api/kserve-v2.js";
-import { BODY_ERROR_RESPONSES, jsonError, jsonResponse as json } from "../api/responses.js";
+import {
+  BODY_ERROR_RESPONSES,
+  INTERNAL_ERROR_RESPONSES,
+  UNAVAILABLE_RESPONSES,
+  jsonError,
+  jsonResponse as json,
+} from "../api/responses.js";
 import { type ServedModel, assertScored } from "../api/rows.js";
 import { jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
@@ -44,7 +50,7 @@ export function registerV2HealthRoutes(app: OpenAPIHono<AppEnv>, lifecycle: Life
       path: "/v2/health/live",
       tags,
       summary: "Server live",
-      responses: { 200: json(v2Schemas.live, "The server is live.") },
+      responses: { 200: json(v2Schemas.live, "The server is live."), ...INTERNAL_ERROR_RESPONSES },
     }),
     (c) => c.json({ live: true }, 200),
   );
@@ -57,6 +63,7 @@ export function registerV2HealthRoutes(app: OpenAPIHono<AppEnv>, lifecycle: Life
       responses: {
         200: json(v2Schemas.ready, "Ready for inference."),
         503: json(v2Schemas.ready, "Loading the model, or shutting down."),
+        ...INTERNAL_ERROR_RESPONSES,
       },
     }),
     (c) => (lifecycle.ready ? c.json({ ready: true }, 200) : c.json({ ready: false }, 503)),
@@ -79,7 +86,10 @@ export function registerKServeV2Routes(
       path: "/v2",
       tags,
       summary: "Server metadata",
-      responses: { 200: json(v2Schemas.serverMetadata, "Server name, version and extensions.") },
+      responses: {
+        200: json(v2Schemas.serverMetadata, "Server name, version and extensions."),
+        ...UNAVAILABLE_RESPONSES,
+      },
     }),
     (c) => c.json(serverMetadata, 200),
   );
@@ -97,6 +107,7 @@ export function registerKServeV2Routes(
         responses: {
           200: json(v2Schemas.modelMetadata, "Inputs, outputs, versions, platform."),
           404: notFound,
+          ...UNAVAILABLE_RESPONSES,
         },
       }),
       (c) => c.json(modelMetadata, 200),
@@ -109,7 +120,11 @@ export function registerKServeV2Routes(
         summary: "Model ready",
         middleware: [servedOnly],
         request: { params },
-        responses: { 200: json(v2Schemas.modelReady, "The model is loaded."), 404: notFound },
+        responses: {
+          200: json(v2Schemas.modelReady, "The model is loaded."),
+          404: notFound,
+          ...UNAVAILABLE_RESPONSES,
+        },
       }),
       (c) => c.json(modelReady, 200),
     );
@@ -131,6 +146,7 @@ export function registerKServeV2Routes(
           200: json(v2Schemas.inferenceResponse, "The requested output tensors."),
           ...BODY_ERROR_RESPONSES,
           404: notFound,
+          ...UNAVAILABLE_RESPONSES,
         },
       }),
       async (c) => {
