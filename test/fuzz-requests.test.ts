@@ -3,9 +3,10 @@
  * without a version): over 10,000 generated requests of random JSON of every type and nesting, near-miss
  * bodies (wrong, missing and extra fields, numeric strings, NaN/Infinity spellings, huge and tiny numbers),
  * very long arrays, deep nesting, truncated bodies, invalid UTF-8, wrong and missing content types (the
- * types read as JSON — none, text/plain, form-urlencoded — as often as application/json) and wrong methods. Every answer is 2xx or 4xx with a JSON body; none is a 5xx; the app stays healthy and
- * ready with its tensor count unchanged and its heap bounded. A body answers the same (status and body) whether
- * it is labelled application/json, text/plain, form-urlencoded or not labelled at all.
+ * types read as JSON — none, text/plain, form-urlencoded — as often as application/json) and wrong methods.
+ * Every answer is 2xx or 4xx with a JSON body; none is a 5xx; the app stays healthy and ready with its tensor
+ * count unchanged and its heap bounded. A body answers the same (status and body) whether it is labelled
+ * application/json, text/plain, form-urlencoded or not labelled at all.
  *
  * On failure fast-check prints the seed and the shrunk request; `fc.assert(..., { seed, path })` replays it.
  */
