@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { type AppEnv, requestHeader } from "./app-env.js";
 
 /**
@@ -31,17 +31,21 @@ const READ_AS_JSON = new Set(["", "text/plain", "application/x-www-form-urlencod
  * createRoute({ method: "post", path: "/predict", middleware: [limitBody(max), jsonBodies()], ... });
  */
 export function jsonBodies(): MiddlewareHandler<AppEnv> {
-  return async function readBodyAsJson(c, next) {
+  // Not async: a JSON request passes on next()'s own promise, without one more of its own.
+  return function readBodyAsJson(c, next) {
     const type = requestHeader(c, "content-type");
     if (type !== undefined && JSON_TYPE.test(type)) return next();
     const essence = type === undefined ? "" : mediaTypeEssence(type);
     if (!READ_AS_JSON.has(essence) && !isJsonEssence(essence)) return next();
-    const headers = new Headers(c.req.raw.headers);
-    headers.set("content-type", "application/json");
-    // As hono/body-limit does after buffering a chunked body: the request the validators see is a new one.
-    c.req.raw = new Request(c.req.raw, { headers, body: await c.req.raw.arrayBuffer() });
-    return next();
+    return relabelAsJson(c).then(next);
   };
+}
+
+/** As hono/body-limit does after buffering a chunked body: the request the validators see is a new one. */
+async function relabelAsJson(c: Context<AppEnv>): Promise<void> {
+  const headers = new Headers(c.req.raw.headers);
+  headers.set("content-type", "application/json");
+  c.req.raw = new Request(c.req.raw, { headers, body: await c.req.raw.arrayBuffer() });
 }
 
 /** `Text/Plain; charset=UTF-8` → `text/plain`. */
