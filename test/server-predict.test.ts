@@ -133,6 +133,33 @@ describe("POST /predict", () => {
   });
 });
 
+describe("cross-origin requests (why reading unlabelled JSON is safe; see README, Content types)", () => {
+  const origin = "https://elsewhere.example";
+
+  it("approves no CORS preflight, so a browser never sends a cross-origin JSON or key-carrying request", async () => {
+    const res = await server.app.request("/predict", {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, authorization, x-api-key",
+      },
+    });
+    expect(res.status).toBe(204);
+    expect([...res.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
+  });
+
+  it("answers a simple cross-origin POST without Access-Control-Allow-Origin, so the page cannot read it", async () => {
+    const res = await server.app.request("/predict", {
+      method: "POST",
+      headers: { origin, "content-type": "text/plain" },
+      body: JSON.stringify({ features: FLOWERS.setosa }),
+    });
+    expect(res.status).toBe(200);
+    expect([...res.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
+  });
+});
+
 describe("POST /predict with bad input", () => {
   it.each<[string, unknown, string, string]>([
     ["too few features", { features: [5.1, 3.5, 1.4] }, "features", "must have exactly 4 values, got 3"],
