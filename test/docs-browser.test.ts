@@ -23,14 +23,16 @@ const CHROMIUM = "/usr/bin/chromium";
 
 const available = existsSync(CHROMIUM);
 const required = process.env[REQUIRE_CHROMIUM_ENV] === "1";
-if (!available && !required) {
+const missing = `${CHROMIUM} not found (apt-get install chromium)`;
+const skipped = !available && !required;
+if (skipped) {
   console.warn(
-    `[docs] skipping the browser test of /docs: ${CHROMIUM} not found (apt-get install chromium); ` +
-      `set ${REQUIRE_CHROMIUM_ENV}=1 to fail instead`,
+    `[docs] skipping the browser test of /docs: ${missing}; set ${REQUIRE_CHROMIUM_ENV}=1 to fail instead`,
   );
 }
 
-describe.runIf(available || required)("/docs in headless Chromium with no network", () => {
+const suite = skipped ? describe.skip : describe;
+suite(`/docs in headless Chromium with no network${skipped ? ` — skipped: ${missing}` : ""}`, () => {
   let classifier: Classifier;
   let server: Server;
   let origin: string;
@@ -43,7 +45,7 @@ describe.runIf(available || required)("/docs in headless Chromium with no networ
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!available) throw new Error(`${CHROMIUM} not found, and ${REQUIRE_CHROMIUM_ENV}=1 requires it`);
+    if (!available) throw new Error(`${missing}, and ${REQUIRE_CHROMIUM_ENV}=1 requires it`);
     classifier = await loadCommittedModel();
     const { app } = createTestServer(classifier);
     server = await new Promise<Server>((resolve) => {
@@ -73,7 +75,7 @@ describe.runIf(available || required)("/docs in headless Chromium with no networ
 
   afterAll(async () => {
     await context?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    if (server) await new Promise((resolve) => server.close(resolve));
     if (profile) rmSync(profile, { recursive: true, force: true });
     classifier?.dispose();
   });
