@@ -41,7 +41,7 @@ suite(`/docs in headless Chromium with no network${skipped ? ` — skipped: ${mi
   let page: Page;
   /** Requests the page tried to send anywhere but the server; all aborted. */
   const blocked: string[] = [];
-  /** Console errors, including every CSP violation ("Refused to load …"). */
+  /** Console errors and uncaught exceptions, including every CSP violation ("… violates … Policy"). */
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
@@ -70,6 +70,7 @@ suite(`/docs in headless Chromium with no network${skipped ? ` — skipped: ${mi
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(message.text());
     });
+    page.on("pageerror", (error) => consoleErrors.push(`uncaught: ${error.message}`));
     await page.goto(`${origin}/docs`);
   }, 60_000);
 

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStartingApp } from "../src/server/app.js";
+import { DOCS_CSP } from "../src/server/routes/api-docs.js";
 import { ERROR_TYPES, METRICS, PATHS } from "../src/contract/index.js";
 import type { InferenceEngine } from "../src/server/inference-engine.js";
 import { Lifecycle } from "../src/server/lifecycle.js";
@@ -389,6 +390,7 @@ describe("API description", () => {
     const res = await server.app.request("/docs");
     expect(res.status).toBe(200);
     const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toBe(DOCS_CSP);
     expect(csp).toContain("default-src 'self'");
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:|\*/);
     const html = await res.text();
