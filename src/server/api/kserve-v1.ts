@@ -47,8 +47,8 @@ export function createV1Schemas(rows: RowSchemas) {
 }
 
 /**
- * `{"instances": [lists]}` or `{"inputs": [lists]}` and nothing else, recognised without zod (see `jsonRequestBody`); any other
- * body, valid or not, is left to the schema.
+ * `{"instances": [lists]}` or `{"inputs": [lists]}` and nothing else, recognised without zod (see
+ * `jsonRequestBody`); any other body, valid or not, is left to the schema.
  */
 export function plainV1PredictRequest(plain: PlainRowChecks) {
   return (body: unknown): body is { instances: number[][] } | { inputs: number[][] } => {
