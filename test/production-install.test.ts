@@ -260,6 +260,18 @@ describe("runtime stage replayed from the Dockerfile", () => {
     expect(info.server_version).toBe(packageVersion);
   });
 
+  it("serves /docs and every asset it loads from its own node_modules", async () => {
+    const page = await fetch(`${baseUrl}/docs`);
+    expect(page.status).toBe(200);
+    const assets = [...(await page.text()).matchAll(/(?:src|href)="(\/docs\/[^"]+)"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) {
+      const response = await fetch(`${baseUrl}${asset}`);
+      expect(response.status, asset).toBe(200);
+      expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(100);
+    }
+  });
+
   it("answers a malformed prediction with a 4xx JSON error", async () => {
     const response = await fetch(`${baseUrl}${PATHS.predict}`, {
       method: "POST",

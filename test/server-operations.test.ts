@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStartingApp } from "../src/server/app.js";
+import { DOCS_CSP } from "../src/server/routes/api-docs.js";
 import { ERROR_TYPES, METRICS, PATHS } from "../src/contract/index.js";
 import type { InferenceEngine } from "../src/server/inference-engine.js";
 import { Lifecycle } from "../src/server/lifecycle.js";
@@ -386,12 +387,32 @@ describe("API description", () => {
     expect(document.components.schemas.FeatureVector).toMatchObject({ minItems: 4, maxItems: 4 });
   });
 
-  it("serves Swagger UI at /docs pointing at the document", async () => {
+  it("serves Swagger UI at /docs from its own origin, under a CSP that allows only 'self'", async () => {
     const res = await server.app.request("/docs");
     expect(res.status).toBe(200);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toBe(DOCS_CSP);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:|\*/);
     const html = await res.text();
-    expect(html).toContain("swagger-ui");
-    expect(html).toContain("/openapi.json");
+    expect(html).not.toMatch(/<script>|<style|\sstyle=|\son\w+=|https?:\/\//);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(assets.sort()).toEqual([
+      "/docs/favicon-32x32.png",
+      "/docs/init.js",
+      "/docs/swagger-ui-bundle.js",
+      "/docs/swagger-ui.css",
+    ]);
+    for (const asset of assets) {
+      const file = await server.app.request(asset);
+      expect(file.status, asset).toBe(200);
+      expect(file.headers.get("content-type"), asset).toMatch(/^(text\/(css|javascript)|image\/png)/);
+      expect((await file.arrayBuffer()).byteLength, asset).toBeGreaterThan(100);
+    }
+    expect(await (await server.app.request("/docs/init.js")).text()).toContain('url: "/openapi.json"');
+    const missing = await server.app.request("/docs/package.json");
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: "no file /docs/package.json; the docs are at /docs" });
   });
 
   it("lists every endpoint at /", async () => {

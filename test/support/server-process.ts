@@ -115,7 +115,8 @@ export interface HttpRequestOptions {
   readonly path: string;
   /** @default "GET" */
   readonly method?: string;
-  readonly headers?: Record<string, string | number>;
+  /** Added to (or, with `undefined`, removed from) the defaults: JSON Content-Type and Content-Length. */
+  readonly headers?: Record<string, string | number | undefined>;
   /** Sent with its Content-Length (unless `headers` says otherwise). */
   readonly body?: string;
   /** @default false: a fresh connection, closed after the answer */
@@ -130,12 +131,13 @@ export interface HttpRequestOptions {
  */
 export function httpRequest(port: number, options: HttpRequestOptions): Promise<HttpAnswer> {
   const { path, method = "GET", body, agent = false } = options;
-  const headers = {
+  const merged = {
     ...(body === undefined
       ? {}
       : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
     ...options.headers,
   };
+  const headers = Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, method, headers, agent }, (res) => {
       let text = "";
