@@ -247,9 +247,10 @@ function checkStruct(
 
 type ValidatingModel = new (data: unknown) => { validate(): void };
 
-/** Built-in validators for custom resources this project may emit (prometheus-operator in operator mode). */
+/** Validators for custom resources this project may emit (prometheus-operator in operator mode, Argo CD). */
 const CUSTOM_RESOURCE_MODULES: Readonly<Record<string, string>> = {
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
+  "argoproj.io/v1alpha1": "@kubernetes-models/argo-cd/argoproj.io/v1alpha1",
 };
 
 async function loadModel(apiVersion: string, kind: string): Promise<ValidatingModel | undefined> {
