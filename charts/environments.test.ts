@@ -18,7 +18,7 @@ import {
   resolveEnvironments,
   type Environment,
 } from "./environments.js";
-import { GitOpsChart } from "./gitops-chart.js";
+import type { GitOpsChart } from "./gitops-chart.js";
 import { DEFAULT_SETTINGS, PACKAGE_VERSION, type SettingsOverrides } from "./settings.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "infer8s-environments-"));
