@@ -14,6 +14,7 @@ import {
   PRODUCTION,
   STAGING,
   environmentDirectory,
+  findEnvironment,
   repositoryPath,
   resolveEnvironments,
   type Environment,
@@ -84,6 +85,13 @@ describe("ENVIRONMENTS", () => {
     };
     expect(errorOf([DEFAULT_ENVIRONMENT, monitoringClash])).toContain(
       'monitoring.namespace "monitoring" is already used by environment "default"',
+    );
+  });
+
+  it("are found by name, and an unknown name lists the known ones", () => {
+    expect(findEnvironment("staging")).toBe(STAGING);
+    expect(() => findEnvironment("prod")).toThrow(
+      'unknown environment "prod"; known: default, development, staging, production',
     );
   });
 

@@ -109,6 +109,19 @@ export const ARGOCD_DIRECTORY = "argocd";
 /** Where the committed output lives in the repository; Applications point below it. */
 export const COMMITTED_OUTDIR = "dist";
 
+/**
+ * The environment called `name`, for command lines that take one (`--environment staging`).
+ *
+ * @throws Error naming the known environments when there is none by that name
+ */
+export function findEnvironment(name: string): Environment {
+  const environment = ENVIRONMENTS.find((e) => e.name === name);
+  if (environment === undefined) {
+    throw new Error(`unknown environment "${name}"; known: ${ENVIRONMENTS.map((e) => e.name).join(", ")}`);
+  }
+  return environment;
+}
+
 /** The environment's directory relative to the output directory: "" for the default, else its name. */
 export function environmentDirectory(environment: Environment): string {
   return environment.name === DEFAULT_ENVIRONMENT.name ? "" : environment.name;

@@ -3,7 +3,8 @@
  *
  * `DEFAULT_SETTINGS` deploys as-is (`npm run synth && kubectl apply -f dist`). To change a value, edit it
  * here and re-synthesize, or pass a JSON file of overrides to the synthesizer
- * (`npm run synth -- --settings my-settings.json --outdir my-dist`). `resolveSettings` merges overrides
+ * (`npm run synth -- --settings my-settings.json --outdir my-dist`). The named environments
+ * (`charts/environments.ts`: development, staging, production) are overrides of these defaults too. `resolveSettings` merges overrides
  * into the defaults and rejects anything invalid with a message naming the setting, so a typo fails the
  * synth instead of producing YAML that a cluster would reject (or worse, accept).
  */

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
 import { describe, expect, it } from "vitest";
 import { resolveEnvironments } from "../charts/environments.js";
+import { ENV } from "../src/contract/index.js";
 import { environmentDirs } from "./support/environment-dirs.js";
 import { KUBERNETES_SCHEMA_VERSION } from "./support/k8s-schema.js";
 import {
@@ -92,7 +93,7 @@ describe.each(environments.map((e) => [e.dir, e.name, e]))("%s/ (environment %s)
       requests: settings.resources.requests,
       limits: settings.resources.limits,
     });
-    expect(container.env).toContainEqual({ name: "LOG_LEVEL", value: settings.server.logLevel });
+    expect(container.env).toContainEqual({ name: ENV.logLevel, value: settings.server.logLevel });
     expect(find("HorizontalPodAutoscaler").spec).toMatchObject({
       minReplicas: settings.autoscaling.minReplicas,
       maxReplicas: settings.autoscaling.maxReplicas,
