@@ -32,8 +32,9 @@ export interface ArgoCdApplicationProps {
 
 /**
  * Sync options of every Application. The manifests create their own namespaces (with Pod Security labels),
- * so Argo CD must not; server-side apply because the Grafana dashboards ConfigMap is too large for the
- * client-side `last-applied-configuration` annotation; prune last, after the new objects are healthy.
+ * so Argo CD must not; server-side apply, so no `last-applied-configuration` annotation repeats each object
+ * (the dashboards ConfigMap is 44 KB) and conflicts with other field managers are reported; prune last,
+ * after the new objects are healthy.
  */
 export const ARGOCD_SYNC_OPTIONS = ["CreateNamespace=false", "ServerSideApply=true", "PruneLast=true"];
 
