@@ -27,6 +27,7 @@ import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV, PATHS } from "../src/contract/index.js";
 import { freePort } from "../bench/process-tools.js";
+import { killAndWait, waitUntil, within } from "./support/server-process.js";
 import {
   contextFiles,
   filesUnder,
@@ -141,20 +142,20 @@ function replayRun(stage: Stage, stageRoot: string, command: string): void {
   timings[`${stage.name}: ${command.slice(0, 40)}`] = Math.round(performance.now() - started);
 }
 
-async function waitForReady(url: string, deadlineMs: number): Promise<number> {
-  const deadline = Date.now() + deadlineMs;
-  let last = 0;
-  while (Date.now() < deadline) {
-    if (server?.exitCode !== null) throw new Error(`server exited with ${server?.exitCode}:\n${serverLog}`);
-    try {
-      last = (await fetch(url)).status;
-      if (last === 200) return last;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+async function waitForReady(child: ChildProcess, url: string, deadlineMs: number): Promise<void> {
+  let onExit: ((code: number | null) => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = (code) => reject(new Error(`server exited with ${code}:\n${serverLog}`));
+    child.once("exit", onExit);
+  });
+  const ready = waitUntil(`${url} to answer 200`, async () => (await fetch(url)).status === 200, deadlineMs);
+  try {
+    await Promise.race([ready, exited]);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${serverLog}`, { cause: error });
+  } finally {
+    child.off("exit", onExit!);
   }
-  throw new Error(`${url} still answers ${last} after ${deadlineMs} ms:\n${serverLog}`);
 }
 
 function filesNamed(dir: string, suffix: string): string[] {
@@ -187,13 +188,15 @@ beforeAll(async () => {
       ...stageEnvironment(runtime, runtimeRoot),
       [ENV.port]: String(port),
       [ENV.host]: "127.0.0.1",
+      // The chart's 5 s would only make the last test wait.
+      [ENV.drainSeconds]: "0",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   server.stdout?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
   server.stderr?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
   const started = performance.now();
-  await waitForReady(`${baseUrl}${PATHS.ready}`, 60_000);
+  await waitForReady(server, `${baseUrl}${PATHS.ready}`, 60_000);
   timings["server start to ready"] = Math.round(performance.now() - started);
   const size = execFileSync("du", ["-sm", join(runtimeRoot, "node_modules")], { encoding: "utf8" }).split(
     "\t",
@@ -201,8 +204,8 @@ beforeAll(async () => {
   console.log(`production install: node_modules ${size} MB; timings (ms): ${JSON.stringify(timings)}`);
 }, 180_000);
 
-afterAll(() => {
-  server?.kill("SIGTERM");
+afterAll(async () => {
+  if (server) await killAndWait(server);
   rmSync(workspace, { recursive: true, force: true });
 });
 
@@ -269,5 +272,12 @@ describe("runtime stage replayed from the Dockerfile", () => {
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
     expect(response.headers.get("content-type")).toMatch(/application\/json/);
+  });
+
+  it("exits 0 on SIGTERM with its last log line written", async () => {
+    const exited = new Promise<number | null>((resolve) => server!.once("close", resolve));
+    server!.kill("SIGTERM");
+    expect(await within(exited, 15_000, "exit after SIGTERM")).toBe(0);
+    expect(serverLog.trim().split("\n").at(-1)).toContain('"msg":"shutdown complete"');
   });
 });

@@ -9,7 +9,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ENV, PATHS } from "../src/contract/index.js";
 import { FLOWERS } from "./server-fixtures.js";
 import { loadManifestDir } from "./support/k8s-checks.js";
-import { getFresh, httpRequest, killStartedServers, startReady } from "./support/server-process.js";
+import {
+  getFresh,
+  httpRequest,
+  killStartedServers,
+  startReady,
+  waitUntil,
+} from "./support/server-process.js";
 
 afterAll(killStartedServers);
 
@@ -93,7 +99,9 @@ describe("SIGTERM under steady load", () => {
       flippedAt = performance.now();
     })();
 
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Steady load before the signal: enough answered requests for the check on them below.
+    const beforeSignal = 100;
+    await waitUntil(`${beforeSignal} answered requests`, () => outcomes.length >= beforeSignal, 30_000);
     const sigtermAt = performance.now();
     server.child.kill("SIGTERM");
     await watcher;

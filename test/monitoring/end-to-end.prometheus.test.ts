@@ -30,6 +30,7 @@ import {
   type InventoriedQuery,
 } from "./query-inventory.js";
 import { SIMULATED_CONTAINER, simulatedInferenceTarget, withStaticDiscovery } from "./static-discovery.js";
+import { killAndWait } from "../support/server-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const chart = standaloneMonitoring();
@@ -67,7 +68,7 @@ async function waitFor(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
-    await sleep(200);
+    await sleep(50);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${diagnostics()}`);
 }
@@ -206,10 +207,12 @@ describeWithPrometheus(
       );
     }, 90_000);
 
-    afterAll(() => {
+    afterAll(async () => {
       if (traffic) clearInterval(traffic);
-      server?.child.kill("SIGTERM");
-      prom?.child.kill("SIGTERM");
+      await Promise.all([
+        server && killAndWait(server.child),
+        prom && killAndWait(prom.child, "SIGTERM"), // SIGKILL if it takes more than 5 s
+      ]);
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
