@@ -142,13 +142,8 @@ describeWithPrometheus(
         [ENV.logLevel]: "warn",
       });
       const serverOutput = server.output;
-      await waitFor(
-        "the inference server to be ready",
-        async () => (await fetch(`${serverUrl}${PATHS.ready}`)).status === 200,
-        30_000,
-        serverOutput,
-      );
 
+      // Prometheus starts while the server loads its model: its first scrapes may find the target down.
       // The generated job and rules; only discovery and the intervals differ from what the cluster runs.
       const generated = chart.prometheus.config;
       const inferenceJob = generated.scrape_configs.find((j) => j.job_name === job);
@@ -156,7 +151,7 @@ describeWithPrometheus(
       const e2eConfig: PrometheusConfig = withStaticDiscovery(
         {
           ...generated,
-          global: { ...generated.global, scrape_interval: "1s", evaluation_interval: "1s" },
+          global: { ...generated.global, scrape_interval: "500ms", evaluation_interval: "500ms" },
           scrape_configs: [inferenceJob],
         },
         {
@@ -185,12 +180,20 @@ describeWithPrometheus(
         { PATH: process.env.PATH },
       );
       const promOutput = prom.output;
-      await waitFor(
-        "Prometheus to be ready",
-        async () => (await fetch(`${prometheusUrl}/-/ready`)).status === 200,
-        20_000,
-        promOutput,
-      );
+      await Promise.all([
+        waitFor(
+          "the inference server to be ready",
+          async () => (await fetch(`${serverUrl}${PATHS.ready}`)).status === 200,
+          30_000,
+          serverOutput,
+        ),
+        waitFor(
+          "Prometheus to be ready",
+          async () => (await fetch(`${prometheusUrl}/-/ready`)).status === 200,
+          20_000,
+          promOutput,
+        ),
+      ]);
 
       await sendTraffic();
       traffic = setInterval(() => void sendTraffic().catch(() => undefined), 250);
