@@ -3,7 +3,7 @@
  */
 import { type ClientRequest, request } from "node:http";
 import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ENV, METRICS, PATHS } from "../src/contract/index.js";
 import { FLOWERS, parseExposition, sampleValue } from "./server-fixtures.js";
 import {
@@ -16,7 +16,9 @@ import {
   within,
 } from "./support/server-process.js";
 
-afterEach(killStartedServers);
+// The tests run concurrently, each with a server of its own, and each ends its server; whatever is still
+// running at the end (a failed test's server) is killed here.
+afterAll(killStartedServers);
 
 /**
  * What main.ts may add to `drainSeconds + inflightTimeoutSeconds` before exiting (cut requests unwinding,
@@ -100,7 +102,7 @@ async function eventuallyRefusesConnections(port: number, withinMs: number): Pro
   return false;
 }
 
-describe("the server process", () => {
+describe.concurrent("the server process", () => {
   it("on SIGTERM: readiness 503 at once, keeps serving through the drain, finishes in-flight work, exits 0", async () => {
     // The drain must outlast the two probe requests below even on a loaded machine: with 1 s this test
     // failed once while four other process-level suites ran alongside it.
