@@ -222,6 +222,7 @@ describe("createLogDestination and closeLogDestination", () => {
     const logger = createLogger("info", createLogDestination(fd));
     for (let i = 0; i < 2000; i++) logger.info({ i, pad: KIB }, "line");
     expect(await closeLogDestination(logger, 10_000)).toBe(true);
+    expect(() => logger.info("after the close: dropped, not thrown")).not.toThrow();
     const lines = readFileSync(file, "utf8").trim().split("\n");
     expect(lines).toHaveLength(2000);
     expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ i: 1999 });

@@ -61,7 +61,7 @@ export function createLogDestination(fd: number): FdDestination {
  * Writes out every line the logger still holds and closes its destination, waiting at most `timeoutMs`:
  * resolves `true` once everything is written, `false` when the destination has failed or the time ran out
  * (what is still buffered is then dropped, so nothing is left for pino's exit hook to retry). Call it last,
- * just before `process.exit`: lines logged afterwards are lost. Destinations other than a file descriptor
+ * just before `process.exit`: the logger is silent afterwards. Destinations other than a file descriptor
  * (a test's collector) have nothing buffered: resolves `true` at once.
  *
  * @example
@@ -74,12 +74,16 @@ export function closeLogDestination(logger: Logger, timeoutMs: number): Promise<
   if (!isFdDestination(stream)) return Promise.resolve(true);
   // Closed already (sonic-boom sets `destroyed` once closed; its types leave it out).
   if ((stream as { destroyed?: boolean }).destroyed === true) return Promise.resolve(true);
-  if (failedDestinations.has(stream)) return Promise.resolve(abandon(stream));
+  if (failedDestinations.has(stream)) {
+    logger.level = "silent";
+    return Promise.resolve(abandon(stream));
+  }
   return new Promise((resolve) => {
     const settle = (written: boolean) => {
       clearTimeout(timer);
       stream.off("close", onClose);
       stream.off("error", onError);
+      logger.level = "silent"; // a closed destination throws on write
       resolve(written || abandon(stream));
     };
     const onClose = () => settle(true);
