@@ -10,7 +10,7 @@
  *   so npm drops the optional package and the server runs on wasm, as the Dockerfile allows.
  * The production install itself (`npm ci --omit=dev`, from the lock file) runs as written, using npm's cache.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -117,29 +117,64 @@ function replayCopy(
   }
 }
 
-function replayRun(stage: Stage, stageRoot: string, command: string): void {
+async function replayRun(stage: Stage, stageRoot: string, command: string): Promise<void> {
   const started = performance.now();
   if (stage.name === "build" && command === BUILD_STAGE_INSTALL) {
     symlinkSync(join(root, "node_modules"), join(stageRoot, "node_modules"), "dir");
     substitutedInstall = true;
     return;
   }
-  try {
-    execFileSync("sh", ["-c", command], {
-      cwd: stageRoot,
-      env: runEnvironment(stage, stageRoot),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 120_000,
-    });
-  } catch (error) {
-    const failure = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(
-      `RUN in stage ${stage.name} failed: ${command}\n${failure.stdout ?? ""}\n${failure.stderr ?? failure.message}`,
-      { cause: error },
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      "sh",
+      ["-c", command],
+      {
+        cwd: stageRoot,
+        env: runEnvironment(stage, stageRoot),
+        encoding: "utf8",
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) =>
+        error
+          ? reject(
+              new Error(
+                `RUN in stage ${stage.name} failed: ${command}\n${stdout}\n${stderr || error.message}`,
+                {
+                  cause: error,
+                },
+              ),
+            )
+          : resolve(),
     );
-  }
+  });
   timings[`${stage.name}: ${command.slice(0, 40)}`] = Math.round(performance.now() - started);
+}
+
+/**
+ * Replays every stage, each once the stages it copies from are done: like BuildKit, stages that do not
+ * depend on each other (here the TypeScript build and the production install) run at the same time.
+ */
+async function replayStages(context: readonly string[]): Promise<void> {
+  const done = new Map<string, Promise<void>>();
+  const replay = async (stage: Stage): Promise<void> => {
+    const from = stage.steps.flatMap((step) =>
+      step.kind === "copy" && step.copy.from ? [step.copy.from] : [],
+    );
+    await Promise.all(from.map((name) => done.get(name)));
+    const stageRoot = join(workspace, stage.name);
+    mkdirSync(stageRoot);
+    stageRoots.set(stage.name, stageRoot);
+    for (const step of stage.steps) {
+      if (step.kind === "copy") replayCopy(stage, stageRoot, step.copy, context);
+      else await replayRun(stage, stageRoot, step.command);
+    }
+  };
+  // A stage can only copy from one defined above it, so each one's dependencies are in the map already.
+  for (const stage of dockerfile.stages) done.set(stage.name, replay(stage));
+  // Every stage settled before reporting a failure, so no RUN is left running into the deleted workspace.
+  const failed = (await Promise.allSettled(done.values())).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 async function waitForReady(child: ChildProcess, url: string, deadlineMs: number): Promise<void> {
@@ -165,16 +200,7 @@ function filesNamed(dir: string, suffix: string): string[] {
 }
 
 beforeAll(async () => {
-  const context = contextFiles(root);
-  for (const stage of dockerfile.stages) {
-    const stageRoot = join(workspace, stage.name);
-    mkdirSync(stageRoot);
-    stageRoots.set(stage.name, stageRoot);
-    for (const step of stage.steps) {
-      if (step.kind === "copy") replayCopy(stage, stageRoot, step.copy, context);
-      else replayRun(stage, stageRoot, step.command);
-    }
-  }
+  await replayStages(contextFiles(root));
 
   const runtimeRoot = stageRoots.get(runtime.name)!;
   const port = await freePort();
