@@ -113,7 +113,7 @@ const EXIT_GRACE_MS = { cutRequests: 1000, logFlush: 1000 } as const;
  * SIGTERM/SIGINT: readiness fails at once while requests are still served for `drainSeconds` (Kubernetes
  * needs that long to take the pod out of its endpoints); then the listener closes, in-flight requests get
  * `inflightTimeoutSeconds` to be answered and logged, the log is flushed, and the process exits 0. A second
- * signal exits at once with 1.
+ * signal exits with 1 without waiting for requests (only for the log flush).
  */
 function handleShutdownSignals({ server, lifecycle, logger, config, model }: ShutdownOptions): void {
   let stopping = false;
