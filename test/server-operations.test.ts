@@ -434,3 +434,44 @@ describe("API description", () => {
     );
   });
 });
+
+describe("requests in flight, as shutdown sees them", () => {
+  it("holds lifecycle.idle() until every request is answered and its line logged", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let resolveEntered: () => void = () => {};
+    const entered = new Promise<void>((resolve) => (resolveEntered = resolve));
+    const slowEngine: InferenceEngine = {
+      featureCount: 4,
+      classCount: 3,
+      async infer(features, rows) {
+        resolveEntered();
+        await gate;
+        return { probabilities: new Float32Array(rows * 3).fill(1 / 3), classIndices: new Int32Array(rows) };
+      },
+    };
+    const slow = createTestServer(classifier, { engine: slowEngine });
+    const predictLines = () => slow.logs.filter((l) => l.msg === "request" && l.path === PATHS.predict);
+    const pending = postJson(slow.app, PATHS.predict, { features: FLOWERS.setosa });
+    await entered;
+    expect(slow.lifecycle.requestsInFlight).toBe(1);
+    let linesWhenIdle = -1;
+    const idle = slow.lifecycle.idle().then(() => (linesWhenIdle = predictLines().length));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(linesWhenIdle).toBe(-1);
+
+    release();
+    await idle;
+    expect(linesWhenIdle).toBe(1);
+    expect(slow.lifecycle.requestsInFlight).toBe(0);
+    expect((await pending).status).toBe(200);
+  });
+
+  it("resolves lifecycle.idle() at once when nothing is in flight", async () => {
+    const lifecycle = new Lifecycle();
+    let idle = false;
+    void lifecycle.idle().then(() => (idle = true));
+    await Promise.resolve();
+    expect(idle).toBe(true);
+  });
+});
