@@ -247,6 +247,9 @@ function describeChange(where: string, change: FieldChange): string {
   if (change.before === undefined) return `${prefix}added ${valueText(change.after)}`;
   if (change.after === undefined) return `${prefix}removed (was ${valueText(change.before)})`;
   if (typeof change.before === "string" && typeof change.after === "string") {
+    if (DIGEST.test(change.before) && DIGEST.test(change.after)) {
+      return `${prefix}${code(`${change.before.slice(0, 12)}…`)} → ${code(`${change.after.slice(0, 12)}…`)}`;
+    }
     const [old, current] = elide(change.before, change.after);
     return `${prefix}${code(old)} → ${code(current)}`;
   }
@@ -300,13 +303,15 @@ export function lineDiff(before: string, after: string): string[] {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       i += 1;
       j += 1;
-    } else if (j < b.length && (i === a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!))
-      out.push(`+ ${b[j++]}`);
-    else out.push(`- ${a[i++]}`);
+    } else if (i < a.length && (j === b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      out.push(`- ${a[i++]}`);
+    } else out.push(`+ ${b[j++]}`);
   }
   return out;
 }
 
+/** A hex digest (a config checksum): its first characters tell two apart. */
+const DIGEST = /^[0-9a-f]{32,}$/;
 const SHORT = 60;
 const CONTEXT = 24;
 
