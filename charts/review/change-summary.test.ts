@@ -408,6 +408,16 @@ describe("renderChangeSummary", () => {
     );
   });
 
+  it("shows an added environment variable as NAME=value", () => {
+    const before = deployment({});
+    const after = deployment({});
+    const spec = (after.spec as { template: { spec: { containers: { env: object[] }[] } } }).template.spec;
+    spec.containers[0]!.env.push({ name: "NODE_OPTIONS", value: "--max-old-space-size=128" });
+    expect(section(summary({ "": [before] }, { "": [after] }), "Other")).toContain(
+      "  - `spec.template.spec.containers[server].env[NODE_OPTIONS]`: added `NODE_OPTIONS=--max-old-space-size=128`",
+    );
+  });
+
   it("diffs embedded Prometheus rules by alert name, showing the PromQL change, for and new alerts", () => {
     const markdown = summary(
       { "": [prometheusConfigMap({})] },
@@ -504,6 +514,7 @@ describe("renderChangeSummary", () => {
       "### Environment `old` (removed)\n\n0 changed · 0 added · 1 removed · 0 unchanged",
     );
     expect(markdown).toContain("### Environment `staging`\n\n1 changed");
+    expect(summary({}, { argocd: [service(80)] })).toContain("### Argo CD Applications (`argocd/`) (added)");
     expect(section(markdown.slice(markdown.indexOf("`staging`")), "Capacity and cost")).toContain(
       "`spec.maxReplicas`: `10` → `4`",
     );

@@ -93,7 +93,9 @@ export function renderChangeSummary(
 }
 
 function environmentTitle(environment: string): string {
-  return environment === "" ? "Default environment (top-level files)" : `Environment \`${environment}\``;
+  if (environment === "") return "Default environment (top-level files)";
+  if (environment === "argocd") return "Argo CD Applications (`argocd/`)";
+  return `Environment \`${environment}\``;
 }
 
 function renderEnvironment(env: EnvironmentChanges): string[] {
@@ -343,6 +345,10 @@ function valueText(value: unknown): string {
   if (typeof value === "string") return code(truncate(value, 100));
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    if (keys.length === 2 && typeof record.name === "string" && typeof record.value === "string") {
+      return code(truncate(`${record.name}=${record.value}`, 100));
+    }
     if (typeof record.expr === "string") {
       return `${code(truncate(record.expr, 160))}${record.for === undefined ? "" : ` for ${code(String(record.for))}`}`;
     }
