@@ -83,6 +83,17 @@ describe("npm run synth:diff", () => {
     expect(markdown).toContain("- Deployment `monitoring/prometheus`: its pods roll");
   });
 
+  it("prints its usage on --help and refuses an unknown option with it", () => {
+    const help = synthDiff(root, "--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(
+      /^Usage: npm run synth:diff -- \[--base <git ref>\] \[--output <file.md>\]\n/,
+    );
+    const wrong = synthDiff(root, "--bsae", "main");
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/^synth:diff: Unknown option '--bsae'[\s\S]*Usage: npm run synth:diff/);
+  });
+
   it("fails with exit code 2 naming an unknown ref", () => {
     const result = synthDiff(root, "--base", "nope");
     expect(result.stderr).toBe('synth:diff: unknown git ref "nope"\n');

@@ -519,6 +519,18 @@ describe("renderChangeSummary", () => {
       "`spec.maxReplicas`: `10` → `4`",
     );
     expect(section(markdown, "Security")).toContain("- NetworkPolicy `infer8s/iris-inference`: added");
+    expect(section(markdown, "Availability")).toContain(
+      "- PodDisruptionBudget `infer8s/iris-inference`: removed",
+    );
+  });
+
+  it("lists an added dashboard ConfigMap under monitoring, and objects of no group only at the top", () => {
+    const markdown = summary({ "": [] }, { "": [dashboardConfigMap({}), service(80)] });
+    expect(markdown).toContain(
+      "**Added:** ConfigMap `monitoring/grafana-dashboards`, Service `infer8s/iris-inference`",
+    );
+    expect(section(markdown, "Monitoring")).toContain("- ConfigMap `monitoring/grafana-dashboards`: added");
+    expect(markdown).not.toContain("#### Other");
   });
 });
 

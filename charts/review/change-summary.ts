@@ -14,7 +14,7 @@ import {
   changesPodTemplate,
   GROUP_TITLES,
   groupOfChange,
-  groupOfKind,
+  groupOfObject,
   REVIEW_GROUPS,
   type ReviewGroup,
 } from "./review-groups.js";
@@ -126,7 +126,7 @@ function renderEnvironment(env: EnvironmentChanges): string[] {
 
 function groupsOf(env: EnvironmentChanges): ReviewGroup[] {
   return [
-    ...[...env.added, ...env.removed].map((o) => groupOfKind(o.kind)),
+    ...[...env.added, ...env.removed].map(groupOfObject),
     ...env.changed.flatMap(({ object, changes }) => [
       ...changes.map((c) => groupOfChange(object.kind, c)),
       ...(changes.some((c) => changesPodTemplate(object.kind, c)) ? (["restarts"] as const) : []),
@@ -137,11 +137,14 @@ function groupsOf(env: EnvironmentChanges): ReviewGroup[] {
 /** The entries (each a list of Markdown lines) of one group. */
 function renderGroup(group: ReviewGroup, env: EnvironmentChanges): string[][] {
   const entries: string[][] = [];
-  for (const object of env.added.filter((o) => groupOfKind(o.kind) === group)) {
-    entries.push([`- ${objectLabel(object)}: added`]);
-  }
-  for (const object of env.removed.filter((o) => groupOfKind(o.kind) === group)) {
-    entries.push([`- ${objectLabel(object)}: removed`]);
+  // Added and removed objects are all listed at the top; a group repeats those that concern it.
+  if (group !== "other") {
+    for (const object of env.added.filter((o) => groupOfObject(o) === group)) {
+      entries.push([`- ${objectLabel(object)}: added`]);
+    }
+    for (const object of env.removed.filter((o) => groupOfObject(o) === group)) {
+      entries.push([`- ${objectLabel(object)}: removed`]);
+    }
   }
   const perObject = env.changed.map(({ object, changes }) => ({
     object,

@@ -1,7 +1,8 @@
 /**
  * What a reviewer cares about in a chart change, and which group each changed field belongs to.
  */
-import { type FieldChange, MONITORING_FORMATS, type PathSegment } from "./structural-diff.js";
+import type { ManifestObject } from "./manifest-tree.js";
+import { type FieldChange, MONITORING_FORMATS, type PathSegment, parseEmbedded } from "./structural-diff.js";
 
 /** The summary's sections, in the order it prints them. */
 export const REVIEW_GROUPS = [
@@ -82,6 +83,21 @@ export function groupOfKind(kind: string): ReviewGroup {
   if (CAPACITY_KINDS.has(kind)) return "capacity";
   if (AVAILABILITY_KINDS.has(kind)) return "availability";
   return "other";
+}
+
+/**
+ * The group an added or removed object is listed under: by kind, and a ConfigMap holding Prometheus rules or
+ * configuration, a Grafana dashboard or provisioning under monitoring.
+ */
+export function groupOfObject(object: ManifestObject): ReviewGroup {
+  if (object.kind === "ConfigMap") {
+    const data = (object.body.data ?? {}) as Record<string, unknown>;
+    const monitoring = Object.entries(data).some(
+      ([key, value]) => typeof value === "string" && MONITORING_FORMATS.has(parseEmbedded(key, value).format),
+    );
+    if (monitoring) return "monitoring";
+  }
+  return groupOfKind(object.kind);
 }
 
 /** The group a changed field of an object of `kind` belongs to. */
