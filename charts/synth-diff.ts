@@ -117,10 +117,13 @@ async function main(argv: readonly string[]): Promise<void> {
     symlinkSync(join(root, "node_modules"), join(source, "node_modules"), "dir");
     const baseOut = join(scratch, "base");
     const headOut = join(scratch, "head");
-    await Promise.all([
+    // Both run to the end before the scratch directory is removed, even when one fails.
+    const results = await Promise.allSettled([
       synthesize(source, baseOut, `the base revision ${base.commit.slice(0, 7)}`),
       synthesize(root, headOut, "the working tree"),
     ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
     const summary = renderChangeSummary(
       compareManifestTrees(readManifestTree(baseOut), readManifestTree(headOut)),
       {

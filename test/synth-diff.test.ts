@@ -66,8 +66,12 @@ describe("npm run synth:diff", () => {
     expect(result.stdout).toBe("");
     const markdown = readFileSync(output, "utf8");
     expect(markdown).toMatch(/^## Synthesized manifests: `HEAD~1` \([0-9a-f]{7}\) → working tree\n/);
+    // Other environments may change too (they inherit the defaults); the default one is the top section.
+    expect(markdown).toMatch(
+      /\*\*Summary:\*\* \d+ objects changed, 0 added, 0 removed in \d+ of \d+ environments? · capacity and cost, restarts, monitoring\n/,
+    );
     expect(markdown).toContain(
-      "**Summary:** 3 objects changed, 0 added, 0 removed in 1 of 1 environment · capacity and cost, restarts, monitoring",
+      "### Default environment (top-level files)\n\n3 changed · 0 added · 0 removed",
     );
     const capacity = markdown.slice(
       markdown.indexOf("#### Capacity and cost"),

@@ -508,13 +508,20 @@ describe("renderChangeSummary", () => {
       "### Default environment (top-level files)\n\n0 changed · 1 added · 1 removed · 1 unchanged\n\n**Added:** NetworkPolicy `infer8s/iris-inference`\n\n**Removed:** PodDisruptionBudget `infer8s/iris-inference`",
     );
     expect(markdown).toContain(
-      "### Environment `production` (added)\n\n0 changed · 1 added · 0 removed · 0 unchanged",
+      "### Environment `production` (added)\n\n0 changed · 1 added · 0 removed · 0 unchanged\n\n**Added:** HorizontalPodAutoscaler `infer8s/iris-inference`\n\n### ",
     );
     expect(markdown).toContain(
       "### Environment `old` (removed)\n\n0 changed · 0 added · 1 removed · 0 unchanged",
     );
     expect(markdown).toContain("### Environment `staging`\n\n1 changed");
     expect(summary({}, { argocd: [service(80)] })).toContain("### Argo CD Applications (`argocd/`) (added)");
+    const many = Array.from({ length: 11 }, (_, i) => ({
+      ...service(80),
+      metadata: { name: `s${i}`, namespace: "x" },
+    }));
+    expect(summary({}, { staging: many })).toContain(
+      "<details><summary><b>Added:</b> 11 objects</summary>\n\nService `x/s0`, Service `x/s1`",
+    );
     expect(section(markdown.slice(markdown.indexOf("`staging`")), "Capacity and cost")).toContain(
       "`spec.maxReplicas`: `10` → `4`",
     );

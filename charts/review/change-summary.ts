@@ -104,8 +104,9 @@ function renderEnvironment(env: EnvironmentChanges): string[] {
     "",
     `${env.changed.length} changed · ${env.added.length} added · ${env.removed.length} removed · ${env.unchanged} unchanged`,
   ];
-  if (env.added.length > 0) lines.push("", `**Added:** ${env.added.map(objectLabel).join(", ")}`);
-  if (env.removed.length > 0) lines.push("", `**Removed:** ${env.removed.map(objectLabel).join(", ")}`);
+  lines.push(...objectList("Added", env.added), ...objectList("Removed", env.removed));
+  // A whole environment added or removed is its list of objects; grouping them would only repeat it.
+  if (env.presence !== "both") return lines;
   for (const group of REVIEW_GROUPS) {
     const entries = renderGroup(group, env);
     if (entries.length === 0) continue;
@@ -122,6 +123,21 @@ function renderEnvironment(env: EnvironmentChanges): string[] {
     } else lines.push(...body);
   }
   return lines;
+}
+
+/** `**Added:** A, B` — folded into `<details>` when long. */
+function objectList(title: string, objects: readonly ManifestObject[]): string[] {
+  if (objects.length === 0) return [];
+  const list = objects.map(objectLabel).join(", ");
+  if (objects.length <= 10) return ["", `**${title}:** ${list}`];
+  return [
+    "",
+    `<details><summary><b>${title}:</b> ${plural(objects.length, "object")}</summary>`,
+    "",
+    list,
+    "",
+    "</details>",
+  ];
 }
 
 function groupsOf(env: EnvironmentChanges): ReviewGroup[] {
