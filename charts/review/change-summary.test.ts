@@ -159,6 +159,7 @@ const ERROR_RATIO =
   'sum(rate(http_requests_total{job="iris-inference",status=~"5.."}[5m])) / sum(rate(http_requests_total{job="iris-inference"}[5m]))';
 
 function prometheusConfigMap(o: {
+  recordExpr?: string;
   threshold?: number;
   for?: string;
   extraAlert?: boolean;
@@ -169,7 +170,7 @@ function prometheusConfigMap(o: {
     groups: [
       {
         name: "iris-inference.rules",
-        rules: [{ record: "job:http_request_errors:ratio_rate5m", expr: ERROR_RATIO }],
+        rules: [{ record: "job:http_request_errors:ratio_rate5m", expr: o.recordExpr ?? ERROR_RATIO }],
       },
       {
         name: "iris-inference.alerts",
@@ -421,7 +422,16 @@ describe("renderChangeSummary", () => {
   it("diffs embedded Prometheus rules by alert name, showing the PromQL change, for and new alerts", () => {
     const markdown = summary(
       { "": [prometheusConfigMap({})] },
-      { "": [prometheusConfigMap({ threshold: 0.02, for: "5m", extraAlert: true })] },
+      {
+        "": [
+          prometheusConfigMap({
+            threshold: 0.02,
+            for: "5m",
+            extraAlert: true,
+            recordExpr: "sum(rate(errors[5m]))",
+          }),
+        ],
+      },
     );
     const monitoring = section(markdown, "Monitoring");
     expect(monitoring).toContain("- ConfigMap `monitoring/prometheus`");
@@ -433,6 +443,9 @@ describe("renderChangeSummary", () => {
     expect(monitoring).toContain("    - `for`: `10m` → `5m`");
     expect(monitoring).toContain(
       "  - `alert-rules.yml` (Prometheus rules) · alert **InferenceSlowStart**\n    - added `time() - process_start_time_seconds < 60` for `2m`",
+    );
+    expect(monitoring).toContain(
+      `  - \`alert-rules.yml\` (Prometheus rules) · recording rule **job:http_request_errors:ratio_rate5m**\n    - \`expr\`: \`${ERROR_RATIO}\` → \`sum(rate(errors[5m]))\``,
     );
     expect(monitoring).not.toContain("InferenceTargetDown");
     expect(monitoring).not.toContain("groups:");
@@ -538,6 +551,44 @@ describe("renderChangeSummary", () => {
     );
     expect(section(markdown, "Monitoring")).toContain("- ConfigMap `monitoring/grafana-dashboards`: added");
     expect(markdown).not.toContain("#### Other");
+  });
+});
+
+describe("the whole summary", () => {
+  it("reads as reviewed (snapshot of one change touching every group)", () => {
+    const markdown = summary(
+      {
+        "": [
+          deployment({}),
+          hpa({}),
+          pdb(1),
+          clusterRole(["get"]),
+          prometheusConfigMap({}),
+          dashboardConfigMap({}),
+          service(80),
+        ],
+        staging: [hpa({})],
+      },
+      {
+        "": [
+          deployment({
+            image: "infer8s:0.2.0",
+            cpu: "500m",
+            runAsNonRoot: false,
+            grace: 45,
+            logLevel: "debug",
+          }),
+          hpa({ max: 12 }),
+          pdb(2),
+          clusterRole(["get", "watch"]),
+          prometheusConfigMap({ threshold: 0.02, ksmInterval: "30s" }),
+          dashboardConfigMap({ rateWindow: "5m" }),
+          networkPolicy("monitoring"),
+        ],
+        production: [hpa({ max: 20 })],
+      },
+    );
+    expect(markdown).toMatchSnapshot();
   });
 });
 
