@@ -176,7 +176,7 @@ describe.concurrent("the server process", () => {
     const server = await startReady({
       SHUTDOWN_DRAIN_SECONDS: "0",
       SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS: "10",
-      [ENV.batchMaxDelayMs]: "1000",
+      [ENV["batching.maxDelayMs"]]: "1000",
     });
     const body = JSON.stringify({ features: FLOWERS.setosa });
     const abandoned = request({
