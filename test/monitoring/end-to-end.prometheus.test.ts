@@ -94,6 +94,8 @@ describeWithPrometheus(
     const sent = { ok: 0, clientErrors: 0 };
     /** When each user request (every one counts towards the request rate) was answered, ms since the epoch. */
     const answeredAt: number[] = [];
+    /** When the test's traffic began, ms since the epoch. */
+    let trafficSince = 0;
 
     const query = async (expr: string): Promise<QueryAnswer> => {
       const res = await fetch(`${prometheusUrl}/api/v1/query`, {
@@ -206,6 +208,7 @@ describeWithPrometheus(
         ),
       ]);
 
+      trafficSince = Date.now();
       await sendTraffic();
       traffic = setInterval(() => void sendTraffic().catch(() => undefined), 250);
       // Enough scrapes for rate() over the test window, and the recording rules evaluated on them.
@@ -245,15 +248,16 @@ describeWithPrometheus(
     });
 
     it("gives KEDA the request rate the client sent (one pod, so the per-pod value AverageValue compares with the threshold)", async () => {
-      // A window full of scrapes (1 s apart here) of a server under traffic all along.
+      // A window full of traffic, and scraped all along: the target was up at the last scrape before the
+      // window and at every scrape in it (Prometheus starts while the server loads, so early scrapes fail).
+      const up = `up{job="${job}"}`;
       await waitFor(
-        `${RATE_CHECK_WINDOW_SECONDS} s of scrapes`,
+        `${RATE_CHECK_WINDOW_SECONDS} s of traffic, scraped all along`,
         async () =>
-          Number(
-            (await query(`count_over_time(up{job="${job}"}[${RATE_CHECK_WINDOW_SECONDS}s])`)).data?.result[0]
-              ?.value?.[1],
-          ) >= RATE_CHECK_WINDOW_SECONDS,
-        (RATE_CHECK_WINDOW_SECONDS + 10) * 1000,
+          Date.now() - trafficSince > (RATE_CHECK_WINDOW_SECONDS + 1) * 1000 &&
+          hasFiniteSample(await query(`${up} offset ${RATE_CHECK_WINDOW_SECONDS}s == 1`)) &&
+          hasFiniteSample(await query(`min_over_time(${up}[${RATE_CHECK_WINDOW_SECONDS}s]) == 1`)),
+        (RATE_CHECK_WINDOW_SECONDS + 20) * 1000,
         () => "",
       );
       const windowed = serviceRequestRateQuery(service, `${RATE_CHECK_WINDOW_SECONDS}s`);
