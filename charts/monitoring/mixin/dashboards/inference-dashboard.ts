@@ -65,6 +65,7 @@ const legend = () =>
     .displayMode(LegendDisplayMode.List)
     .placement(LegendPlacement.Bottom);
 
+/** The range of every rate() on the dashboard. */
 const rate = GRAFANA_RATE_INTERVAL;
 
 /** What the panels select on, and the panel-id counter they share. */
