@@ -377,197 +377,265 @@ const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
 const DURATION = /^[1-9][0-9]*(ms|s|m|h|d|w|y)$/;
 const MEMORY_QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
 
-function validateSettings(s: Settings): string[] {
-  const problems: string[] = [];
-  const check = (ok: boolean, setting: string, expectation: string, value: unknown): void => {
-    if (!ok) problems.push(`${setting}: ${expectation}, got ${describe(value)}`);
-  };
-  const dnsLabel = (setting: string, value: unknown): void =>
-    check(
+/** Problems with settings, each `setting: expectation, got value`, in the order they are found. */
+class SettingProblems {
+  readonly list: string[] = [];
+
+  add(...problems: string[]): void {
+    this.list.push(...problems);
+  }
+
+  check(ok: boolean, setting: string, expectation: string, value: unknown): void {
+    if (!ok) this.add(`${setting}: ${expectation}, got ${describe(value)}`);
+  }
+
+  dnsLabel(setting: string, value: unknown): void {
+    this.check(
       isDnsLabel(value),
       setting,
       "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
       value,
     );
-  const integer = (setting: string, value: unknown, min: number, max: number): void =>
-    check(
+  }
+
+  integer(setting: string, value: unknown, min: number, max: number): void {
+    this.check(
       Number.isInteger(value) && (value as number) >= min && (value as number) <= max,
       setting,
       `must be an integer from ${min} to ${max}`,
       value,
     );
-  const oneOf = (setting: string, value: unknown, allowed: readonly string[]): void =>
-    check(
+  }
+
+  oneOf(setting: string, value: unknown, allowed: readonly string[]): void {
+    this.check(
       allowed.includes(value as string),
       setting,
       `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`,
       value,
     );
-  const optionalString = (setting: string, value: unknown, pattern: RegExp, expectation: string): void => {
-    if (value !== undefined)
-      check(typeof value === "string" && pattern.test(value), setting, expectation, value);
-  };
+  }
 
-  dnsLabel("namespace", s.namespace);
-  check(
-    typeof s.image.repository === "string" && IMAGE_REPOSITORY.test(s.image.repository),
+  optionalString(setting: string, value: unknown, pattern: RegExp, expectation: string): void {
+    if (value !== undefined)
+      this.check(typeof value === "string" && pattern.test(value), setting, expectation, value);
+  }
+}
+
+function validateSettings(s: Settings): string[] {
+  const problems = new SettingProblems();
+  problems.dnsLabel("namespace", s.namespace);
+  validateImage(problems, s.image);
+  validateResources(problems, s.resources);
+  validateAutoscaling(problems, s.autoscaling);
+  validateRequestScaling(problems, s);
+  problems.oneOf("service.type", s.service.type, ["ClusterIP", "NodePort", "LoadBalancer"]);
+  problems.integer("service.port", s.service.port, 1, 65535);
+  problems.integer("portForwardPort", s.portForwardPort, 1, 65535);
+  problems.add(...serverSettingProblems(s.server));
+  validateClientNamespaces(problems, s.clientNamespaces);
+  validateIngress(problems, s.ingress);
+  validateMonitoring(problems, s.monitoring, s.namespace);
+  validateAutoscalingBehavior(problems, s.autoscalingBehavior);
+  validateProbes(problems, s.probes);
+  problems.add(...monitoringConfigProblems(s.monitoring, "monitoring"));
+  problems.add(...gitOpsProblems(s.gitops));
+  return problems.list;
+}
+
+function validateImage(problems: SettingProblems, image: Settings["image"]): void {
+  problems.check(
+    typeof image.repository === "string" && IMAGE_REPOSITORY.test(image.repository),
     "image.repository",
     "must be an image name without tag, e.g. registry.example.com/team/infer8s",
-    s.image.repository,
+    image.repository,
   );
-  check(
-    typeof s.image.tag === "string" && IMAGE_TAG.test(s.image.tag),
+  problems.check(
+    typeof image.tag === "string" && IMAGE_TAG.test(image.tag),
     "image.tag",
     "must be a Docker tag (letters, digits, '_', '.', '-'; at most 128 characters)",
-    s.image.tag,
+    image.tag,
   );
-  check(s.image.tag !== "latest", "image.tag", 'must pin a version, not "latest"', s.image.tag);
+  problems.check(image.tag !== "latest", "image.tag", 'must pin a version, not "latest"', image.tag);
+}
 
+/** Quantities first; limits against requests and the heap against the limit only when nothing failed yet. */
+function validateResources(problems: SettingProblems, resources: Settings["resources"]): void {
   for (const kind of ["requests", "limits"] as const) {
-    const r = s.resources[kind];
-    check(
+    const r = resources[kind];
+    problems.check(
       typeof r.cpu === "string" && CPU_QUANTITY.test(r.cpu) && cpuMillis(r.cpu) > 0,
       `resources.${kind}.cpu`,
       'must be a positive CPU quantity such as "250m" or "1"',
       r.cpu,
     );
-    check(
+    problems.check(
       typeof r.memory === "string" && MEMORY_QUANTITY.test(r.memory) && memoryBytes(r.memory) > 0,
       `resources.${kind}.memory`,
       'must be a positive memory quantity in Ki, Mi, Gi or Ti such as "256Mi"',
       r.memory,
     );
   }
-  if (problems.length === 0) {
-    const { requests, limits } = s.resources;
-    check(
+  const { requests, limits, heapLimitMiB } = resources;
+  if (problems.list.length === 0) {
+    problems.check(
       cpuMillis(limits.cpu) >= cpuMillis(requests.cpu),
       "resources.limits.cpu",
       `must be >= resources.requests.cpu (${requests.cpu})`,
       limits.cpu,
     );
-    check(
+    problems.check(
       memoryBytes(limits.memory) >= memoryBytes(requests.memory),
       "resources.limits.memory",
       `must be >= resources.requests.memory (${requests.memory})`,
       limits.memory,
     );
   }
-  integer("resources.heapLimitMiB", s.resources.heapLimitMiB, 32, 65_536);
-  if (Number.isInteger(s.resources.heapLimitMiB) && problems.length === 0) {
-    const limitMiB = memoryBytes(s.resources.limits.memory) / 2 ** 20;
-    check(
-      s.resources.heapLimitMiB <= limitMiB / 2,
+  problems.integer("resources.heapLimitMiB", heapLimitMiB, 32, 65_536);
+  if (Number.isInteger(heapLimitMiB) && problems.list.length === 0) {
+    const limitMiB = memoryBytes(limits.memory) / 2 ** 20;
+    problems.check(
+      heapLimitMiB <= limitMiB / 2,
       "resources.heapLimitMiB",
-      `must be at most half of resources.limits.memory (${s.resources.limits.memory}), leaving room for code, buffers and the TF.js backend`,
-      s.resources.heapLimitMiB,
+      `must be at most half of resources.limits.memory (${limits.memory}), leaving room for code, buffers and the TF.js backend`,
+      heapLimitMiB,
     );
   }
+}
 
-  const a = s.autoscaling;
+function validateAutoscaling(problems: SettingProblems, a: Settings["autoscaling"]): void {
   // A PodDisruptionBudget keeps one pod; with a single replica it would block every node drain.
-  integer("autoscaling.minReplicas", a.minReplicas, 2, 1000);
-  integer("autoscaling.maxReplicas", a.maxReplicas, 2, 1000);
+  problems.integer("autoscaling.minReplicas", a.minReplicas, 2, 1000);
+  problems.integer("autoscaling.maxReplicas", a.maxReplicas, 2, 1000);
   if (Number.isInteger(a.minReplicas) && Number.isInteger(a.maxReplicas)) {
-    check(
+    problems.check(
       a.maxReplicas >= a.minReplicas,
       "autoscaling.maxReplicas",
       `must be >= autoscaling.minReplicas (${a.minReplicas})`,
       a.maxReplicas,
     );
   }
-  integer("autoscaling.cpuUtilizationPercent", a.cpuUtilizationPercent, 1, 100);
-  integer("autoscaling.memoryUtilizationPercent", a.memoryUtilizationPercent, 1, 100);
-  oneOf("autoscaling.mode", a.mode, ["resource", "requests"]);
-  problems.push(...requestScalingProblems(s));
+  problems.integer("autoscaling.cpuUtilizationPercent", a.cpuUtilizationPercent, 1, 100);
+  problems.integer("autoscaling.memoryUtilizationPercent", a.memoryUtilizationPercent, 1, 100);
+  problems.oneOf("autoscaling.mode", a.mode, ["resource", "requests"]);
+}
 
-  oneOf("service.type", s.service.type, ["ClusterIP", "NodePort", "LoadBalancer"]);
-  integer("service.port", s.service.port, 1, 65535);
-  integer("portForwardPort", s.portForwardPort, 1, 65535);
-
-  problems.push(...serverSettingProblems(s.server));
-
-  if (s.clientNamespaces !== "any") {
-    check(
-      Array.isArray(s.clientNamespaces) && s.clientNamespaces.length > 0,
-      "clientNamespaces",
-      'must be "any" or a non-empty list of namespace names',
-      s.clientNamespaces,
-    );
-    if (Array.isArray(s.clientNamespaces)) {
-      s.clientNamespaces.forEach((ns, i) => dnsLabel(`clientNamespaces[${i}]`, ns));
-    }
+function validateClientNamespaces(
+  problems: SettingProblems,
+  clientNamespaces: Settings["clientNamespaces"],
+): void {
+  if (clientNamespaces === "any") return;
+  problems.check(
+    Array.isArray(clientNamespaces) && clientNamespaces.length > 0,
+    "clientNamespaces",
+    'must be "any" or a non-empty list of namespace names',
+    clientNamespaces,
+  );
+  if (Array.isArray(clientNamespaces)) {
+    clientNamespaces.forEach((ns, i) => problems.dnsLabel(`clientNamespaces[${i}]`, ns));
   }
+}
 
-  optionalString("ingress.host", s.ingress.host, INGRESS_HOST, "must be a DNS name such as iris.example.com");
+function validateIngress(problems: SettingProblems, ingress: Settings["ingress"]): void {
+  problems.optionalString(
+    "ingress.host",
+    ingress.host,
+    INGRESS_HOST,
+    "must be a DNS name such as iris.example.com",
+  );
   for (const key of ["className", "tlsSecretName"] as const) {
-    const value = s.ingress[key];
-    if (value !== undefined) check(isDnsLabel(value), `ingress.${key}`, "must be a DNS-1123 label", value);
+    const value = ingress[key];
+    if (value !== undefined)
+      problems.check(isDnsLabel(value), `ingress.${key}`, "must be a DNS-1123 label", value);
   }
-  if (s.ingress.host === undefined) {
+  if (ingress.host === undefined) {
     for (const key of ["className", "tlsSecretName"] as const) {
-      check(s.ingress[key] === undefined, `ingress.${key}`, "needs ingress.host to be set", s.ingress[key]);
-    }
-  }
-
-  check(
-    typeof s.monitoring.enabled === "boolean",
-    "monitoring.enabled",
-    "must be true or false",
-    s.monitoring.enabled,
-  );
-  oneOf("monitoring.mode", s.monitoring.mode, ["standalone", "operator"]);
-  dnsLabel("monitoring.namespace", s.monitoring.namespace);
-  if (s.monitoring.namespace === s.namespace) {
-    problems.push(`monitoring.namespace: must differ from namespace ("${s.namespace}")`);
-  }
-  check(
-    typeof s.monitoring.prometheusRetention === "string" && DURATION.test(s.monitoring.prometheusRetention),
-    "monitoring.prometheusRetention",
-    'must be a Prometheus duration such as "15d" or "12h"',
-    s.monitoring.prometheusRetention,
-  );
-  optionalString(
-    "monitoring.prometheusStorageSize",
-    s.monitoring.prometheusStorageSize,
-    MEMORY_QUANTITY,
-    'must be a storage quantity in Ki, Mi, Gi or Ti such as "20Gi"',
-  );
-  optionalString(
-    "monitoring.prometheusStorageClassName",
-    s.monitoring.prometheusStorageClassName,
-    DNS_SUBDOMAIN,
-    "must be a DNS-1123 subdomain",
-  );
-  if (s.monitoring.prometheusStorageSize === undefined) {
-    check(
-      s.monitoring.prometheusStorageClassName === undefined,
-      "monitoring.prometheusStorageClassName",
-      "needs monitoring.prometheusStorageSize to be set",
-      s.monitoring.prometheusStorageClassName,
-    );
-  }
-  const selector = s.monitoring.operatorSelectorLabels;
-  if (!isPlainObject(selector)) {
-    problems.push(`monitoring.operatorSelectorLabels: must be an object of label names to values`);
-  } else {
-    for (const [key, value] of Object.entries(selector)) {
-      check(LABEL_KEY.test(key), `monitoring.operatorSelectorLabels`, "keys must be label names", key);
-      check(
-        typeof value === "string" && LABEL_VALUE.test(value),
-        `monitoring.operatorSelectorLabels.${key}`,
-        "must be a label value",
-        value,
+      problems.check(
+        ingress[key] === undefined,
+        `ingress.${key}`,
+        "needs ingress.host to be set",
+        ingress[key],
       );
     }
   }
+}
 
+/** The monitoring stack's own settings; the mixin's thresholds are `monitoringConfigProblems`'. */
+function validateMonitoring(
+  problems: SettingProblems,
+  monitoring: Settings["monitoring"],
+  inferenceNamespace: string,
+): void {
+  problems.check(
+    typeof monitoring.enabled === "boolean",
+    "monitoring.enabled",
+    "must be true or false",
+    monitoring.enabled,
+  );
+  problems.oneOf("monitoring.mode", monitoring.mode, ["standalone", "operator"]);
+  problems.dnsLabel("monitoring.namespace", monitoring.namespace);
+  if (monitoring.namespace === inferenceNamespace) {
+    problems.add(`monitoring.namespace: must differ from namespace ("${inferenceNamespace}")`);
+  }
+  problems.check(
+    typeof monitoring.prometheusRetention === "string" && DURATION.test(monitoring.prometheusRetention),
+    "monitoring.prometheusRetention",
+    'must be a Prometheus duration such as "15d" or "12h"',
+    monitoring.prometheusRetention,
+  );
+  validatePrometheusStorage(problems, monitoring);
+  validateOperatorSelectorLabels(problems, monitoring.operatorSelectorLabels);
+}
+
+function validatePrometheusStorage(problems: SettingProblems, monitoring: Settings["monitoring"]): void {
+  problems.optionalString(
+    "monitoring.prometheusStorageSize",
+    monitoring.prometheusStorageSize,
+    MEMORY_QUANTITY,
+    'must be a storage quantity in Ki, Mi, Gi or Ti such as "20Gi"',
+  );
+  problems.optionalString(
+    "monitoring.prometheusStorageClassName",
+    monitoring.prometheusStorageClassName,
+    DNS_SUBDOMAIN,
+    "must be a DNS-1123 subdomain",
+  );
+  if (monitoring.prometheusStorageSize === undefined) {
+    problems.check(
+      monitoring.prometheusStorageClassName === undefined,
+      "monitoring.prometheusStorageClassName",
+      "needs monitoring.prometheusStorageSize to be set",
+      monitoring.prometheusStorageClassName,
+    );
+  }
+}
+
+function validateOperatorSelectorLabels(problems: SettingProblems, selector: unknown): void {
+  if (!isPlainObject(selector)) {
+    problems.add(`monitoring.operatorSelectorLabels: must be an object of label names to values`);
+    return;
+  }
+  for (const [key, value] of Object.entries(selector)) {
+    problems.check(LABEL_KEY.test(key), `monitoring.operatorSelectorLabels`, "keys must be label names", key);
+    problems.check(
+      typeof value === "string" && LABEL_VALUE.test(value),
+      `monitoring.operatorSelectorLabels.${key}`,
+      "must be a label value",
+      value,
+    );
+  }
+}
+
+function validateAutoscalingBehavior(
+  problems: SettingProblems,
+  behavior: Settings["autoscalingBehavior"],
+): void {
   for (const direction of ["scaleUp", "scaleDown"] as const) {
-    const rules = s.autoscalingBehavior[direction];
+    const rules = behavior[direction];
     const path = `autoscalingBehavior.${direction}`;
-    integer(`${path}.stabilizationWindowSeconds`, rules.stabilizationWindowSeconds, 0, 3600);
-    oneOf(`${path}.selectPolicy`, rules.selectPolicy, ["Max", "Min", "Disabled"]);
-    check(
+    problems.integer(`${path}.stabilizationWindowSeconds`, rules.stabilizationWindowSeconds, 0, 3600);
+    problems.oneOf(`${path}.selectPolicy`, rules.selectPolicy, ["Max", "Min", "Disabled"]);
+    problems.check(
       Array.isArray(rules.policies) && rules.policies.length > 0,
       `${path}.policies`,
       "must be a non-empty list of policies",
@@ -576,24 +644,24 @@ function validateSettings(s: Settings): string[] {
     if (Array.isArray(rules.policies)) {
       rules.policies.forEach((policy, i) => {
         if (!isPlainObject(policy)) {
-          problems.push(`${path}.policies[${i}]: must be an object with type, value and periodSeconds`);
+          problems.add(`${path}.policies[${i}]: must be an object with type, value and periodSeconds`);
           return;
         }
-        oneOf(`${path}.policies[${i}].type`, policy.type, ["Percent", "Pods"]);
-        integer(`${path}.policies[${i}].value`, policy.value, 1, 1000);
-        integer(`${path}.policies[${i}].periodSeconds`, policy.periodSeconds, 1, 1800);
+        problems.oneOf(`${path}.policies[${i}].type`, policy.type, ["Percent", "Pods"]);
+        problems.integer(`${path}.policies[${i}].value`, policy.value, 1, 1000);
+        problems.integer(`${path}.policies[${i}].periodSeconds`, policy.periodSeconds, 1, 1800);
       });
     }
   }
+}
+
+function validateProbes(problems: SettingProblems, probes: Settings["probes"]): void {
   for (const probe of ["startup", "liveness", "readiness"] as const) {
-    const timing = s.probes[probe];
-    integer(`probes.${probe}.periodSeconds`, timing.periodSeconds, 1, 300);
-    integer(`probes.${probe}.timeoutSeconds`, timing.timeoutSeconds, 1, 300);
-    integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
+    const timing = probes[probe];
+    problems.integer(`probes.${probe}.periodSeconds`, timing.periodSeconds, 1, 300);
+    problems.integer(`probes.${probe}.timeoutSeconds`, timing.timeoutSeconds, 1, 300);
+    problems.integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
   }
-  problems.push(...monitoringConfigProblems(s.monitoring, "monitoring"));
-  problems.push(...gitOpsProblems(s.gitops));
-  return problems;
 }
 
 // https://, ssh:// or scp-like git@host:path, as Argo CD accepts repositories.
@@ -641,51 +709,42 @@ function gitOpsProblems(g: GitOpsSettings): string[] {
 
 const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 
-/** `autoscaling.requests`: checked in both modes (a typo should not wait for the switch), required values only in `requests` mode. */
-function requestScalingProblems(s: Settings): string[] {
-  const problems: string[] = [];
+/**
+ * `autoscaling.requests`: checked in both modes (a typo should not wait for the switch); what requests mode
+ * needs (a Prometheus to query, a derivable target) only in that mode.
+ */
+function validateRequestScaling(problems: SettingProblems, s: Settings): void {
   const r = s.autoscaling.requests;
   const path = "autoscaling.requests";
-  const check = (ok: boolean, setting: string, expectation: string, value: unknown): void => {
-    if (!ok) problems.push(`${path}.${setting}: ${expectation}, got ${describe(value)}`);
-  };
   const target = r.targetRequestsPerSecondPerPod;
   if (target !== undefined)
-    check(
+    problems.check(
       typeof target === "number" && Number.isFinite(target) && target > 0 && target <= 1_000_000,
-      "targetRequestsPerSecondPerPod",
+      `${path}.targetRequestsPerSecondPerPod`,
       "must be a number of requests per second above 0 and at most 1000000",
       target,
     );
-  if (r.prometheusUrl !== undefined)
-    check(
-      typeof r.prometheusUrl === "string" && HTTP_URL.test(r.prometheusUrl),
-      "prometheusUrl",
-      "must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090",
-      r.prometheusUrl,
-    );
-  check(
-    Number.isInteger(r.pollingIntervalSeconds) &&
-      r.pollingIntervalSeconds >= 1 &&
-      r.pollingIntervalSeconds <= 3600,
-    "pollingIntervalSeconds",
-    "must be an integer from 1 to 3600",
-    r.pollingIntervalSeconds,
+  problems.optionalString(
+    `${path}.prometheusUrl`,
+    r.prometheusUrl,
+    HTTP_URL,
+    "must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090",
   );
+  problems.integer(`${path}.pollingIntervalSeconds`, r.pollingIntervalSeconds, 1, 3600);
   const { minReplicas, maxReplicas } = s.autoscaling;
   if (r.fallbackReplicas !== undefined)
-    check(
+    problems.check(
       Number.isInteger(r.fallbackReplicas) &&
         r.fallbackReplicas >= minReplicas &&
         r.fallbackReplicas <= maxReplicas,
-      "fallbackReplicas",
+      `${path}.fallbackReplicas`,
       `must be an integer from autoscaling.minReplicas (${minReplicas}) to autoscaling.maxReplicas (${maxReplicas})`,
       r.fallbackReplicas,
     );
-  if (s.autoscaling.mode !== "requests") return problems;
+  if (s.autoscaling.mode !== "requests") return;
   const ourPrometheus = s.monitoring.enabled && s.monitoring.mode === "standalone";
   if (r.prometheusUrl === undefined && !ourPrometheus)
-    problems.push(
+    problems.add(
       `${path}.prometheusUrl: must be set when autoscaling.mode is "requests" without the standalone monitoring stack (monitoring.enabled ${String(s.monitoring.enabled)}, monitoring.mode "${s.monitoring.mode}"): there is no Prometheus of ours for KEDA to query`,
     );
   const cpuRequest = s.resources.requests.cpu;
@@ -696,10 +755,9 @@ function requestScalingProblems(s: Settings): string[] {
     try {
       targetRequestsPerSecondPerPod(cpuMillis(cpuRequest), cpuPercent);
     } catch (error) {
-      problems.push(`${path}.targetRequestsPerSecondPerPod: must be set: ${(error as Error).message}`);
+      problems.add(`${path}.targetRequestsPerSecondPerPod: must be set: ${(error as Error).message}`);
     }
   }
-  return problems;
 }
 
 /**
