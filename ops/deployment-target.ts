@@ -61,9 +61,7 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
   return {
     namespace: service.namespace,
     deploymentName: service.deploymentName,
-    podSelector: Object.entries(service.selectorLabels)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(","),
+    podSelector: selectorFlag(service.selectorLabels),
     minReplicas: inference.autoscaler.minReplicas,
     maxReplicas: inference.autoscaler.maxReplicas,
     monitoringNamespace: namespaces.monitoring?.name,
@@ -94,6 +92,14 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
       }),
     },
   };
+}
+
+/** `key=value,...` in key order, as the synthesized YAML lists the labels. */
+function selectorFlag(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(",");
 }
 
 /** The fields of a synthesized object that `readDeploymentTarget` looks at. */
@@ -174,9 +180,7 @@ export function readDeploymentTarget(dir: string, portForwardPort: number): Depl
   return {
     namespace,
     deploymentName: deployment.metadata.name,
-    podSelector: Object.entries(matchLabels)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(","),
+    podSelector: selectorFlag(matchLabels),
     minReplicas: autoscaler.spec?.minReplicas ?? 1,
     maxReplicas: autoscaler.spec?.maxReplicas ?? 1,
     monitoringNamespace: prometheus?.namespace ?? grafana?.namespace,
