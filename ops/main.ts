@@ -14,7 +14,6 @@ import {
   applySetFor,
   parseKubectlClientVersion,
   supportsApplySets,
-  type ApplySetRef,
   type KubectlClientVersion,
 } from "./applyset.js";
 import {
