@@ -22,7 +22,7 @@ export const APPLYSET_RESOURCE = `applysets.${APPLYSET_GROUP}`;
 /** kubectl introduced `apply --prune --applyset` (alpha) in 1.27. */
 export const APPLYSET_MIN_KUBECTL = { major: 1, minor: 27 } as const;
 
-/** kubectl ignores `--applyset` ("unknown flag") unless this is set, while ApplySets are alpha. */
+/** Without this kubectl rejects `--applyset` as an unknown flag, while ApplySets are alpha. */
 export const APPLYSET_ENV = { KUBECTL_APPLYSET: "true" } as const;
 
 /** The ApplySet of one environment: its parent object and the `--applyset` value naming it. */
