@@ -154,7 +154,7 @@ async function main(): Promise<number> {
             `Run again with --yes to confirm (or --dry-run to see the command).`,
         );
       }
-      return run(deleteSteps(distDir, applySet));
+      return deleteAll();
     case "load":
       expectArgs(0, "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]");
       return load(target, settings.portForwardPort);
@@ -262,6 +262,17 @@ async function deploy(target: DeploymentTarget): Promise<number> {
   return runKubectl([pruningApplyStep(distDir, applySet), rolloutStatusStep(target)], { dryRun });
 }
 
+/** Deletes the directory's objects, then the ApplySet parent if there is one (none before pruning deploys). */
+async function deleteAll(): Promise<number> {
+  const [objects, parent] = deleteSteps(distDir, applySet);
+  if (dryRun) return runKubectl([objects!, parent!], { dryRun });
+  const code = await runKubectl([objects!], { dryRun });
+  if (code !== 0) return code;
+  const exists = await parentExists();
+  if (typeof exists === "number") return exists;
+  return exists ? runKubectl([parent!], { dryRun }) : 0;
+}
+
 async function diff(): Promise<number> {
   const [fieldDiff, prunePreview] = diffSteps(distDir, applySet);
   const code = await runKubectl([fieldDiff!], { dryRun });
@@ -365,7 +376,8 @@ function helpText(target: DeploymentTarget, portForwardPort: number, topic: Comm
       usage: "deploy",
       summary:
         `server-side apply ${distDir}/ as ApplySet ${applySet.name}, deleting the objects removed from the charts ` +
-        "since the last deploy (needs kubectl >= 1.27), then wait for the rollout",
+        "since the last deploy (needs kubectl >= 1.27; the ApplySet's parent is created only when missing), then " +
+        "wait for the rollout",
       steps: deploySteps(target, distDir, applySet, "<kubectl version>"),
     },
     {

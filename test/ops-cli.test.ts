@@ -31,10 +31,10 @@ const target = deploymentTarget(DEFAULT_SETTINGS);
 const rollout = `rollout status deployment/${target.deploymentName} --namespace ${target.namespace} --timeout=5m`;
 
 // Records one line per call (KUBECTL_APPLYSET if set, then the arguments) and what `-f -` reads. Answers
-// `version` (minor FAKE_KUBECTL_MINOR), the ApplySet parent lookup (FAKE_APPLYSET_PARENT), a server-side
-// dry run (FAKE_DRY_RUN_OUTPUT) and `diff` (exit FAKE_DIFF_EXIT); `port-forward` serves FAKE_FORWARD_TICKS
-// tenths of a second and then exits 1, as kubectl does when its pod goes away. Anything else exits
-// FAKE_KUBECTL_EXIT.
+// `version` (minor FAKE_KUBECTL_MINOR), the ApplySet parent lookup (FAKE_APPLYSET_PARENT; FAKE_NO_APPLYSET_CRD:
+// the parents' CRD is not installed), a server-side dry run (FAKE_DRY_RUN_OUTPUT) and `diff` (exit
+// FAKE_DIFF_EXIT); `port-forward` serves FAKE_FORWARD_TICKS tenths of a second and then exits 1, as kubectl
+// does when its pod goes away. Anything else exits FAKE_KUBECTL_EXIT.
 writeFileSync(
   join(fakeBin, "kubectl"),
   `#!/bin/sh
@@ -46,7 +46,11 @@ case "$1" in
     echo '{"clientVersion":{"major":"1","minor":"'"$minor"'","gitVersion":"v1.'"$minor"'.0"}}'
     exit 0;;
   get)
-    case "$2" in applysets.*) [ -n "$FAKE_APPLYSET_PARENT" ] && echo "applyset.infer8s.io/$FAKE_APPLYSET_PARENT"; exit 0;; esac;;
+    case "$2" in applysets.*)
+      if [ -n "$FAKE_NO_APPLYSET_CRD" ]; then echo "error: the server doesn't have a resource type applysets" >&2; exit 1; fi
+      [ -n "$FAKE_APPLYSET_PARENT" ] && echo "applyset.infer8s.io/$FAKE_APPLYSET_PARENT"
+      exit 0;;
+    esac;;
   diff) exit "\${FAKE_DIFF_EXIT:-0}";;
   port-forward)
     trap 'exit 0' INT TERM
@@ -232,7 +236,7 @@ describe("npm run ops deploy and diff", () => {
     });
     expect(clean.status).toBe(0);
     expect(clean.stdout).toContain("deploy would delete nothing");
-    const first = await ops(["diff"]);
+    const first = await ops(["diff"], { FAKE_NO_APPLYSET_CRD: "1" });
     expect(first.status).toBe(0);
     expect(first.stdout).toContain("No ApplySet infer8s in the cluster yet");
     expect(first.kubectl.some((call) => call.includes("--dry-run=server"))).toBe(false);
@@ -309,11 +313,20 @@ describe("npm run ops", () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("Run again with --yes to confirm");
     expect(refused.kubectl).toEqual([]);
-    const confirmed = await ops(["delete", "--yes"]);
+    const flag = applySetFor(undefined).flag;
+    const confirmed = await ops(["delete", "--yes"], { FAKE_APPLYSET_PARENT: "infer8s" });
     expect(confirmed.status).toBe(0);
     expect(confirmed.kubectl).toEqual([
       "delete -f dist --ignore-not-found",
-      `delete ${applySetFor(undefined).flag} --ignore-not-found`,
+      `get ${flag} --ignore-not-found --output name`,
+      `delete ${flag} --ignore-not-found`,
+    ]);
+    // Deployed before pruning existed (or never): no parent to delete, and no error for its absence.
+    const withoutParent = await ops(["delete", "--yes"]);
+    expect(withoutParent.status).toBe(0);
+    expect(withoutParent.kubectl).toEqual([
+      "delete -f dist --ignore-not-found",
+      `get ${flag} --ignore-not-found --output name`,
     ]);
   });
 
