@@ -449,7 +449,8 @@ function helpText(target: DeploymentTarget, portForwardPort: number, topic: Comm
     ]),
     "",
     "Options: --env NAME (act on dist/NAME/, e.g. staging; default: the default environment in dist/)",
-    "         --settings FILE (overrides for the default environment, as for npm run synth)  --dist DIR (default dist)",
+    "         --settings FILE (overrides for the default environment, as for npm run synth)",
+    "         --dist DIR: read DIR instead of dist (DIR/NAME with --env NAME)",
     "         --dry-run or INFER8S_DRY_RUN=1: print the kubectl commands without running them",
     "         -h, --help: this text",
   ];
