@@ -24,6 +24,12 @@ import { RestrictedWorkload, type WorkloadContainer } from "../constructs/restri
 /** Pinned Prometheus image (the 3.5 long-term-support line). */
 export const PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0";
 
+/**
+ * Default name of the standalone Prometheus' ServiceAccount (and ConfigMap, Deployment, Service); in the mesh
+ * its identity `<trust domain>/ns/<monitoring namespace>/sa/prometheus` is what may scrape the server.
+ */
+export const PROMETHEUS_NAME = "prometheus";
+
 /** File names inside the configuration ConfigMap (and the directory it is mounted at). */
 export const PROMETHEUS_FILES = { config: "prometheus.yml", rules: "alert-rules.yml" } as const;
 
@@ -115,7 +121,7 @@ export class PrometheusServer extends Construct {
   constructor(scope: Construct, id: string, props: PrometheusServerProps) {
     super(scope, id);
     this.namespace = props.namespace;
-    this.name = props.name ?? "prometheus";
+    this.name = props.name ?? PROMETHEUS_NAME;
     this.image = props.image ?? PROMETHEUS_IMAGE;
     this.retention = props.retention ?? "15d";
     this.storage = props.storage;
