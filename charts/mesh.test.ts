@@ -1,10 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
-import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { manifestProblems, synthObjects, type KubeObject } from "../test/support/k8s-checks.js";
-import { chartWithService } from "../test/support/inference-fixtures.js";
 import { buildApp } from "./app.js";
-import { InferenceAuthorizationPolicy } from "./constructs/inference-authorization-policy.js";
 import { resolveSettings, type SettingsOverrides } from "./settings.js";
 
 const ISTIO_KINDS = ["PeerAuthentication", "AuthorizationPolicy"];
@@ -111,6 +108,18 @@ describe('mesh.mode "istio-ambient"', () => {
     );
   });
 
+  it("fails the synth when the metrics policy and the Prometheus ServiceAccount drift apart", () => {
+    const { inference, monitoring } = buildApp(
+      resolveSettings({ mesh: { mode: "istio-ambient" } }),
+      "unused-outdir",
+    );
+    expect(() => synthObjects(inference)).not.toThrow();
+    (monitoring as any).prometheus.name = "prometheus-server";
+    expect(() => synthObjects(inference)).toThrow(
+      "AuthorizationPolicy admits cluster.local/ns/monitoring/sa/prometheus to the metrics port, but Prometheus runs as cluster.local/ns/monitoring/sa/prometheus-server",
+    );
+  });
+
   it('admits any workload with a mesh identity when clientNamespaces is "any"', () => {
     const api = named(ambient(), "AuthorizationPolicy", "iris-inference-api");
     expect(api.spec.rules).toEqual([
@@ -166,51 +175,5 @@ describe('mesh.mode "istio-ambient"', () => {
         ],
       },
     ]);
-  });
-});
-
-describe("InferenceAuthorizationPolicy", () => {
-  it("says whether /metrics is kept from clients: only when it has a port of its own", () => {
-    const shared = chartWithService();
-    const sharedPolicy = new InferenceAuthorizationPolicy(shared.chart, "authz", {
-      service: shared.service,
-      clientNamespaces: ["web"],
-      prometheusPrincipal: "cluster.local/ns/monitoring/sa/prometheus",
-    });
-    expect(sharedPolicy.metricsIsolated).toBe(false);
-    const own = chartWithService();
-    const ownPolicy = new InferenceAuthorizationPolicy(own.chart, "authz", {
-      service: own.service,
-      clientNamespaces: ["web"],
-      prometheusPrincipal: "cluster.local/ns/monitoring/sa/prometheus",
-      metricsPort: 9090,
-    });
-    expect(ownPolicy.metricsIsolated).toBe(true);
-    expect(
-      Testing.synth(own.chart)
-        .filter((o) => o.kind === "AuthorizationPolicy")
-        .map((o) => [o.metadata.name, o.spec.rules[0].to[0].operation.ports]),
-    ).toEqual([
-      ["iris-inference-api", ["8080"]],
-      ["iris-inference-metrics", ["9090"]],
-    ]);
-  });
-
-  it("rejects an empty client list, which would admit nobody", () => {
-    const { chart, service } = chartWithService();
-    expect(() => new InferenceAuthorizationPolicy(chart, "authz", { service, clientNamespaces: [] })).toThrow(
-      'InferenceAuthorizationPolicy: props.clientNamespaces must be "any" or a non-empty list',
-    );
-  });
-
-  it("fails the synth, naming the construct, when a policy breaks Istio's CRD schema", () => {
-    const { chart, service } = chartWithService();
-    const policy = new InferenceAuthorizationPolicy(chart, "authz", { service, clientNamespaces: "any" });
-    expect(() => Testing.synth(chart)).not.toThrow();
-    (policy.manifests[0]!.spec as any).action = "PERMIT";
-    expect(() => Testing.synth(chart)).toThrow(
-      "Validation failed with the following errors:\n" +
-        "  [test/authz] AuthorizationPolicy ml/iris-inference-api: data/spec/action must be equal to one of the allowed values",
-    );
   });
 });

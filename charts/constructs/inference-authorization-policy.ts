@@ -48,6 +48,8 @@ export class InferenceAuthorizationPolicy extends Construct {
   public readonly manifests: readonly IAuthorizationPolicy[];
   /** Whether the metrics port differs from the API port, so clients really cannot read `/metrics`. */
   public readonly metricsIsolated: boolean;
+  /** The principal admitted to the metrics port; undefined without a metrics policy. */
+  public readonly prometheusPrincipal: string | undefined;
 
   constructor(scope: Construct, id: string, props: InferenceAuthorizationPolicyProps) {
     super(scope, id);
@@ -60,6 +62,7 @@ export class InferenceAuthorizationPolicy extends Construct {
     const apiPort = service.containerPort;
     const metricsPort = props.metricsPort ?? apiPort;
     this.metricsIsolated = metricsPort !== apiPort;
+    this.prometheusPrincipal = props.prometheusPrincipal;
     const policy = (suffix: string, source: MeshSource, port: number): IAuthorizationPolicy => ({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
