@@ -297,8 +297,11 @@ function prometheusDatasource(url: string, scrapeInterval: string): PrometheusDa
   };
 }
 
-/** Loki at `url`; a request id in a log line links to every line of that request. */
-function lokiDatasource(url: string): LokiDatasource {
+/**
+ * The Loki datasource at `url` (uid `loki`, what the Logs row reads); a request id in a log line links to
+ * every line of that request.
+ */
+export function lokiDatasource(url: string): LokiDatasource {
   return {
     name: "Loki",
     type: "loki",

@@ -250,7 +250,7 @@ describe("logs settings", () => {
     );
   });
 
-  it("in operator mode shows the logs row only for an existing Loki's URL, and emits no Loki", () => {
+  it("in operator mode shows the logs row and provisions the datasource only for an existing Loki's URL", async () => {
     const without = objectsFor({ monitoring: { mode: "operator" } });
     expect(without.filter((o) => /loki|log-collector/.test(o.metadata.name))).toEqual([]);
     const dashboards = (objects: any[]) =>
@@ -261,7 +261,20 @@ describe("logs settings", () => {
     const withUrl = objectsFor({
       monitoring: { mode: "operator", logs: { lokiUrl: "http://loki-gateway.loki.svc" } },
     });
-    expect(withUrl.filter((o) => o.kind === "DaemonSet" || /loki/.test(o.metadata.name))).toEqual([]);
+    const workloads = withUrl.filter((o) => ["DaemonSet", "Deployment", "Service"].includes(o.kind));
+    expect(workloads.filter((o) => /loki|log-collector/.test(o.metadata.name))).toEqual([]);
     expect(dashboards(withUrl).flatMap(lokiQueries)).toHaveLength(3);
+    const sidecar = withUrl.filter((o) => o.metadata.labels?.grafana_datasource === "1");
+    expect(sidecar.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      "ConfigMap monitoring/iris-inference-loki-datasource",
+    ]);
+    const [datasource] = parseYaml(sidecar[0].data["loki-datasource.yaml"]).datasources;
+    expect(datasource).toMatchObject({
+      type: "loki",
+      uid: LOKI_DATASOURCE_UID,
+      url: "http://loki-gateway.loki.svc",
+    });
+    // The monitoring namespace belongs to the kube-prometheus-stack installation in operator mode.
+    expect(await manifestProblems(withUrl, { externalNamespaces: ["monitoring"] })).toEqual([]);
   });
 });

@@ -68,8 +68,8 @@ export const LOKI_SCHEMA_FROM = "2024-04-01";
 
 /**
  * Loki's configuration for one single-binary pod: filesystem storage under `dataDir`, the TSDB index with
- * schema v13, retention applied by the compactor, no authentication (the NetworkPolicy-free monitoring
- * namespace is reached by Grafana and the collector only), no usage reporting.
+ * schema v13, retention applied by the compactor, no authentication (single tenant; only Grafana and the
+ * collector call it, inside the cluster), no usage reporting.
  *
  * @example renderLokiConfig(buildLokiConfig({ httpPort: 3100, grpcPort: 9095, dataDir: "/loki", retention: "7d" }))
  */

@@ -14,12 +14,12 @@ import { RestrictedWorkload } from "../../constructs/restricted-workload.js";
 export const LOKI_IMAGE = "grafana/loki:3.7.6";
 
 /**
- * Loki's requests and limits. Sized from: our request line is ~200 bytes (one per request, see
- * `src/server/logger.ts`); the HPA holds a pod near 250-300 req/s, so a typical pod writes ~60 KiB/s
- * and even ten saturated pods (~2,300 req/s each, measured) stay under 5 MiB/s. Loki keeps open chunks
- * in memory per stream (up to `chunk_target_size`, 1.5 MB by default) — our streams are pods × levels,
- * a few dozen at most, so well under 100 MiB — plus the process and the query path. Not measured here
- * (no cluster): the request is a floor to revisit with `container_memory_working_set_bytes`.
+ * Loki's requests and limits. Sized from: one ~280-byte line per request (246 bytes measured from
+ * `createRequestLogger`, plus a pod-name hostname); at the HPA's target (~300 req/s per pod) a pod writes
+ * ~0.08 MiB/s, so even `maxReplicas` (10) fully loaded is ~0.8 MiB/s. Loki holds open chunks in memory per
+ * stream, up to `chunk_target_size` (1.5 MB by default); our streams are pods × levels, a few dozen at most,
+ * so under 100 MiB, plus the process, the index and queries. Not measured (no cluster here): revisit with
+ * `container_memory_working_set_bytes` once it runs.
  */
 export const DEFAULT_LOKI_RESOURCES: ContainerResources = {
   requests: { cpu: "100m", memory: "256Mi" },
