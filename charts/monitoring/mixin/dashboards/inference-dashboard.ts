@@ -21,6 +21,7 @@ import { jobName, NON_USER_ROUTES, type MonitoredService } from "../../monitored
 import { CADVISOR_METRICS } from "../../prometheus-config.js";
 import { anyOf, GRAFANA_RATE_INTERVAL, selector, type LabelMatchers } from "../../promql.js";
 import { requestScalingQueries, type RequestScalingQueries } from "./request-scaling-queries.js";
+import { logsPanels, logsVariables } from "./logs-row.js";
 
 /**
  * The uid of the Prometheus datasource every panel references. kube-prometheus-stack provisions its
@@ -465,16 +466,26 @@ function requestScalingPanels(ctx: PanelContext, q: RequestScalingQueries): Buil
   ];
 }
 
-/** The dashboard's rows, top to bottom, and the panels each holds. */
-const ROWS: readonly { readonly title: string; readonly panels: (ctx: PanelContext) => Builder<Panel>[] }[] =
-  [
-    { title: "Overview", panels: overviewPanels },
-    { title: "Model", panels: modelPanels },
-    { title: "Traffic and errors", panels: trafficPanels },
-    { title: "Latency", panels: latencyPanels },
-    { title: "Predictions", panels: predictionPanels },
-    { title: "Pods and autoscaling", panels: (ctx) => [...replicaPanels(ctx), ...resourcePanels(ctx)] },
-  ];
+/** What the dashboard shows besides the metrics. */
+export interface DashboardOptions {
+  /** Add the "Logs" row (a Loki datasource with uid `loki` must exist). @default false */
+  readonly logs?: boolean;
+}
+
+/** The dashboard's rows, top to bottom, and the panels each holds; `when` rows only with that option. */
+const ROWS: readonly {
+  readonly title: string;
+  readonly panels: (ctx: PanelContext) => Builder<Panel>[];
+  readonly when?: keyof DashboardOptions;
+}[] = [
+  { title: "Overview", panels: overviewPanels },
+  { title: "Model", panels: modelPanels },
+  { title: "Traffic and errors", panels: trafficPanels },
+  { title: "Latency", panels: latencyPanels },
+  { title: "Predictions", panels: predictionPanels },
+  { title: "Pods and autoscaling", panels: (ctx) => [...replicaPanels(ctx), ...resourcePanels(ctx)] },
+  { title: "Logs", panels: (ctx) => logsPanels(ctx.ids), when: "logs" },
+];
 
 /** The `namespace` and `pod` variables: every namespace the service is scraped in, and its pods there. */
 function dashboardVariables(service: MonitoredService): QueryVariableBuilder[] {
@@ -506,7 +517,7 @@ function dashboardVariables(service: MonitoredService): QueryVariableBuilder[] {
  *
  * @example JSON.stringify(inferenceDashboard(service))
  */
-export function inferenceDashboard(service: MonitoredService): Dashboard {
+export function inferenceDashboard(service: MonitoredService, options: DashboardOptions = {}): Dashboard {
   const builder = new DashboardBuilder(`infer8s / ${MODEL_NAME} inference`)
     .uid(INFERENCE_DASHBOARD_UID)
     .description(
@@ -518,8 +529,9 @@ export function inferenceDashboard(service: MonitoredService): Dashboard {
     .time({ from: "now-1h", to: "now" })
     .timezone("browser");
   for (const variable of dashboardVariables(service)) builder.withVariable(variable);
+  if (options.logs) for (const variable of logsVariables(service)) builder.withVariable(variable);
   const ctx = panelContext(service);
-  for (const row of ROWS) {
+  for (const row of ROWS.filter((r) => r.when === undefined || options[r.when] === true)) {
     builder.withRow(new RowBuilder(row.title).id(ctx.ids.take()));
     for (const panel of row.panels(ctx)) builder.withPanel(panel);
   }
