@@ -4,8 +4,8 @@ import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { stringify } from "yaml";
 import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
 import { PROMETHEUS_DATASOURCE_UID } from "./mixin/dashboards/inference-dashboard.js";
-import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
-import { RestrictedWorkload } from "../constructs/restricted-workload.js";
+import { httpGetProbe } from "../constructs/restricted-pod.js";
+import { RestrictedWorkload, type RestrictedComponentProps } from "../constructs/restricted-workload.js";
 
 /** Pinned Grafana image. */
 export const GRAFANA_IMAGE = "grafana/grafana:12.1.1";
@@ -49,23 +49,19 @@ export interface DashboardProviderProvisioning {
   }[];
 }
 
-export interface GrafanaProps {
-  /** Namespace of every object. */
-  readonly namespace: string;
+/**
+ * Grafana's props. Defaults: `name` "grafana" (the ConfigMaps get suffixes), `image` GRAFANA_IMAGE,
+ * `resources` requests 50m/128Mi, limits 500m/512Mi.
+ */
+export interface GrafanaProps extends RestrictedComponentProps {
   /** URL of the Prometheus API the datasource points at. */
   readonly prometheusUrl: string;
   /** Prometheus' scrape interval, so `$__rate_interval` spans enough samples. */
   readonly scrapeInterval: string;
   /** Dashboards to provision. */
   readonly dashboards: readonly GeneratedDashboard[];
-  /** Name of the ServiceAccount, Deployment and Service (ConfigMaps get suffixes). @default "grafana" */
-  readonly name?: string;
-  /** Container image. @default GRAFANA_IMAGE */
-  readonly image?: string;
   /** Folder the dashboards appear in. @default "infer8s" */
   readonly folder?: string;
-  /** Requests and limits. @default requests 50m/128Mi, limits 500m/512Mi */
-  readonly resources?: ContainerResources;
 }
 
 const UID = 472;
