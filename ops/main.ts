@@ -49,18 +49,45 @@ import { keepForwarding } from "./port-forward.js";
 /** A mistake in the command line: printed with the usage hint, exit code 2. */
 class UsageError extends Error {}
 
-const COMMANDS = [
-  "deploy",
-  "diff",
-  "status",
-  "logs",
-  "scale",
-  "restart",
-  "port-forward",
-  "delete",
-  "load",
-] as const;
-type Command = (typeof COMMANDS)[number];
+/** What a command gets: the positional arguments after its name, and what to act on. */
+interface CommandContext {
+  readonly args: readonly string[];
+  readonly target: DeploymentTarget;
+  readonly portForwardPort: number;
+}
+
+/** One command: its usage (shown when the number of arguments is wrong) and what it does. */
+interface CommandSpec {
+  /** The command line after `npm run ops -- `. */
+  readonly usage: string;
+  /** How many positional arguments it takes. */
+  readonly argCount: number;
+  readonly run: (context: CommandContext) => Promise<number>;
+}
+
+const COMMANDS = {
+  deploy: { usage: "deploy [--env NAME]", argCount: 0, run: ({ target }) => deploy(target) },
+  diff: { usage: "diff [--env NAME]", argCount: 0, run: () => diff() },
+  status: { usage: "status", argCount: 0, run: ({ target }) => runSteps(statusSteps(target)) },
+  logs: {
+    usage: "logs [--follow] [--tail N]",
+    argCount: 0,
+    run: ({ target }) =>
+      runSteps(
+        logsSteps(target, { follow: values.follow === true, tail: integerOption("tail", values.tail, 0) }),
+      ),
+  },
+  scale: { usage: "scale <replicas>", argCount: 1, run: scale },
+  restart: { usage: "restart", argCount: 0, run: ({ target }) => runSteps(restartSteps(target)) },
+  "port-forward": { usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`, argCount: 1, run: portForward },
+  delete: { usage: "delete --yes", argCount: 0, run: confirmedDelete },
+  load: {
+    usage: "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]",
+    argCount: 0,
+    run: ({ target, portForwardPort }) => load(target, portForwardPort),
+  },
+} satisfies Record<string, CommandSpec>;
+type Command = keyof typeof COMMANDS;
 
 const { values, positionals } = parseArgsOrExit();
 const dryRun = values["dry-run"] === true || process.env.INFER8S_DRY_RUN === "1";
@@ -81,10 +108,6 @@ async function main(): Promise<number> {
   const [command, ...args] = positionals;
   const settings = resolveSettings(values.settings ? readSettingsOverrides(values.settings) : {});
   const target = resolveTarget(settings.portForwardPort, () => deploymentTarget(settings));
-  const run = (steps: readonly KubectlStep[]): Promise<number> => runKubectl(steps, { dryRun });
-  const expectArgs = (count: number, usage: string): void => {
-    if (args.length !== count) throw new UsageError(`Usage: npm run ops -- ${usage}`);
-  };
 
   if (command === undefined || command === "help" || values.help === true) {
     const topic = command === "help" ? args[0] : command;
@@ -92,79 +115,64 @@ async function main(): Promise<number> {
     console.log(helpText(target, settings.portForwardPort, topic));
     return 0;
   }
-  switch (command) {
-    case "deploy":
-      expectArgs(0, "deploy [--env NAME]");
-      return deploy(target);
-    case "diff": {
-      expectArgs(0, "diff [--env NAME]");
-      return diff();
-    }
-    case "status":
-      expectArgs(0, "status");
-      return run(statusSteps(target));
-    case "logs":
-      expectArgs(0, "logs [--follow] [--tail N]");
-      return run(
-        logsSteps(target, { follow: values.follow === true, tail: integerOption("tail", values.tail, 0) }),
-      );
-    case "scale": {
-      expectArgs(1, "scale <replicas>");
-      const replicas = Number(args[0]);
-      if (!Number.isInteger(replicas) || replicas < 0 || !/^\d+$/.test(args[0]!)) {
-        throw new UsageError(`scale: <replicas> must be a whole number >= 0, got "${args[0]}"`);
-      }
-      console.log(
-        `Note: the HorizontalPodAutoscaler keeps ${target.deploymentName} between ${target.minReplicas} and ` +
-          `${target.maxReplicas} replicas and will move it back within those bounds; change autoscaling in ` +
-          `charts/settings.ts to change them for good.`,
-      );
-      return run(scaleSteps(target, replicas));
-    }
-    case "restart":
-      expectArgs(0, "restart");
-      return run(restartSteps(target));
-    case "port-forward": {
-      expectArgs(1, `port-forward <${PORT_FORWARD_NAMES.join("|")}>`);
-      const name = args[0] as PortForwardName;
-      if (!PORT_FORWARD_NAMES.includes(name)) {
-        throw new UsageError(
-          `port-forward: expected one of ${PORT_FORWARD_NAMES.join(", ")}, got "${args[0]}"`,
-        );
-      }
-      const steps = portForwardSteps(target, name);
-      if (steps === undefined) {
-        throw new UsageError(
-          `port-forward ${name}: these settings deploy no ${name} (monitoring.enabled is false or monitoring.mode ` +
-            `is "operator"); with kube-prometheus-stack, forward that stack's ${name} Service instead.`,
-        );
-      }
-      const service = target.portForward[name]!;
-      console.log(`Forwarding http://127.0.0.1:${service.localPort}${service.path} (Ctrl-C to stop)`);
-      if (dryRun) return run(steps);
-      console.log(`$ ${formatStep(steps[0]!)}`);
-      return keepForwarding(steps[0]!);
-    }
-    case "delete":
-      expectArgs(0, "delete --yes");
-      if (values.yes !== true && !dryRun) {
-        throw new UsageError(
-          `delete removes every object in ${distDir}/, namespaces ${target.namespace}` +
-            `${target.monitoringNamespace ? ` and ${target.monitoringNamespace}` : ""} included. ` +
-            `Run again with --yes to confirm (or --dry-run to see the command).`,
-        );
-      }
-      return deleteAll();
-    case "load":
-      expectArgs(0, "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]");
-      return load(target, settings.portForwardPort);
-    default:
-      throw new UsageError(`Unknown command "${command}"`);
+  if (!isCommand(command)) throw new UsageError(`Unknown command "${command}"`);
+  const spec: CommandSpec = COMMANDS[command];
+  if (args.length !== spec.argCount) throw new UsageError(`Usage: npm run ops -- ${spec.usage}`);
+  return spec.run({ args, target, portForwardPort: settings.portForwardPort });
+}
+
+function runSteps(steps: readonly KubectlStep[]): Promise<number> {
+  return runKubectl(steps, { dryRun });
+}
+
+/** `scale <replicas>`: sets the Deployment's replicas, saying that the HPA moves them back within bounds. */
+function scale({ args, target }: CommandContext): Promise<number> {
+  const replicas = Number(args[0]);
+  if (!Number.isInteger(replicas) || replicas < 0 || !/^\d+$/.test(args[0]!)) {
+    throw new UsageError(`scale: <replicas> must be a whole number >= 0, got "${args[0]}"`);
   }
+  console.log(
+    `Note: the HorizontalPodAutoscaler keeps ${target.deploymentName} between ${target.minReplicas} and ` +
+      `${target.maxReplicas} replicas and will move it back within those bounds; change autoscaling in ` +
+      `charts/settings.ts to change them for good.`,
+  );
+  return runSteps(scaleSteps(target, replicas));
+}
+
+/** `port-forward <name>`: forwards to one Service, re-establishing the forward until Ctrl-C. */
+function portForward({ args, target }: CommandContext): Promise<number> {
+  const name = args[0] as PortForwardName;
+  if (!PORT_FORWARD_NAMES.includes(name)) {
+    throw new UsageError(`port-forward: expected one of ${PORT_FORWARD_NAMES.join(", ")}, got "${args[0]}"`);
+  }
+  const steps = portForwardSteps(target, name);
+  if (steps === undefined) {
+    throw new UsageError(
+      `port-forward ${name}: these settings deploy no ${name} (monitoring.enabled is false or monitoring.mode ` +
+        `is "operator"); with kube-prometheus-stack, forward that stack's ${name} Service instead.`,
+    );
+  }
+  const service = target.portForward[name]!;
+  console.log(`Forwarding http://127.0.0.1:${service.localPort}${service.path} (Ctrl-C to stop)`);
+  if (dryRun) return runSteps(steps);
+  console.log(`$ ${formatStep(steps[0]!)}`);
+  return keepForwarding(steps[0]!);
+}
+
+/** `delete --yes`: deletes everything, only when confirmed (or only printed, with `--dry-run`). */
+function confirmedDelete({ target }: CommandContext): Promise<number> {
+  if (values.yes !== true && !dryRun) {
+    throw new UsageError(
+      `delete removes every object in ${distDir}/, namespaces ${target.namespace}` +
+        `${target.monitoringNamespace ? ` and ${target.monitoringNamespace}` : ""} included. ` +
+        `Run again with --yes to confirm (or --dry-run to see the command).`,
+    );
+  }
+  return deleteAll();
 }
 
 function isCommand(name: string): name is Command {
-  return (COMMANDS as readonly string[]).includes(name);
+  return Object.hasOwn(COMMANDS, name);
 }
 
 /**
