@@ -58,32 +58,94 @@ interface CommandContext {
 
 /** One command: its usage (shown when the number of arguments is wrong) and what it does. */
 interface CommandSpec {
-  /** The command line after `npm run ops -- `. */
+  /** The command line after `npm run ops -- `, in the help and when the number of arguments is wrong. */
   readonly usage: string;
   /** How many positional arguments it takes. */
   readonly argCount: number;
+  /** What it does, for the help. */
+  readonly summary: (context: CommandContext) => string;
+  /** The kubectl commands it runs, for the help. @default none shown */
+  readonly helpSteps?: (target: DeploymentTarget) => readonly KubectlStep[];
   readonly run: (context: CommandContext) => Promise<number>;
 }
 
 const COMMANDS = {
-  deploy: { usage: "deploy [--env NAME]", argCount: 0, run: ({ target }) => deploy(target) },
-  diff: { usage: "diff [--env NAME]", argCount: 0, run: () => diff() },
-  status: { usage: "status", argCount: 0, run: ({ target }) => runSteps(statusSteps(target)) },
+  deploy: {
+    usage: "deploy",
+    argCount: 0,
+    summary: () =>
+      `server-side apply ${distDir}/ as ApplySet ${applySet.name}, deleting the objects removed from the charts ` +
+      "since the last deploy (needs kubectl >= 1.27; the ApplySet's parent is created only when missing), then " +
+      "wait for the rollout",
+    helpSteps: (target) => deploySteps(target, distDir, applySet, "<kubectl version>"),
+    run: ({ target }) => deploy(target),
+  },
+  diff: {
+    usage: "diff",
+    argCount: 0,
+    summary: () =>
+      "what deploy would change, and which objects it would delete (exit code 1: there are differences)",
+    helpSteps: () => diffSteps(distDir, applySet),
+    run: () => diff(),
+  },
+  status: {
+    usage: "status",
+    argCount: 0,
+    summary: () => "the service's objects and pods (and the monitoring stack's)",
+    helpSteps: statusSteps,
+    run: ({ target }) => runSteps(statusSteps(target)),
+  },
   logs: {
     usage: "logs [--follow] [--tail N]",
     argCount: 0,
+    summary: () => `server logs from every pod (default --tail ${DEFAULT_LOG_TAIL})`,
+    helpSteps: (target) => logsSteps(target, { follow: false, tail: DEFAULT_LOG_TAIL }),
     run: ({ target }) =>
       runSteps(
         logsSteps(target, { follow: values.follow === true, tail: integerOption("tail", values.tail, 0) }),
       ),
   },
-  scale: { usage: "scale <replicas>", argCount: 1, run: scale },
-  restart: { usage: "restart", argCount: 0, run: ({ target }) => runSteps(restartSteps(target)) },
-  "port-forward": { usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`, argCount: 1, run: portForward },
-  delete: { usage: "delete --yes", argCount: 0, run: confirmedDelete },
+  scale: {
+    usage: "scale <replicas>",
+    argCount: 1,
+    summary: () => "set the replica count (the autoscaler moves it back within its bounds)",
+    helpSteps: (target) => scaleSteps(target, target.minReplicas),
+    run: scale,
+  },
+  restart: {
+    usage: "restart",
+    argCount: 0,
+    summary: () => "roll every pod, surge first, and wait",
+    helpSteps: restartSteps,
+    run: ({ target }) => runSteps(restartSteps(target)),
+  },
+  "port-forward": {
+    usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`,
+    argCount: 1,
+    summary: ({ target }) =>
+      `forward a loopback port (${PORT_FORWARD_NAMES.map(
+        (name) => `${name} http://127.0.0.1:${target.portForward[name]?.localPort ?? "-"}`,
+      ).join(
+        ", ",
+      )}); when the pod behind it goes away, forward again to one that is there (said on stderr) ` +
+      "until Ctrl-C",
+    helpSteps: (target) => PORT_FORWARD_NAMES.flatMap((name) => portForwardSteps(target, name) ?? []),
+    run: portForward,
+  },
+  delete: {
+    usage: "delete --yes",
+    argCount: 0,
+    summary: () => "delete everything deploy created, namespaces included, and the ApplySet's parent",
+    helpSteps: () => deleteSteps(distDir, applySet),
+    run: confirmedDelete,
+  },
   load: {
     usage: "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]",
     argCount: 0,
+    summary: ({ portForwardPort }) =>
+      `POST ${PATHS.predict} at http://127.0.0.1:${portForwardPort} (after port-forward api); defaults ` +
+      `--duration ${LOAD_DEFAULTS.durationSeconds} --requests ${LOAD_DEFAULTS.maxRequests} ` +
+      `--connections ${LOAD_DEFAULTS.connections}; loopback only unless --allow-remote`,
     run: ({ target, portForwardPort }) => load(target, portForwardPort),
   },
 } satisfies Record<string, CommandSpec>;
@@ -363,97 +425,22 @@ function integerOption(name: string, raw: string | undefined, min: number): numb
   return value;
 }
 
-/** One command's entry in the help: usage, what it does, and the kubectl commands behind it. */
-interface HelpSection {
-  readonly command: Command;
-  readonly usage: string;
-  readonly summary: string;
-  readonly steps: readonly KubectlStep[] | undefined;
-}
-
 function helpText(target: DeploymentTarget, portForwardPort: number, topic: Command | undefined): string {
-  const show = (steps: readonly KubectlStep[] | undefined): string =>
-    (steps ?? []).map((step) => `      $ ${briefStep(step)}`).join("\n") ||
+  const context: CommandContext = { args: [], target, portForwardPort };
+  const show = (steps: readonly KubectlStep[]): string =>
+    steps.map((step) => `      $ ${briefStep(step)}`).join("\n") ||
     "      (not deployed with these settings)";
-  const forwards = PORT_FORWARD_NAMES.map(
-    (name) => `${name} http://127.0.0.1:${target.portForward[name]?.localPort ?? "-"}`,
-  ).join(", ");
-  const sections: HelpSection[] = [
-    {
-      command: "deploy",
-      usage: "deploy",
-      summary:
-        `server-side apply ${distDir}/ as ApplySet ${applySet.name}, deleting the objects removed from the charts ` +
-        "since the last deploy (needs kubectl >= 1.27; the ApplySet's parent is created only when missing), then " +
-        "wait for the rollout",
-      steps: deploySteps(target, distDir, applySet, "<kubectl version>"),
-    },
-    {
-      command: "diff",
-      usage: "diff",
-      summary:
-        "what deploy would change, and which objects it would delete (exit code 1: there are differences)",
-      steps: diffSteps(distDir, applySet),
-    },
-    {
-      command: "status",
-      usage: "status",
-      summary: "the service's objects and pods (and the monitoring stack's)",
-      steps: statusSteps(target),
-    },
-    {
-      command: "logs",
-      usage: "logs [--follow] [--tail N]",
-      summary: `server logs from every pod (default --tail ${DEFAULT_LOG_TAIL})`,
-      steps: logsSteps(target, { follow: false, tail: DEFAULT_LOG_TAIL }),
-    },
-    {
-      command: "scale",
-      usage: "scale <replicas>",
-      summary: "set the replica count (the autoscaler moves it back within its bounds)",
-      steps: scaleSteps(target, target.minReplicas),
-    },
-    {
-      command: "restart",
-      usage: "restart",
-      summary: "roll every pod, surge first, and wait",
-      steps: restartSteps(target),
-    },
-    {
-      command: "port-forward",
-      usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`,
-      summary:
-        `forward a loopback port (${forwards}); when the pod behind it goes away, forward again to one that ` +
-        "is there (said on stderr) until Ctrl-C",
-      steps: PORT_FORWARD_NAMES.flatMap((name) => portForwardSteps(target, name) ?? []),
-    },
-    {
-      command: "delete",
-      usage: "delete --yes",
-      summary: "delete everything deploy created, namespaces included, and the ApplySet's parent",
-      steps: deleteSteps(distDir, applySet),
-    },
-    {
-      command: "load",
-      usage: "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]",
-      summary:
-        `POST ${PATHS.predict} at http://127.0.0.1:${portForwardPort} (after port-forward api); defaults ` +
-        `--duration ${LOAD_DEFAULTS.durationSeconds} --requests ${LOAD_DEFAULTS.maxRequests} ` +
-        `--connections ${LOAD_DEFAULTS.connections}; loopback only unless --allow-remote`,
-      steps: [],
-    },
-  ];
-  const chosen = sections.filter((section) => topic === undefined || section.command === topic);
+  const chosen: CommandSpec[] = topic === undefined ? Object.values(COMMANDS) : [COMMANDS[topic]];
   const lines = [
     topic === undefined
       ? "Usage: npm run ops -- <command> [options]    (npm run ops -- <command> --help for one command)"
       : `Usage: npm run ops -- ${chosen[0]!.usage} [options]`,
     "",
     `${topic === undefined ? "Commands, with the kubectl commands they run" : "Runs"} for ${distDir}/:`,
-    ...chosen.flatMap((section) => [
-      `  ${section.usage}`,
-      `      ${section.summary}`,
-      ...(section.steps?.length === 0 && section.command === "load" ? [] : [show(section.steps)]),
+    ...chosen.flatMap((command) => [
+      `  ${command.usage}`,
+      `      ${command.summary(context)}`,
+      ...(command.helpSteps === undefined ? [] : [show(command.helpSteps(target))]),
     ]),
     "",
     "Options: --env NAME (act on dist/NAME/, e.g. staging; default: the default environment in dist/)",
