@@ -88,13 +88,11 @@ const COMMANDS = {
     helpSteps: () => diffSteps(distDir, applySet),
     run: () => diff(),
   },
-  status: {
-    usage: "status",
-    argCount: 0,
-    summary: () => "the service's objects and pods (and the monitoring stack's)",
-    helpSteps: statusSteps,
-    run: ({ target }) => runSteps(statusSteps(target)),
-  },
+  status: kubectlCommand(
+    "status",
+    "the service's objects and pods (and the monitoring stack's)",
+    statusSteps,
+  ),
   logs: {
     usage: "logs [--follow] [--tail N]",
     argCount: 0,
@@ -112,13 +110,7 @@ const COMMANDS = {
     helpSteps: (target) => scaleSteps(target, target.minReplicas),
     run: scale,
   },
-  restart: {
-    usage: "restart",
-    argCount: 0,
-    summary: () => "roll every pod, surge first, and wait",
-    helpSteps: restartSteps,
-    run: ({ target }) => runSteps(restartSteps(target)),
-  },
+  restart: kubectlCommand("restart", "roll every pod, surge first, and wait", restartSteps),
   "port-forward": {
     usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`,
     argCount: 1,
@@ -150,6 +142,21 @@ const COMMANDS = {
   },
 } satisfies Record<string, CommandSpec>;
 type Command = keyof typeof COMMANDS;
+
+/** A command without arguments that runs the kubectl steps it shows in the help. */
+function kubectlCommand(
+  usage: string,
+  summary: string,
+  steps: (target: DeploymentTarget) => readonly KubectlStep[],
+): CommandSpec {
+  return {
+    usage,
+    argCount: 0,
+    summary: () => summary,
+    helpSteps: steps,
+    run: ({ target }) => runSteps(steps(target)),
+  };
+}
 
 const { values, positionals } = parseArgsOrExit();
 const dryRun = values["dry-run"] === true || process.env.INFER8S_DRY_RUN === "1";
