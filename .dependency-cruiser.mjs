@@ -13,6 +13,21 @@
 /** Tests are exempt from the layering rules (a model test may train a small model), not from cycles. */
 const NOT_A_TEST = "\\.test\\.ts$";
 
+/**
+ * Production code under `fromPath` must not import from `toPath`; its tests may.
+ *
+ * @returns {import('dependency-cruiser').IForbiddenRuleType}
+ */
+function layerRule(name, fromPath, toPath, comment) {
+  return {
+    name,
+    comment,
+    severity: "error",
+    from: { path: fromPath, pathNot: NOT_A_TEST },
+    to: { path: toPath },
+  };
+}
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
   forbidden: [
@@ -32,20 +47,18 @@ export default {
       from: { path: "^src/contract/", pathNot: NOT_A_TEST },
       to: { pathNot: "^src/contract/" },
     },
-    {
-      name: "model-code-knows-no-program",
-      comment: "src/model is TF.js model code: the server and training use it, it uses neither.",
-      severity: "error",
-      from: { path: "^src/model/", pathNot: NOT_A_TEST },
-      to: { path: "^(src/server|src/training|charts|ops)/" },
-    },
-    {
-      name: "server-imports-contract-and-model-only",
-      comment: "The image ships src/server, src/model and src/contract: nothing else may be reachable.",
-      severity: "error",
-      from: { path: "^src/server/", pathNot: NOT_A_TEST },
-      to: { path: "^(src/training|charts|ops)/" },
-    },
+    layerRule(
+      "model-code-knows-no-program",
+      "^src/model/",
+      "^(src/server|src/training|charts|ops)/",
+      "src/model is TF.js model code: the server and training use it, it uses neither.",
+    ),
+    layerRule(
+      "server-imports-contract-and-model-only",
+      "^src/server/",
+      "^(src/training|charts|ops)/",
+      "The image ships src/server, src/model and src/contract: nothing else may be reachable.",
+    ),
     {
       name: "server-uses-production-dependencies-only",
       comment: "The image installs `npm ci --omit=dev`: a devDependency imported by the server is a crash.",
@@ -53,38 +66,32 @@ export default {
       from: { path: "^src/(server|model|contract)/", pathNot: NOT_A_TEST },
       to: { dependencyTypes: ["npm-dev"] },
     },
-    {
-      name: "training-imports-model-code-only",
-      comment: "Training produces model/ through src/model; it has no business with the server or charts.",
-      severity: "error",
-      from: { path: "^src/training/", pathNot: NOT_A_TEST },
-      to: { path: "^(src/server|charts|ops)/" },
-    },
-    {
-      name: "charts-know-the-contract-not-the-server",
-      comment:
-        "The synthesizer describes the server through src/contract (ports, paths, env codec, metric names), " +
+    layerRule(
+      "training-imports-model-code-only",
+      "^src/training/",
+      "^(src/server|charts|ops)/",
+      "Training produces model/ through src/model; it has no business with the server or charts.",
+    ),
+    layerRule(
+      "charts-know-the-contract-not-the-server",
+      "^charts/",
+      "^(src/server|src/model|src/training|ops)/",
+      "The synthesizer describes the server through src/contract (ports, paths, env codec, metric names), " +
         "never through server internals, so the two can only meet at the contract.",
-      severity: "error",
-      from: { path: "^charts/", pathNot: NOT_A_TEST },
-      to: { path: "^(src/server|src/model|src/training|ops)/" },
-    },
-    {
-      name: "ops-is-a-client",
-      comment:
-        "The operator CLI drives the synthesized app (charts) and speaks the contract; it never imports the " +
+    ),
+    layerRule(
+      "ops-is-a-client",
+      "^ops/",
+      "^(src/server|src/model|src/training)/",
+      "The operator CLI drives the synthesized app (charts) and speaks the contract; it never imports the " +
         "server, model or training code.",
-      severity: "error",
-      from: { path: "^ops/", pathNot: NOT_A_TEST },
-      to: { path: "^(src/server|src/model|src/training)/" },
-    },
-    {
-      name: "nothing-imports-tests-or-benchmarks",
-      comment: "Production code never depends on tests, test support or benchmarks.",
-      severity: "error",
-      from: { path: "^(src|charts|ops)/", pathNot: NOT_A_TEST },
-      to: { path: "^(test|bench)/" },
-    },
+    ),
+    layerRule(
+      "nothing-imports-tests-or-benchmarks",
+      "^(src|charts|ops)/",
+      "^(test|bench)/",
+      "Production code never depends on tests, test support or benchmarks.",
+    ),
     {
       name: "no-unresolvable-imports",
       comment: "An import that resolves to nothing fails at run time.",

@@ -21,6 +21,7 @@ import {
 } from "./environments.js";
 import type { GitOpsChart } from "./gitops-chart.js";
 import { DEFAULT_SETTINGS, PACKAGE_VERSION, type SettingsOverrides } from "./settings.js";
+import { OUTPUT_DIRECTORY_LISTING } from "../test/support/environment-dirs.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "infer8s-environments-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -110,14 +111,7 @@ describe("buildEnvironmentApps", () => {
     expect(built.argocd).toBeUndefined();
     for (const app of built.apps) app.synth();
     expect(existsSync(join(outdir, ARGOCD_DIRECTORY))).toBe(false);
-    expect(readdirSync(outdir).sort()).toEqual([
-      "0000-namespaces.k8s.yaml",
-      "0001-inference.k8s.yaml",
-      "0002-monitoring.k8s.yaml",
-      "development",
-      "production",
-      "staging",
-    ]);
+    expect(readdirSync(outdir).sort()).toEqual(OUTPUT_DIRECTORY_LISTING);
   });
 
   describe("with gitops.repositoryUrl set", () => {

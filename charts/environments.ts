@@ -36,13 +36,18 @@ export const DEFAULT_ENVIRONMENT: Environment = {
 // Staging and production pull from a registry; registry.example.com and the *.example.com hosts are
 // placeholders to replace with your own. Every tag is pinned ("latest" is refused by the settings).
 const REGISTRY_IMAGE = "registry.example.com/infer8s";
+const RELEASE_IMAGE = { repository: REGISTRY_IMAGE, tag: PACKAGE_VERSION };
+
+/** A named environment, its inference namespace `infer8s-<name>` as every named environment's is. */
+function namedEnvironment(name: string, purpose: string, overrides: SettingsOverrides): Environment {
+  return { name, purpose, overrides: { namespace: `infer8s-${name}`, ...overrides } };
+}
 
 /** Small and chatty: one developer's cluster, the image built and loaded locally. */
-export const DEVELOPMENT: Environment = {
-  name: "development",
-  purpose: "a developer's cluster: local image, small pods, debug logs",
-  overrides: {
-    namespace: "infer8s-development",
+export const DEVELOPMENT = namedEnvironment(
+  "development",
+  "a developer's cluster: local image, small pods, debug logs",
+  {
     // `docker build -t infer8s:0.1.0-dev . && kind load docker-image infer8s:0.1.0-dev`
     image: { repository: "infer8s", tag: `${PACKAGE_VERSION}-dev` },
     resources: {
@@ -53,32 +58,30 @@ export const DEVELOPMENT: Environment = {
     server: { logLevel: "debug" },
     monitoring: { namespace: "monitoring-development", prometheusRetention: "2d" },
   },
-};
+);
 
 /** Production's image and shape at a smaller scale, behind an Ingress, with its own Prometheus. */
-export const STAGING: Environment = {
-  name: "staging",
-  purpose: "the release candidate: registry image, Ingress, own monitoring stack",
-  overrides: {
-    namespace: "infer8s-staging",
-    image: { repository: REGISTRY_IMAGE, tag: PACKAGE_VERSION },
+export const STAGING = namedEnvironment(
+  "staging",
+  "the release candidate: registry image, Ingress, own monitoring stack",
+  {
+    image: RELEASE_IMAGE,
     autoscaling: { minReplicas: 2, maxReplicas: 4 },
     server: { logLevel: "info" },
     ingress: { host: "iris.staging.example.com", className: "nginx" },
     monitoring: { namespace: "monitoring-staging", prometheusRetention: "7d" },
   },
-};
+);
 
 /**
  * Larger pods and more of them, TLS, traffic only from the ingress controller, and monitoring by the
  * cluster's existing kube-prometheus-stack (operator mode).
  */
-export const PRODUCTION: Environment = {
-  name: "production",
-  purpose: "live traffic: more and larger pods, TLS Ingress, kube-prometheus-stack",
-  overrides: {
-    namespace: "infer8s-production",
-    image: { repository: REGISTRY_IMAGE, tag: PACKAGE_VERSION },
+export const PRODUCTION = namedEnvironment(
+  "production",
+  "live traffic: more and larger pods, TLS Ingress, kube-prometheus-stack",
+  {
+    image: RELEASE_IMAGE,
     // Twice the default request: the HPA's 70 % CPU target then sits near 350 millicores, roughly
     // 500 req/s per pod by the measurements in settings.ts, so bursts meet warm pods.
     resources: {
@@ -98,7 +101,7 @@ export const PRODUCTION: Environment = {
       operatorSelectorLabels: { release: "kube-prometheus-stack" },
     },
   },
-};
+);
 
 /** Every environment `npm run synth` writes, the default first. */
 export const ENVIRONMENTS: readonly Environment[] = [DEFAULT_ENVIRONMENT, DEVELOPMENT, STAGING, PRODUCTION];

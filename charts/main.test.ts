@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ApiObject, App, Chart, YamlOutputType } from "cdk8s";
 import { afterAll, describe, expect, it } from "vitest";
 import { synthesizeInto } from "./output-directory.js";
+import { OUTPUT_DIRECTORY_LISTING } from "../test/support/environment-dirs.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "infer8s-main-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -21,14 +22,7 @@ describe("charts/main.ts", () => {
     const result = synth("--outdir", outdir);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(readdirSync(outdir).sort()).toEqual([
-      "0000-namespaces.k8s.yaml",
-      "0001-inference.k8s.yaml",
-      "0002-monitoring.k8s.yaml",
-      "development",
-      "production",
-      "staging",
-    ]);
+    expect(readdirSync(outdir).sort()).toEqual(OUTPUT_DIRECTORY_LISTING);
     expect(readFileSync(join(outdir, "0001-inference.k8s.yaml"))).toEqual(
       readFileSync("dist/0001-inference.k8s.yaml"),
     );

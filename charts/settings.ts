@@ -896,35 +896,27 @@ function gitOpsProblems(g: GitOpsSettings): string[] {
   const check = (ok: boolean, setting: string, expectation: string, value: unknown): void => {
     if (!ok) problems.push(`gitops.${setting}: ${expectation}, got ${describe(value)}`);
   };
+  const checkPattern = (setting: keyof GitOpsSettings, pattern: RegExp, expectation: string): void => {
+    const value = g[setting];
+    check(typeof value === "string" && pattern.test(value), setting, expectation, value);
+  };
   if (g.repositoryUrl !== undefined) {
-    check(
-      typeof g.repositoryUrl === "string" && GIT_URL.test(g.repositoryUrl),
+    checkPattern(
       "repositoryUrl",
+      GIT_URL,
       "must be a Git URL such as https://github.com/OWNER/infer8s.git or git@github.com:OWNER/infer8s.git",
-      g.repositoryUrl,
     );
   }
-  check(
-    typeof g.targetRevision === "string" && GIT_REVISION.test(g.targetRevision),
-    "targetRevision",
-    "must be a branch, tag or commit such as main or v1.2.3",
-    g.targetRevision,
-  );
+  checkPattern("targetRevision", GIT_REVISION, "must be a branch, tag or commit such as main or v1.2.3");
   for (const key of ["automated", "prune", "selfHeal"] as const) {
     check(typeof g[key] === "boolean", key, "must be true or false", g[key]);
   }
   check(isDnsLabel(g.namespace), "namespace", "must be a DNS-1123 label", g.namespace);
-  check(
-    typeof g.project === "string" && DNS_SUBDOMAIN.test(g.project),
-    "project",
-    "must be a DNS-1123 subdomain",
-    g.project,
-  );
-  check(
-    typeof g.destinationServer === "string" && HTTPS_URL.test(g.destinationServer),
+  checkPattern("project", DNS_SUBDOMAIN, "must be a DNS-1123 subdomain");
+  checkPattern(
     "destinationServer",
+    HTTPS_URL,
     "must be an https:// URL such as https://kubernetes.default.svc",
-    g.destinationServer,
   );
   return problems;
 }

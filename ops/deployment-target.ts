@@ -127,6 +127,38 @@ interface ManifestObject {
 const COMPONENT_LABEL = "app.kubernetes.io/component";
 const NAME_LABEL = "app.kubernetes.io/name";
 
+/** The objects of the directory's own `*.yaml` files, in file order (not its subdirectories'). */
+function readManifestObjects(dir: string): ManifestObject[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+    .map((entry) => entry.name)
+    .sort()
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(dir, file), "utf8")).map((doc) => doc.toJS() as ManifestObject),
+    )
+    .filter((object) => object !== null && typeof object === "object");
+}
+
+/** The monitoring stack's Service labelled `name` (Grafana, Prometheus), as a port-forward target. */
+function stackService(
+  objects: readonly ManifestObject[],
+  name: string,
+  path: string,
+): PortForwardTarget | undefined {
+  const found = objects.find((o) => o.kind === "Service" && o.metadata?.labels?.[NAME_LABEL] === name);
+  const port = found?.spec?.ports?.[0]?.port;
+  if (found?.metadata?.name === undefined || found.metadata.namespace === undefined || port === undefined) {
+    return undefined;
+  }
+  return {
+    namespace: found.metadata.namespace,
+    serviceName: found.metadata.name,
+    servicePort: port,
+    localPort: port,
+    path,
+  };
+}
+
 /**
  * The same target, read from a synthesized directory instead of from settings: how `--env <name>` finds the
  * names of an environment (`dist/<name>/`) without knowing how that environment's settings are built.
@@ -135,14 +167,7 @@ const NAME_LABEL = "app.kubernetes.io/name";
  * @example readDeploymentTarget("dist/staging", 8080).namespace
  */
 export function readDeploymentTarget(dir: string, portForwardPort: number): DeploymentTarget {
-  const objects: ManifestObject[] = readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
-    .map((entry) => entry.name)
-    .sort()
-    .flatMap((file) =>
-      parseAllDocuments(readFileSync(join(dir, file), "utf8")).map((doc) => doc.toJS() as ManifestObject),
-    )
-    .filter((object) => object !== null && typeof object === "object");
+  const objects = readManifestObjects(dir);
   const deployment = objects.find(
     (o) => o.kind === "Deployment" && o.metadata?.labels?.[COMPONENT_LABEL] === "inference-server",
   );
@@ -171,22 +196,8 @@ export function readDeploymentTarget(dir: string, portForwardPort: number): Depl
     );
   }
   const keda = autoscaler.kind === "ScaledObject";
-  const stackService = (name: string, path: string): PortForwardTarget | undefined => {
-    const found = objects.find((o) => o.kind === "Service" && o.metadata?.labels?.[NAME_LABEL] === name);
-    const port = found?.spec?.ports?.[0]?.port;
-    if (found?.metadata?.name === undefined || found.metadata.namespace === undefined || port === undefined) {
-      return undefined;
-    }
-    return {
-      namespace: found.metadata.namespace,
-      serviceName: found.metadata.name,
-      servicePort: port,
-      localPort: port,
-      path,
-    };
-  };
-  const grafana = stackService("grafana", "/dashboards");
-  const prometheus = stackService("prometheus", "/targets");
+  const grafana = stackService(objects, "grafana", "/dashboards");
+  const prometheus = stackService(objects, "prometheus", "/targets");
   return {
     namespace,
     deploymentName: deployment.metadata.name,

@@ -2,7 +2,7 @@
  * Runs `KubectlStep`s one after another, printing each command before it runs, so every operation
  * teaches the kubectl command behind it. In dry-run mode it only prints.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { formatStep, type KubectlStep } from "./cluster-commands.js";
 
 export interface RunOptions {
@@ -51,13 +51,7 @@ export async function captureKubectl(
   if (options.quiet !== true)
     (options.print ?? ((line: string) => console.log(line)))(`$ ${formatStep(step)}`);
   return new Promise((resolve) => {
-    const child = spawn("kubectl", step.args, {
-      env: { ...process.env, ...step.env },
-      stdio: [step.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-    // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
-    child.stdin?.on("error", () => {});
-    child.stdin?.end(step.stdin);
+    const child = spawnKubectl(step, "ignore", "pipe");
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -69,6 +63,25 @@ export async function captureKubectl(
   });
 }
 
+/**
+ * Starts kubectl for `step` and writes the step's stdin to it; without one, its stdin is `noStdin`. Its
+ * stdout and stderr go to `output`.
+ */
+function spawnKubectl(
+  step: KubectlStep,
+  noStdin: "ignore" | "inherit",
+  output: "pipe" | "inherit",
+): ChildProcess {
+  const child = spawn("kubectl", step.args, {
+    env: { ...process.env, ...step.env },
+    stdio: [step.stdin === undefined ? noStdin : "pipe", output, output],
+  });
+  // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
+  child.stdin?.on("error", () => {});
+  child.stdin?.end(step.stdin);
+  return child;
+}
+
 function cannotRun(error: NodeJS.ErrnoException): string {
   return error.code === "ENOENT"
     ? "kubectl is not on PATH. Install it: https://kubernetes.io/docs/tasks/tools/"
@@ -77,13 +90,7 @@ function cannotRun(error: NodeJS.ErrnoException): string {
 
 function runOne(step: KubectlStep): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn("kubectl", step.args, {
-      env: { ...process.env, ...step.env },
-      stdio: [step.stdin === undefined ? "inherit" : "pipe", "inherit", "inherit"],
-    });
-    // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
-    child.stdin?.on("error", () => {});
-    child.stdin?.end(step.stdin);
+    const child = spawnKubectl(step, "inherit", "inherit");
     // Ctrl-C reaches kubectl too (same process group); wait for it to exit and report its code.
     const ignoreInterrupt = (): void => {};
     process.on("SIGINT", ignoreInterrupt);

@@ -49,18 +49,114 @@ import { keepForwarding } from "./port-forward.js";
 /** A mistake in the command line: printed with the usage hint, exit code 2. */
 class UsageError extends Error {}
 
-const COMMANDS = [
-  "deploy",
-  "diff",
-  "status",
-  "logs",
-  "scale",
-  "restart",
-  "port-forward",
-  "delete",
-  "load",
-] as const;
-type Command = (typeof COMMANDS)[number];
+/** What a command gets: the positional arguments after its name, and what to act on. */
+interface CommandContext {
+  readonly args: readonly string[];
+  readonly target: DeploymentTarget;
+  readonly portForwardPort: number;
+}
+
+/** One command: its usage (shown when the number of arguments is wrong) and what it does. */
+interface CommandSpec {
+  /** The command line after `npm run ops -- `, in the help and when the number of arguments is wrong. */
+  readonly usage: string;
+  /** How many positional arguments it takes. */
+  readonly argCount: number;
+  /** What it does, for the help. */
+  readonly summary: (context: CommandContext) => string;
+  /** The kubectl commands it runs, for the help. @default none shown */
+  readonly helpSteps?: (target: DeploymentTarget) => readonly KubectlStep[];
+  readonly run: (context: CommandContext) => Promise<number>;
+}
+
+const COMMANDS = {
+  deploy: {
+    usage: "deploy",
+    argCount: 0,
+    summary: () =>
+      `server-side apply ${distDir}/ as ApplySet ${applySet.name}, deleting the objects removed from the charts ` +
+      "since the last deploy (needs kubectl >= 1.27; the ApplySet's parent is created only when missing), then " +
+      "wait for the rollout",
+    helpSteps: (target) => deploySteps(target, distDir, applySet, "<kubectl version>"),
+    run: ({ target }) => deploy(target),
+  },
+  diff: {
+    usage: "diff",
+    argCount: 0,
+    summary: () =>
+      "what deploy would change, and which objects it would delete (exit code 1: there are differences)",
+    helpSteps: () => diffSteps(distDir, applySet),
+    run: () => diff(),
+  },
+  status: kubectlCommand(
+    "status",
+    "the service's objects and pods (and the monitoring stack's)",
+    statusSteps,
+  ),
+  logs: {
+    usage: "logs [--follow] [--tail N]",
+    argCount: 0,
+    summary: () => `server logs from every pod (default --tail ${DEFAULT_LOG_TAIL})`,
+    helpSteps: (target) => logsSteps(target, { follow: false, tail: DEFAULT_LOG_TAIL }),
+    run: ({ target }) =>
+      runSteps(
+        logsSteps(target, { follow: values.follow === true, tail: integerOption("tail", values.tail, 0) }),
+      ),
+  },
+  scale: {
+    usage: "scale <replicas>",
+    argCount: 1,
+    summary: () => "set the replica count (the autoscaler moves it back within its bounds)",
+    helpSteps: (target) => scaleSteps(target, target.minReplicas),
+    run: scale,
+  },
+  restart: kubectlCommand("restart", "roll every pod, surge first, and wait", restartSteps),
+  "port-forward": {
+    usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`,
+    argCount: 1,
+    summary: ({ target }) =>
+      `forward a loopback port (${PORT_FORWARD_NAMES.map(
+        (name) => `${name} http://127.0.0.1:${target.portForward[name]?.localPort ?? "-"}`,
+      ).join(
+        ", ",
+      )}); when the pod behind it goes away, forward again to one that is there (said on stderr) ` +
+      "until Ctrl-C",
+    helpSteps: (target) => PORT_FORWARD_NAMES.flatMap((name) => portForwardSteps(target, name) ?? []),
+    run: portForward,
+  },
+  delete: {
+    usage: "delete --yes",
+    argCount: 0,
+    summary: () => "delete everything deploy created, namespaces included, and the ApplySet's parent",
+    helpSteps: () => deleteSteps(distDir, applySet),
+    run: confirmedDelete,
+  },
+  load: {
+    usage: "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]",
+    argCount: 0,
+    summary: ({ portForwardPort }) =>
+      `POST ${PATHS.predict} at http://127.0.0.1:${portForwardPort} (after port-forward api); defaults ` +
+      `--duration ${LOAD_DEFAULTS.durationSeconds} --requests ${LOAD_DEFAULTS.maxRequests} ` +
+      `--connections ${LOAD_DEFAULTS.connections}; loopback only unless --allow-remote`,
+    run: ({ target, portForwardPort }) => load(target, portForwardPort),
+  },
+} satisfies Record<string, CommandSpec>;
+type Command = keyof typeof COMMANDS;
+
+/** A command without arguments that runs the kubectl steps it shows in the help. */
+function kubectlCommand(
+  usage: string,
+  summary: string,
+  steps: (target: DeploymentTarget) => readonly KubectlStep[],
+): CommandSpec {
+  return {
+    usage,
+    argCount: 0,
+    summary: () => summary,
+    helpSteps: steps,
+    run: ({ target }) => runSteps(steps(target)),
+  };
+}
 
 const { values, positionals } = parseArgsOrExit();
 const dryRun = values["dry-run"] === true || process.env.INFER8S_DRY_RUN === "1";
@@ -81,10 +177,6 @@ async function main(): Promise<number> {
   const [command, ...args] = positionals;
   const settings = resolveSettings(values.settings ? readSettingsOverrides(values.settings) : {});
   const target = resolveTarget(settings.portForwardPort, () => deploymentTarget(settings));
-  const run = (steps: readonly KubectlStep[]): Promise<number> => runKubectl(steps, { dryRun });
-  const expectArgs = (count: number, usage: string): void => {
-    if (args.length !== count) throw new UsageError(`Usage: npm run ops -- ${usage}`);
-  };
 
   if (command === undefined || command === "help" || values.help === true) {
     const topic = command === "help" ? args[0] : command;
@@ -92,79 +184,64 @@ async function main(): Promise<number> {
     console.log(helpText(target, settings.portForwardPort, topic));
     return 0;
   }
-  switch (command) {
-    case "deploy":
-      expectArgs(0, "deploy [--env NAME]");
-      return deploy(target);
-    case "diff": {
-      expectArgs(0, "diff [--env NAME]");
-      return diff();
-    }
-    case "status":
-      expectArgs(0, "status");
-      return run(statusSteps(target));
-    case "logs":
-      expectArgs(0, "logs [--follow] [--tail N]");
-      return run(
-        logsSteps(target, { follow: values.follow === true, tail: integerOption("tail", values.tail, 0) }),
-      );
-    case "scale": {
-      expectArgs(1, "scale <replicas>");
-      const replicas = Number(args[0]);
-      if (!Number.isInteger(replicas) || replicas < 0 || !/^\d+$/.test(args[0]!)) {
-        throw new UsageError(`scale: <replicas> must be a whole number >= 0, got "${args[0]}"`);
-      }
-      console.log(
-        `Note: the HorizontalPodAutoscaler keeps ${target.deploymentName} between ${target.minReplicas} and ` +
-          `${target.maxReplicas} replicas and will move it back within those bounds; change autoscaling in ` +
-          `charts/settings.ts to change them for good.`,
-      );
-      return run(scaleSteps(target, replicas));
-    }
-    case "restart":
-      expectArgs(0, "restart");
-      return run(restartSteps(target));
-    case "port-forward": {
-      expectArgs(1, `port-forward <${PORT_FORWARD_NAMES.join("|")}>`);
-      const name = args[0] as PortForwardName;
-      if (!PORT_FORWARD_NAMES.includes(name)) {
-        throw new UsageError(
-          `port-forward: expected one of ${PORT_FORWARD_NAMES.join(", ")}, got "${args[0]}"`,
-        );
-      }
-      const steps = portForwardSteps(target, name);
-      if (steps === undefined) {
-        throw new UsageError(
-          `port-forward ${name}: these settings deploy no ${name} (monitoring.enabled is false or monitoring.mode ` +
-            `is "operator"); with kube-prometheus-stack, forward that stack's ${name} Service instead.`,
-        );
-      }
-      const service = target.portForward[name]!;
-      console.log(`Forwarding http://127.0.0.1:${service.localPort}${service.path} (Ctrl-C to stop)`);
-      if (dryRun) return run(steps);
-      console.log(`$ ${formatStep(steps[0]!)}`);
-      return keepForwarding(steps[0]!);
-    }
-    case "delete":
-      expectArgs(0, "delete --yes");
-      if (values.yes !== true && !dryRun) {
-        throw new UsageError(
-          `delete removes every object in ${distDir}/, namespaces ${target.namespace}` +
-            `${target.monitoringNamespace ? ` and ${target.monitoringNamespace}` : ""} included. ` +
-            `Run again with --yes to confirm (or --dry-run to see the command).`,
-        );
-      }
-      return deleteAll();
-    case "load":
-      expectArgs(0, "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]");
-      return load(target, settings.portForwardPort);
-    default:
-      throw new UsageError(`Unknown command "${command}"`);
+  if (!isCommand(command)) throw new UsageError(`Unknown command "${command}"`);
+  const spec: CommandSpec = COMMANDS[command];
+  if (args.length !== spec.argCount) throw new UsageError(`Usage: npm run ops -- ${spec.usage}`);
+  return spec.run({ args, target, portForwardPort: settings.portForwardPort });
+}
+
+function runSteps(steps: readonly KubectlStep[]): Promise<number> {
+  return runKubectl(steps, { dryRun });
+}
+
+/** `scale <replicas>`: sets the Deployment's replicas, saying that the HPA moves them back within bounds. */
+function scale({ args, target }: CommandContext): Promise<number> {
+  const replicas = Number(args[0]);
+  if (!Number.isInteger(replicas) || replicas < 0 || !/^\d+$/.test(args[0]!)) {
+    throw new UsageError(`scale: <replicas> must be a whole number >= 0, got "${args[0]}"`);
   }
+  console.log(
+    `Note: the HorizontalPodAutoscaler keeps ${target.deploymentName} between ${target.minReplicas} and ` +
+      `${target.maxReplicas} replicas and will move it back within those bounds; change autoscaling in ` +
+      `charts/settings.ts to change them for good.`,
+  );
+  return runSteps(scaleSteps(target, replicas));
+}
+
+/** `port-forward <name>`: forwards to one Service, re-establishing the forward until Ctrl-C. */
+function portForward({ args, target }: CommandContext): Promise<number> {
+  const name = args[0] as PortForwardName;
+  if (!PORT_FORWARD_NAMES.includes(name)) {
+    throw new UsageError(`port-forward: expected one of ${PORT_FORWARD_NAMES.join(", ")}, got "${args[0]}"`);
+  }
+  const steps = portForwardSteps(target, name);
+  if (steps === undefined) {
+    throw new UsageError(
+      `port-forward ${name}: these settings deploy no ${name} (monitoring.enabled is false or monitoring.mode ` +
+        `is "operator"); with kube-prometheus-stack, forward that stack's ${name} Service instead.`,
+    );
+  }
+  const service = target.portForward[name]!;
+  console.log(`Forwarding http://127.0.0.1:${service.localPort}${service.path} (Ctrl-C to stop)`);
+  if (dryRun) return runSteps(steps);
+  console.log(`$ ${formatStep(steps[0]!)}`);
+  return keepForwarding(steps[0]!);
+}
+
+/** `delete --yes`: deletes everything, only when confirmed (or only printed, with `--dry-run`). */
+function confirmedDelete({ target }: CommandContext): Promise<number> {
+  if (values.yes !== true && !dryRun) {
+    throw new UsageError(
+      `delete removes every object in ${distDir}/, namespaces ${target.namespace}` +
+        `${target.monitoringNamespace ? ` and ${target.monitoringNamespace}` : ""} included. ` +
+        `Run again with --yes to confirm (or --dry-run to see the command).`,
+    );
+  }
+  return deleteAll();
 }
 
 function isCommand(name: string): name is Command {
-  return (COMMANDS as readonly string[]).includes(name);
+  return Object.hasOwn(COMMANDS, name);
 }
 
 /**
@@ -355,97 +432,22 @@ function integerOption(name: string, raw: string | undefined, min: number): numb
   return value;
 }
 
-/** One command's entry in the help: usage, what it does, and the kubectl commands behind it. */
-interface HelpSection {
-  readonly command: Command;
-  readonly usage: string;
-  readonly summary: string;
-  readonly steps: readonly KubectlStep[] | undefined;
-}
-
 function helpText(target: DeploymentTarget, portForwardPort: number, topic: Command | undefined): string {
-  const show = (steps: readonly KubectlStep[] | undefined): string =>
-    (steps ?? []).map((step) => `      $ ${briefStep(step)}`).join("\n") ||
+  const context: CommandContext = { args: [], target, portForwardPort };
+  const show = (steps: readonly KubectlStep[]): string =>
+    steps.map((step) => `      $ ${briefStep(step)}`).join("\n") ||
     "      (not deployed with these settings)";
-  const forwards = PORT_FORWARD_NAMES.map(
-    (name) => `${name} http://127.0.0.1:${target.portForward[name]?.localPort ?? "-"}`,
-  ).join(", ");
-  const sections: HelpSection[] = [
-    {
-      command: "deploy",
-      usage: "deploy",
-      summary:
-        `server-side apply ${distDir}/ as ApplySet ${applySet.name}, deleting the objects removed from the charts ` +
-        "since the last deploy (needs kubectl >= 1.27; the ApplySet's parent is created only when missing), then " +
-        "wait for the rollout",
-      steps: deploySteps(target, distDir, applySet, "<kubectl version>"),
-    },
-    {
-      command: "diff",
-      usage: "diff",
-      summary:
-        "what deploy would change, and which objects it would delete (exit code 1: there are differences)",
-      steps: diffSteps(distDir, applySet),
-    },
-    {
-      command: "status",
-      usage: "status",
-      summary: "the service's objects and pods (and the monitoring stack's)",
-      steps: statusSteps(target),
-    },
-    {
-      command: "logs",
-      usage: "logs [--follow] [--tail N]",
-      summary: `server logs from every pod (default --tail ${DEFAULT_LOG_TAIL})`,
-      steps: logsSteps(target, { follow: false, tail: DEFAULT_LOG_TAIL }),
-    },
-    {
-      command: "scale",
-      usage: "scale <replicas>",
-      summary: "set the replica count (the autoscaler moves it back within its bounds)",
-      steps: scaleSteps(target, target.minReplicas),
-    },
-    {
-      command: "restart",
-      usage: "restart",
-      summary: "roll every pod, surge first, and wait",
-      steps: restartSteps(target),
-    },
-    {
-      command: "port-forward",
-      usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`,
-      summary:
-        `forward a loopback port (${forwards}); when the pod behind it goes away, forward again to one that ` +
-        "is there (said on stderr) until Ctrl-C",
-      steps: PORT_FORWARD_NAMES.flatMap((name) => portForwardSteps(target, name) ?? []),
-    },
-    {
-      command: "delete",
-      usage: "delete --yes",
-      summary: "delete everything deploy created, namespaces included, and the ApplySet's parent",
-      steps: deleteSteps(distDir, applySet),
-    },
-    {
-      command: "load",
-      usage: "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]",
-      summary:
-        `POST ${PATHS.predict} at http://127.0.0.1:${portForwardPort} (after port-forward api); defaults ` +
-        `--duration ${LOAD_DEFAULTS.durationSeconds} --requests ${LOAD_DEFAULTS.maxRequests} ` +
-        `--connections ${LOAD_DEFAULTS.connections}; loopback only unless --allow-remote`,
-      steps: [],
-    },
-  ];
-  const chosen = sections.filter((section) => topic === undefined || section.command === topic);
+  const chosen: CommandSpec[] = topic === undefined ? Object.values(COMMANDS) : [COMMANDS[topic]];
   const lines = [
     topic === undefined
       ? "Usage: npm run ops -- <command> [options]    (npm run ops -- <command> --help for one command)"
       : `Usage: npm run ops -- ${chosen[0]!.usage} [options]`,
     "",
     `${topic === undefined ? "Commands, with the kubectl commands they run" : "Runs"} for ${distDir}/:`,
-    ...chosen.flatMap((section) => [
-      `  ${section.usage}`,
-      `      ${section.summary}`,
-      ...(section.steps?.length === 0 && section.command === "load" ? [] : [show(section.steps)]),
+    ...chosen.flatMap((command) => [
+      `  ${command.usage}`,
+      `      ${command.summary(context)}`,
+      ...(command.helpSteps === undefined ? [] : [show(command.helpSteps(target))]),
     ]),
     "",
     "Options: --env NAME (act on dist/NAME/, e.g. staging; default: the default environment in dist/)",

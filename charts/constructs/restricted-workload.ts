@@ -66,6 +66,21 @@ export interface WorkloadServiceProps {
   readonly type?: string;
 }
 
+/**
+ * What a component built on a `RestrictedWorkload` (Prometheus, Grafana, kube-state-metrics) lets its user
+ * set in common; each component's props name its own defaults.
+ */
+export interface RestrictedComponentProps {
+  /** Namespace of the component's objects. */
+  readonly namespace: string;
+  /** Name of the ServiceAccount, Deployment and Service. @default the component's name */
+  readonly name?: string;
+  /** Container image. @default the component's pinned image */
+  readonly image?: string;
+  /** Requests and limits. @default the component's */
+  readonly resources?: ContainerResources;
+}
+
 export interface RestrictedWorkloadProps {
   /** Namespace of the ServiceAccount, Deployment and Service. */
   readonly namespace: string;

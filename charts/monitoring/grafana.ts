@@ -5,8 +5,8 @@ import { stringify } from "yaml";
 import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
 import { PROMETHEUS_DATASOURCE_UID } from "./mixin/dashboards/inference-dashboard.js";
 import { LOKI_DATASOURCE_UID, REQUEST_ID_DERIVED_FIELD } from "./mixin/dashboards/logs-row.js";
-import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
-import { RestrictedWorkload } from "../constructs/restricted-workload.js";
+import { httpGetProbe } from "../constructs/restricted-pod.js";
+import { RestrictedWorkload, type RestrictedComponentProps } from "../constructs/restricted-workload.js";
 
 /** Pinned Grafana image. */
 export const GRAFANA_IMAGE = "grafana/grafana:12.1.1";
@@ -77,9 +77,11 @@ export interface DashboardProviderProvisioning {
   }[];
 }
 
-export interface GrafanaProps {
-  /** Namespace of every object. */
-  readonly namespace: string;
+/**
+ * Grafana's props. Defaults: `name` "grafana" (the ConfigMaps get suffixes), `image` GRAFANA_IMAGE,
+ * `resources` requests 50m/128Mi, limits 500m/512Mi.
+ */
+export interface GrafanaProps extends RestrictedComponentProps {
   /** URL of the Prometheus API the datasource points at. */
   readonly prometheusUrl: string;
   /** Prometheus' scrape interval, so `$__rate_interval` spans enough samples. */
@@ -88,14 +90,8 @@ export interface GrafanaProps {
   readonly dashboards: readonly GeneratedDashboard[];
   /** Base URL of Loki; adds the Loki datasource. @default undefined: no Loki datasource */
   readonly lokiUrl?: string;
-  /** Name of the ServiceAccount, Deployment and Service (ConfigMaps get suffixes). @default "grafana" */
-  readonly name?: string;
-  /** Container image. @default GRAFANA_IMAGE */
-  readonly image?: string;
   /** Folder the dashboards appear in. @default "infer8s" */
   readonly folder?: string;
-  /** Requests and limits. @default requests 50m/128Mi, limits 500m/512Mi */
-  readonly resources?: ContainerResources;
 }
 
 const UID = 472;

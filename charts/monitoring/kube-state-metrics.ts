@@ -1,28 +1,24 @@
 import { Construct } from "constructs";
 import { KubeClusterRole, KubeRoleBinding } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { KUBE_STATE_METRICS_RESOURCES } from "./kube-state-metrics-series.js";
-import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
-import { RestrictedWorkload } from "../constructs/restricted-workload.js";
+import { httpGetProbe } from "../constructs/restricted-pod.js";
+import { RestrictedWorkload, type RestrictedComponentProps } from "../constructs/restricted-workload.js";
 
 /** Pinned kube-state-metrics image. */
 export const KUBE_STATE_METRICS_IMAGE = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0";
 
-export interface KubeStateMetricsProps {
-  /** Namespace of the ServiceAccount, Deployment and Service. */
-  readonly namespace: string;
+/**
+ * kube-state-metrics' props. Defaults: `name` "kube-state-metrics", `image` KUBE_STATE_METRICS_IMAGE,
+ * `resources` requests 10m/64Mi, limits 200m/256Mi.
+ */
+export interface KubeStateMetricsProps extends RestrictedComponentProps {
   /** Namespaces whose objects are reported; the RBAC grant is bound in these only. */
   readonly watchedNamespaces: readonly string[];
-  /** Name of the ServiceAccount, Deployment and Service. @default "kube-state-metrics" */
-  readonly name?: string;
   /**
    * Start of the ClusterRole name (`<prefix>-<name>`): cluster-scoped, so each installation sharing a
    * cluster needs its own. @default "infer8s"
    */
   readonly clusterRoleNamePrefix?: string;
-  /** Container image. @default KUBE_STATE_METRICS_IMAGE */
-  readonly image?: string;
-  /** Requests and limits. @default requests 10m/64Mi, limits 200m/256Mi */
-  readonly resources?: ContainerResources;
 }
 
 const UID = 65534;

@@ -19,7 +19,11 @@ import {
   type PrometheusDuration,
 } from "./prometheus-config.js";
 import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
-import { RestrictedWorkload, type WorkloadContainer } from "../constructs/restricted-workload.js";
+import {
+  RestrictedWorkload,
+  type RestrictedComponentProps,
+  type WorkloadContainer,
+} from "../constructs/restricted-workload.js";
 
 /**
  * Name of the standalone Prometheus' ServiceAccount, ConfigMap, Deployment and Service, by default; in the
@@ -57,24 +61,22 @@ export interface PrometheusStorage {
   readonly storageClassName?: string;
 }
 
-export interface PrometheusServerProps {
-  /** Namespace of the ServiceAccount, ConfigMap, Deployment and Service. */
-  readonly namespace: string;
+/**
+ * Prometheus' props. Defaults: `name` "prometheus" (also the ConfigMap's), `image` PROMETHEUS_IMAGE,
+ * `resources` requests 100m/512Mi, limits 1/1Gi.
+ */
+export interface PrometheusServerProps extends RestrictedComponentProps {
   /** The inference service to discover and scrape. */
   readonly inference: MonitoredService;
   /** `host:port` of the kube-state-metrics Service. */
   readonly kubeStateMetricsAddress: string;
   /** Rule groups written to the rules file. */
   readonly ruleGroups: readonly RuleGroup[];
-  /** Name of the ServiceAccount, ConfigMap, Deployment and Service. @default "prometheus" */
-  readonly name?: string;
   /**
    * Start of the ClusterRole names (`<prefix>-<name>-discovery`, `<prefix>-<name>-nodes`): cluster-scoped, so
    * each installation sharing a cluster needs its own. @default "infer8s"
    */
   readonly clusterRoleNamePrefix?: string;
-  /** Container image. @default PROMETHEUS_IMAGE */
-  readonly image?: string;
   /** How long samples are kept (`--storage.tsdb.retention.time`). @default "15d" */
   readonly retention?: PrometheusDuration;
   /** Persistent storage. @default undefined: an emptyDir, so data lives as long as the pod */
@@ -83,8 +85,6 @@ export interface PrometheusServerProps {
   readonly scrapeInterval?: PrometheusDuration;
   /** Rule evaluation interval. @default DEFAULT_MONITORING_CONFIG.evaluationInterval ("15s") */
   readonly evaluationInterval?: PrometheusDuration;
-  /** Requests and limits. @default requests 100m/512Mi, limits 1/1Gi */
-  readonly resources?: ContainerResources;
 }
 
 const UID = 65534;

@@ -302,62 +302,104 @@ describe("renderChangeSummary", () => {
     expect(release.match(/app\.kubernetes\.io\/version/g)).toHaveLength(1);
   });
 
-  it("reports replicas, resources and every HPA field under capacity and cost", () => {
-    const markdown = summary(
-      { "": [deployment({}), hpa({})] },
-      {
-        "": [deployment({ cpu: "300m", replicas: 3 }), hpa({ max: 12, cpuTarget: 60, scaleDownWindow: 600 })],
-      },
-    );
-    const capacity = section(markdown, "Capacity and cost");
-    expect(capacity).toContain("- Deployment `infer8s/iris-inference`");
-    expect(capacity).toContain("`spec.replicas`: `2` → `3`");
-    expect(capacity).toContain(
-      "`spec.template.spec.containers[server].resources.requests.cpu`: `250m` → `300m`",
-    );
-    expect(capacity).toContain("- HorizontalPodAutoscaler `infer8s/iris-inference`");
-    expect(capacity).toContain("`spec.maxReplicas`: `10` → `12`");
-    expect(capacity).toContain("`spec.metrics[0].resource.target.averageUtilization`: `70` → `60`");
-    expect(capacity).toContain("`spec.behavior.scaleDown.stabilizationWindowSeconds`: `300` → `600`");
-  });
-
-  it("reports securityContext, service account, RBAC, NetworkPolicy and Pod Security labels under security", () => {
-    const markdown = summary(
-      {
-        "": [
-          deployment({}),
-          clusterRole(["get", "list"]),
-          roleBinding("prometheus"),
-          networkPolicy("monitoring"),
-          namespace("restricted"),
-        ],
-      },
-      {
-        "": [
-          deployment({ runAsNonRoot: false, automount: true, serviceAccountName: "default" }),
-          clusterRole(["get", "list", "watch"]),
-          roleBinding("grafana"),
-          networkPolicy("ingress-nginx"),
-          namespace("baseline"),
-        ],
-      },
-    );
-    const security = section(markdown, "Security");
-    expect(security).toContain("`spec.template.spec.securityContext.runAsNonRoot`: `true` → `false`");
-    expect(security).toContain("`spec.template.spec.automountServiceAccountToken`: `false` → `true`");
-    expect(security).toContain("`spec.template.spec.serviceAccountName`: `iris-inference` → `default`");
-    expect(security).toContain(
-      '- ClusterRole `infer8s-prometheus`\n  - `rules[0].verbs`: `["get","list"]` → `["get","list","watch"]`',
-    );
-    expect(security).toContain(
-      '- RoleBinding `infer8s/infer8s-prometheus`\n  - `subjects[prometheus]`: removed (was `{"kind":"ServiceAccount","name":"prometheus","namespace":"monitoring"}`)\n  - `subjects[grafana]`: added `{"kind":"ServiceAccount","name":"grafana","namespace":"monitoring"}`',
-    );
-    expect(security).toContain(
-      "`spec.ingress[0].from[0].namespaceSelector.matchLabels.name`: `monitoring` → `ingress-nginx`",
-    );
-    expect(security).toContain(
-      '`metadata.labels["pod-security.kubernetes.io/enforce"]`: `restricted` → `baseline`',
-    );
+  it.each<{ what: string; group: string; base: Body[]; head: Body[]; lines: string[] }>([
+    {
+      what: "replicas, resources and every HPA field",
+      group: "Capacity and cost",
+      base: [deployment({}), hpa({})],
+      head: [deployment({ cpu: "300m", replicas: 3 }), hpa({ max: 12, cpuTarget: 60, scaleDownWindow: 600 })],
+      lines: [
+        "- Deployment `infer8s/iris-inference`",
+        "`spec.replicas`: `2` → `3`",
+        "`spec.template.spec.containers[server].resources.requests.cpu`: `250m` → `300m`",
+        "- HorizontalPodAutoscaler `infer8s/iris-inference`",
+        "`spec.maxReplicas`: `10` → `12`",
+        "`spec.metrics[0].resource.target.averageUtilization`: `70` → `60`",
+        "`spec.behavior.scaleDown.stabilizationWindowSeconds`: `300` → `600`",
+      ],
+    },
+    {
+      what: "probes, strategy, grace period and the PodDisruptionBudget",
+      group: "Availability",
+      base: [deployment({}), pdb(1)],
+      head: [deployment({ readinessPeriod: 10, maxUnavailable: 1, grace: 45 }), pdb(2)],
+      lines: [
+        "`spec.template.spec.containers[server].readinessProbe.periodSeconds`: `5` → `10`",
+        "`spec.strategy.rollingUpdate.maxUnavailable`: `0` → `1`",
+        "`spec.template.spec.terminationGracePeriodSeconds`: `30` → `45`",
+        "- PodDisruptionBudget `infer8s/iris-inference`\n  - `spec.minAvailable`: `1` → `2`",
+      ],
+    },
+    {
+      what: "PrometheusRule and ServiceMonitor objects",
+      group: "Monitoring",
+      base: [prometheusRule(0.5), serviceMonitor("15s")],
+      head: [prometheusRule(0.3), serviceMonitor("30s")],
+      lines: [
+        "- PrometheusRule `infer8s/iris-inference`\n  - alert **InferenceHighLatency**\n    - `expr`: `p95 > 0.5` → `p95 > 0.3`",
+        "- ServiceMonitor `infer8s/iris-inference`\n  - `spec.endpoints[http].interval`: `15s` → `30s`",
+      ],
+    },
+    {
+      what: "a changed text file line by line, and other fields,",
+      group: "Other",
+      base: [prometheusConfigMap({}), service(80)],
+      head: [
+        prometheusConfigMap({
+          ini: "[log]\nmode = console\nlevel = debug\n\n[users]\nallow_sign_up = false\n",
+        }),
+        service(8080),
+      ],
+      lines: [
+        "- ConfigMap `monitoring/prometheus`\n  - `grafana.ini` (text)\n    - text changed:\n      ```diff\n      + level = debug\n      ```",
+        "- Service `infer8s/iris-inference`\n  - `spec.ports[http].port`: `80` → `8080`",
+      ],
+    },
+    {
+      what: "securityContext, service account, RBAC, NetworkPolicy and Pod Security labels",
+      group: "Security",
+      base: [
+        deployment({}),
+        clusterRole(["get", "list"]),
+        roleBinding("prometheus"),
+        networkPolicy("monitoring"),
+        namespace("restricted"),
+      ],
+      head: [
+        deployment({ runAsNonRoot: false, automount: true, serviceAccountName: "default" }),
+        clusterRole(["get", "list", "watch"]),
+        roleBinding("grafana"),
+        networkPolicy("ingress-nginx"),
+        namespace("baseline"),
+      ],
+      lines: [
+        "`spec.template.spec.securityContext.runAsNonRoot`: `true` → `false`",
+        "`spec.template.spec.automountServiceAccountToken`: `false` → `true`",
+        "`spec.template.spec.serviceAccountName`: `iris-inference` → `default`",
+        '- ClusterRole `infer8s-prometheus`\n  - `rules[0].verbs`: `["get","list"]` → `["get","list","watch"]`',
+        '- RoleBinding `infer8s/infer8s-prometheus`\n  - `subjects[prometheus]`: removed (was `{"kind":"ServiceAccount","name":"prometheus","namespace":"monitoring"}`)\n  - `subjects[grafana]`: added `{"kind":"ServiceAccount","name":"grafana","namespace":"monitoring"}`',
+        "`spec.ingress[0].from[0].namespaceSelector.matchLabels.name`: `monitoring` → `ingress-nginx`",
+        '`metadata.labels["pod-security.kubernetes.io/enforce"]`: `restricted` → `baseline`',
+      ],
+    },
+    {
+      what: "embedded scrape configs by job name and dashboards by panel title and query",
+      group: "Monitoring",
+      base: [prometheusConfigMap({}), dashboardConfigMap({})],
+      head: [
+        prometheusConfigMap({ ksmInterval: "30s" }),
+        dashboardConfigMap({ rateWindow: "5m", extraPanel: true }),
+      ],
+      lines: [
+        "  - `prometheus.yml` (Prometheus configuration) · scrape job **kube-state-metrics**\n    - `scrape_interval`: `15s` → `30s`",
+        "- ConfigMap `monitoring/grafana-dashboards`",
+        "  - `inference.json` (Grafana dashboard) · panel **Request rate**\n    - `targets[A].expr`: `sum(rate(http_requests_total[$__rate_interval]))` → `sum(rate(http_requests_total[5m]))`",
+        "  - `inference.json` (Grafana dashboard) · panel **Model accuracy**\n    - added `max(ml_model_accuracy)`",
+      ],
+    },
+  ])("reports $what under $group", ({ group, base, head, lines }) => {
+    const text = section(summary({ "": base }, { "": head }), group);
+    for (const line of lines) expect(text).toContain(line);
   });
 
   it("reports Istio's AuthorizationPolicy and PeerAuthentication changes under security", () => {
@@ -389,22 +431,6 @@ describe("renderChangeSummary", () => {
     const security = section(markdown, "Security");
     expect(security).toContain("AuthorizationPolicy `infer8s/iris-inference-api`");
     expect(security).toContain("PeerAuthentication `infer8s/iris-inference-api`");
-  });
-
-  it("reports probes, strategy, grace period and the PodDisruptionBudget under availability", () => {
-    const markdown = summary(
-      { "": [deployment({}), pdb(1)] },
-      { "": [deployment({ readinessPeriod: 10, maxUnavailable: 1, grace: 45 }), pdb(2)] },
-    );
-    const availability = section(markdown, "Availability");
-    expect(availability).toContain(
-      "`spec.template.spec.containers[server].readinessProbe.periodSeconds`: `5` → `10`",
-    );
-    expect(availability).toContain("`spec.strategy.rollingUpdate.maxUnavailable`: `0` → `1`");
-    expect(availability).toContain("`spec.template.spec.terminationGracePeriodSeconds`: `30` → `45`");
-    expect(availability).toContain(
-      "- PodDisruptionBudget `infer8s/iris-inference`\n  - `spec.minAvailable`: `1` → `2`",
-    );
   });
 
   it("names the workloads whose pods roll and the config checksums that roll them, under restarts", () => {
@@ -480,62 +506,6 @@ describe("renderChangeSummary", () => {
     );
     expect(monitoring).not.toContain("InferenceTargetDown");
     expect(monitoring).not.toContain("groups:");
-  });
-
-  it("diffs embedded scrape configs by job name and dashboards by panel title and query", () => {
-    const markdown = summary(
-      { "": [prometheusConfigMap({}), dashboardConfigMap({})] },
-      {
-        "": [
-          prometheusConfigMap({ ksmInterval: "30s" }),
-          dashboardConfigMap({ rateWindow: "5m", extraPanel: true }),
-        ],
-      },
-    );
-    const monitoring = section(markdown, "Monitoring");
-    expect(monitoring).toContain(
-      "  - `prometheus.yml` (Prometheus configuration) · scrape job **kube-state-metrics**\n    - `scrape_interval`: `15s` → `30s`",
-    );
-    expect(monitoring).toContain("- ConfigMap `monitoring/grafana-dashboards`");
-    expect(monitoring).toContain(
-      "  - `inference.json` (Grafana dashboard) · panel **Request rate**\n    - `targets[A].expr`: `sum(rate(http_requests_total[$__rate_interval]))` → `sum(rate(http_requests_total[5m]))`",
-    );
-    expect(monitoring).toContain(
-      "  - `inference.json` (Grafana dashboard) · panel **Model accuracy**\n    - added `max(ml_model_accuracy)`",
-    );
-  });
-
-  it("diffs PrometheusRule and ServiceMonitor objects under monitoring", () => {
-    const markdown = summary(
-      { "": [prometheusRule(0.5), serviceMonitor("15s")] },
-      { "": [prometheusRule(0.3), serviceMonitor("30s")] },
-    );
-    const monitoring = section(markdown, "Monitoring");
-    expect(monitoring).toContain(
-      "- PrometheusRule `infer8s/iris-inference`\n  - alert **InferenceHighLatency**\n    - `expr`: `p95 > 0.5` → `p95 > 0.3`",
-    );
-    expect(monitoring).toContain(
-      "- ServiceMonitor `infer8s/iris-inference`\n  - `spec.endpoints[http].interval`: `15s` → `30s`",
-    );
-  });
-
-  it("shows a changed text file line by line and other fields under other", () => {
-    const markdown = summary(
-      { "": [prometheusConfigMap({}), service(80)] },
-      {
-        "": [
-          prometheusConfigMap({
-            ini: "[log]\nmode = console\nlevel = debug\n\n[users]\nallow_sign_up = false\n",
-          }),
-          service(8080),
-        ],
-      },
-    );
-    const other = section(markdown, "Other");
-    expect(other).toContain(
-      "- ConfigMap `monitoring/prometheus`\n  - `grafana.ini` (text)\n    - text changed:\n      ```diff\n      + level = debug\n      ```",
-    );
-    expect(other).toContain("- Service `infer8s/iris-inference`\n  - `spec.ports[http].port`: `80` → `8080`");
   });
 
   it("reports each environment directory, including one present on one side only, and added and removed objects", () => {

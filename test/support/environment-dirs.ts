@@ -17,3 +17,16 @@ export function environmentDirs(root = "dist"): EnvironmentDir[] {
     environment,
   }));
 }
+
+/**
+ * What an output directory holds after a synth without gitops: the default environment's files at the top
+ * and one subdirectory per other environment, sorted as `readdirSync(...).sort()` returns them.
+ */
+export const OUTPUT_DIRECTORY_LISTING: readonly string[] = [
+  "0000-namespaces.k8s.yaml",
+  "0001-inference.k8s.yaml",
+  "0002-monitoring.k8s.yaml",
+  "development",
+  "production",
+  "staging",
+];

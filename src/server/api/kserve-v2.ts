@@ -193,6 +193,8 @@ export function v2ModelMetadata(model: ServedModel): V2ModelMetadata {
   };
 }
 
+type V2Input = V2InferenceRequest["inputs"][number];
+
 /**
  * Checks the request's input tensor against the model and packs it for the engine.
  *
@@ -203,14 +205,25 @@ export function v2InputRows(
   featureCount: number,
   maxRowsPerRequest: number,
 ): { features: Float32Array; rows: number } {
-  const fail = (path: string, message: string) => invalidInput([{ path, message }]);
+  const { input, type, rows } = v2InputTensor(request, featureCount, maxRowsPerRequest);
+  return { features: v2InputFeatures(input, type, rows, featureCount), rows };
+}
+
+const fail = (path: string, message: string) => invalidInput([{ path, message }]);
+
+/** The one input tensor, its datatype and row count, checked against the model; its data not yet read. */
+function v2InputTensor(
+  request: V2InferenceRequest,
+  featureCount: number,
+  maxRowsPerRequest: number,
+): { input: V2Input; type: NumericType; rows: number } {
   if (request.inputs.length !== 1) {
     throw fail(
       "inputs",
       `the model takes exactly one input tensor of shape [N, ${featureCount}], got ${request.inputs.length}`,
     );
   }
-  const input = request.inputs[0] as V2InferenceRequest["inputs"][number];
+  const input = request.inputs[0] as V2Input;
   const at = "inputs[0]";
   const type = INPUT_DATATYPES[input.datatype];
   if (!type) {
@@ -219,7 +232,7 @@ export function v2InputRows(
       `${JSON.stringify(input.datatype)} is not accepted; use one of ${ACCEPTED_DATATYPES}`,
     );
   }
-  const { shape, data } = input;
+  const { shape } = input;
   if (shape.length !== 2 || shape[1] !== featureCount) {
     throw fail(
       `${at}.shape`,
@@ -229,7 +242,18 @@ export function v2InputRows(
   const rows = shape[0] as number;
   if (rows < 1) throw fail(`${at}.shape`, `must have at least one row, got [${shape.join(", ")}]`);
   if (rows > maxRowsPerRequest) throw tooManyRows(`${at}.shape`, rows, maxRowsPerRequest);
+  return { input, type, rows };
+}
 
+/** The input's data, flat or nested by row, checked value by value and packed into one Float32Array. */
+function v2InputFeatures(
+  input: V2Input,
+  type: NumericType,
+  rows: number,
+  featureCount: number,
+): Float32Array {
+  const at = "inputs[0]";
+  const { shape, data } = input;
   const features = new Float32Array(rows * featureCount);
   const check = (value: unknown, path: string): number => {
     if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -263,7 +287,7 @@ export function v2InputRows(
     }
     for (let i = 0; i < features.length; i++) features[i] = check(data[i], `${at}.data[${i}]`);
   }
-  return { features, rows };
+  return features;
 }
 
 /**

@@ -22,6 +22,9 @@ export interface KServeV1RouteOptions {
   readonly middleware: MiddlewareHandler<AppEnv>[];
 }
 
+const TAGS = ["kserve-v1"];
+type V1Schemas = ReturnType<typeof createV1Schemas>;
+
 const modelParams = z.object({
   model_name: z.string().openapi({ param: { name: "model_name", in: "path" }, example: "iris" }),
 });
@@ -96,21 +99,22 @@ function documented<R extends RouteConfig>({
   return operation;
 }
 
-export function registerKServeV1Routes(
-  app: OpenAPIHono<AppEnv>,
-  { model, engine, rows, middleware }: KServeV1RouteOptions,
-): void {
-  const schemas = createV1Schemas(rows);
-  const tags = ["kserve-v1"];
-  const listBody = { models: [model.name] };
-  const readyBody = { name: model.name, ready: true };
+export function registerKServeV1Routes(app: OpenAPIHono<AppEnv>, options: KServeV1RouteOptions): void {
+  const schemas = createV1Schemas(options.rows);
   app.use(HONO_MODEL_PATH, v1Resource());
+  registerV1ListRoute(app, options.model, schemas);
+  registerV1ReadyRoute(app, options.model, schemas);
+  registerV1PredictRoute(app, options, schemas);
+}
 
+/** `GET /v1/models`: the one served model's name. */
+function registerV1ListRoute(app: OpenAPIHono<AppEnv>, model: ServedModel, schemas: V1Schemas): void {
+  const listBody = { models: [model.name] };
   app.openapi(
     createRoute({
       method: "get",
       path: "/v1/models",
-      tags,
+      tags: TAGS,
       summary: "List served models",
       responses: {
         200: {
@@ -122,11 +126,15 @@ export function registerKServeV1Routes(
     }),
     (c) => c.json(listBody, 200),
   );
+}
 
+/** `GET /v1/models/{model_name}`: documented under its own path, routed by `HONO_MODEL_PATH`. */
+function registerV1ReadyRoute(app: OpenAPIHono<AppEnv>, model: ServedModel, schemas: V1Schemas): void {
+  const readyBody = { name: model.name, ready: true };
   const readyRoute = createRoute({
     method: "get",
     path: "/v1/models/{model_name}",
-    tags,
+    tags: TAGS,
     summary: "Model readiness",
     middleware: [requireServedModel(model)],
     request: { params: modelParams },
@@ -141,11 +149,18 @@ export function registerKServeV1Routes(
   });
   app.openAPIRegistry.registerPath(documented(readyRoute));
   app.openapi({ ...readyRoute, path: HONO_MODEL_PATH, hide: true }, (c) => c.json(readyBody, 200));
+}
 
+/** `POST /v1/models/{model_name}:predict`: documented under its own path, routed by `HONO_MODEL_PATH`. */
+function registerV1PredictRoute(
+  app: OpenAPIHono<AppEnv>,
+  { model, engine, rows, middleware }: KServeV1RouteOptions,
+  schemas: V1Schemas,
+): void {
   const predictRoute = createRoute({
     method: "post",
     path: `/v1/models/{model_name}${V1_PREDICT_SUFFIX}`,
-    tags,
+    tags: TAGS,
     summary: "Predict class indices for instances",
     description:
       '`{"instances": [[5.1, 3.5, 1.4, 0.2], …]}` (rows as lists or named objects; `inputs` in place of ' +

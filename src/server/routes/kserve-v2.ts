@@ -53,6 +53,9 @@ export interface KServeV2RouteOptions {
   readonly middleware: MiddlewareHandler<AppEnv>[];
 }
 
+const TAGS = ["kserve-v2"];
+const notFound = jsonError("No model by that name or version.");
+
 const nameParam = z.string().openapi({ param: { name: "model_name", in: "path" }, example: "iris" });
 const versionParam = z.string().openapi({ param: { name: "model_version", in: "path" } });
 /** Every model route exists with and without `/versions/{model_version}`. */
@@ -66,7 +69,7 @@ const MODEL_PATHS = [
 
 /** `GET /v2/health/live` and `/v2/health/ready`: the routes that also exist while the model is loading. */
 export function registerV2HealthRoutes(app: OpenAPIHono<AppEnv>, lifecycle: Lifecycle): void {
-  const tags = ["kserve-v2"];
+  const tags = TAGS;
   app.openapi(
     createRoute({
       method: "get",
@@ -97,32 +100,7 @@ export function registerKServeV2Routes(
   app: OpenAPIHono<AppEnv>,
   { model, engine, maxRowsPerRequest, serverVersion, middleware }: KServeV2RouteOptions,
 ): void {
-  const tags = ["kserve-v2"];
-  const serverMetadata = {
-    name: SERVER_NAME,
-    version: serverVersion,
-    extensions: [BINARY_TENSOR_DATA_EXTENSION],
-  };
-  const modelMetadata = v2ModelMetadata(model);
-  const modelReady = { name: model.name, ready: true };
-  const notFound = jsonError("No model by that name or version.");
-
-  // `/v2/` is how the OIP REST OpenAPI file writes the path; answered the same rather than redirected.
-  for (const path of ["/v2", "/v2/"]) {
-    app.openapi(
-      createRoute({
-        method: "get",
-        path,
-        tags,
-        summary: "Server metadata",
-        responses: {
-          200: json(v2Schemas.serverMetadata, "Server name, version and extensions."),
-          ...UNAVAILABLE_RESPONSES,
-        },
-      }),
-      (c) => c.json(serverMetadata, 200),
-    );
-  }
+  registerV2ServerMetadataRoutes(app, serverVersion);
 
   const featureCount = model.featureNames.length;
   /** The most values an input the model accepts can hold; larger binary tensors are refused unread. */
@@ -172,81 +150,137 @@ export function registerKServeV2Routes(
     content: { ...jsonBody.content, [BINARY_MEDIA_TYPE]: { schema: binaryBody } },
   };
 
-  for (const { prefix, params } of MODEL_PATHS) {
+  for (const path of MODEL_PATHS) {
     const servedOnly = requireServedModel(model);
+    registerV2ModelRoutes(app, model, path, servedOnly);
+    registerV2InferRoute(app, path, {
+      middleware: [servedOnly, ...middleware, binaryTensors],
+      body: inferBody,
+      handler: infer,
+    });
+  }
+}
+
+/** `GET /v2` (and `/v2/`, as the OIP REST OpenAPI file writes the path; answered the same, not redirected). */
+function registerV2ServerMetadataRoutes(app: OpenAPIHono<AppEnv>, serverVersion: string): void {
+  const serverMetadata = {
+    name: SERVER_NAME,
+    version: serverVersion,
+    extensions: [BINARY_TENSOR_DATA_EXTENSION],
+  };
+  for (const path of ["/v2", "/v2/"]) {
     app.openapi(
       createRoute({
         method: "get",
-        path: prefix,
-        tags,
-        summary: "Model metadata",
-        middleware: [servedOnly],
-        request: { params },
+        path,
+        tags: TAGS,
+        summary: "Server metadata",
         responses: {
-          200: json(v2Schemas.modelMetadata, "Inputs, outputs, versions, platform."),
-          404: notFound,
+          200: json(v2Schemas.serverMetadata, "Server name, version and extensions."),
           ...UNAVAILABLE_RESPONSES,
         },
       }),
-      (c) => c.json(modelMetadata, 200),
-    );
-    app.openapi(
-      createRoute({
-        method: "get",
-        path: `${prefix}/ready`,
-        tags,
-        summary: "Model ready",
-        middleware: [servedOnly],
-        request: { params },
-        responses: {
-          200: json(v2Schemas.modelReady, "The model is loaded."),
-          404: notFound,
-          ...UNAVAILABLE_RESPONSES,
-        },
-      }),
-      (c) => c.json(modelReady, 200),
-    );
-    app.openapi(
-      createRoute({
-        method: "post",
-        path: `${prefix}/infer`,
-        tags,
-        summary: "Inference",
-        description:
-          "One input of shape [N, 4] (FP32, FP64 or an integer type; data flat or nested). Outputs: " +
-          "`class_index` INT64 [N], `class_name` BYTES [N], `probabilities` FP32 [N, 3]; all unless `outputs` " +
-          `names some (${Object.entries(V2_OUTPUT_ALIASES)
-            .map(([alias, name]) => `\`${alias}\` is another name for \`${name}\``)
-            .join(", ")}). ` +
-          "Binary tensor data extension: send `application/octet-stream` (or any body with an " +
-          "`Inference-Header-Content-Length` header): that many bytes of JSON request, then each input that " +
-          "has `parameters.binary_data_size` as raw little-endian values. `binary_data_output` (request) or " +
-          "`binary_data` (output) parameters ask for outputs the same way; BYTES elements are length-prefixed.",
-        middleware: [servedOnly, ...middleware, binaryTensors],
-        request: {
-          params,
-          body: inferBody,
-        },
-        responses: {
-          200: {
-            description: "The requested output tensors; binary ones after the JSON when any were asked for.",
-            content: {
-              "application/json": { schema: v2Schemas.inferenceResponse },
-              [BINARY_MEDIA_TYPE]: { schema: binaryBody },
-            },
-            headers: z.object({
-              [INFERENCE_HEADER_CONTENT_LENGTH]: z.string().optional().openapi({
-                description: "With a binary answer: the length in bytes of its JSON part.",
-              }),
-            }),
-          },
-          ...BODY_ERROR_RESPONSES,
-          404: notFound,
-          ...UNAVAILABLE_RESPONSES,
-        },
-      }),
-      // Only JSON bodies reach the validator (binary ones were answered above), so this is the JSON schema's.
-      async (c) => infer(c, c.req.valid("json") as V2InferenceRequest),
+      (c) => c.json(serverMetadata, 200),
     );
   }
+}
+
+/** `GET <prefix>` (model metadata) and `GET <prefix>/ready` for one of the `MODEL_PATHS`. */
+function registerV2ModelRoutes(
+  app: OpenAPIHono<AppEnv>,
+  model: ServedModel,
+  { prefix, params }: (typeof MODEL_PATHS)[number],
+  servedOnly: MiddlewareHandler<AppEnv>,
+): void {
+  const modelMetadata = v2ModelMetadata(model);
+  const modelReady = { name: model.name, ready: true };
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: prefix,
+      tags: TAGS,
+      summary: "Model metadata",
+      middleware: [servedOnly],
+      request: { params },
+      responses: {
+        200: json(v2Schemas.modelMetadata, "Inputs, outputs, versions, platform."),
+        404: notFound,
+        ...UNAVAILABLE_RESPONSES,
+      },
+    }),
+    (c) => c.json(modelMetadata, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: `${prefix}/ready`,
+      tags: TAGS,
+      summary: "Model ready",
+      middleware: [servedOnly],
+      request: { params },
+      responses: {
+        200: json(v2Schemas.modelReady, "The model is loaded."),
+        404: notFound,
+        ...UNAVAILABLE_RESPONSES,
+      },
+    }),
+    (c) => c.json(modelReady, 200),
+  );
+}
+
+/** What the infer route runs: middleware in front, the request body it documents, the inference path. */
+interface V2InferRoute {
+  readonly middleware: MiddlewareHandler<AppEnv>[];
+  readonly body: ReturnType<typeof jsonRequestBody>;
+  readonly handler: (c: Context<AppEnv>, request: V2InferenceRequest) => Promise<Response>;
+}
+
+/** `POST <prefix>/infer` for one of the `MODEL_PATHS`. */
+function registerV2InferRoute(
+  app: OpenAPIHono<AppEnv>,
+  { prefix, params }: (typeof MODEL_PATHS)[number],
+  route: V2InferRoute,
+): void {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: `${prefix}/infer`,
+      tags: TAGS,
+      summary: "Inference",
+      description:
+        "One input of shape [N, 4] (FP32, FP64 or an integer type; data flat or nested). Outputs: " +
+        "`class_index` INT64 [N], `class_name` BYTES [N], `probabilities` FP32 [N, 3]; all unless `outputs` " +
+        `names some (${Object.entries(V2_OUTPUT_ALIASES)
+          .map(([alias, name]) => `\`${alias}\` is another name for \`${name}\``)
+          .join(", ")}). ` +
+        "Binary tensor data extension: send `application/octet-stream` (or any body with an " +
+        "`Inference-Header-Content-Length` header): that many bytes of JSON request, then each input that " +
+        "has `parameters.binary_data_size` as raw little-endian values. `binary_data_output` (request) or " +
+        "`binary_data` (output) parameters ask for outputs the same way; BYTES elements are length-prefixed.",
+      middleware: route.middleware,
+      request: {
+        params,
+        body: route.body,
+      },
+      responses: {
+        200: {
+          description: "The requested output tensors; binary ones after the JSON when any were asked for.",
+          content: {
+            "application/json": { schema: v2Schemas.inferenceResponse },
+            [BINARY_MEDIA_TYPE]: { schema: binaryBody },
+          },
+          headers: z.object({
+            [INFERENCE_HEADER_CONTENT_LENGTH]: z.string().optional().openapi({
+              description: "With a binary answer: the length in bytes of its JSON part.",
+            }),
+          }),
+        },
+        ...BODY_ERROR_RESPONSES,
+        404: notFound,
+        ...UNAVAILABLE_RESPONSES,
+      },
+    }),
+    // Only JSON bodies reach the validator (binary ones were answered above), so this is the JSON schema's.
+    async (c) => route.handler(c, c.req.valid("json") as V2InferenceRequest),
+  );
 }
