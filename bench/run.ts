@@ -1,10 +1,13 @@
 /**
- * `npm run bench [-- --duration 5 --connections 1,16,64 --json bench/results/latest.json]`
+ * `npm run bench [-- --duration 5 --connections 1,16,64 --rates 200,1000,5000 --json bench/results/latest.json]`
  *
  * Measures the production build (compiled JS under plain `node`) on loopback against a bare Hono server
  * on the same stack (bench/bare-server.ts), in the same run, scenario by scenario, so the ratio to the bare
  * server is comparable even on a noisy shared machine. Next to each line, each process's CPU time per
  * request (Linux /proc), which does not depend on how the two cores were shared with the load generator.
+ * Besides fixed connection counts (closed loop: each connection sends its next request when the last is
+ * answered), fixed request rates (open loop, bench/paced-load.ts): the load a pod behind an autoscaler sees,
+ * reported as CPU millicores and µs per request of both servers side by side.
  * Also measures time from process start to `/ready` and `npm run synth` wall time. Prints figures; never
  * passes or fails on them.
  */
@@ -15,15 +18,21 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchCommandLine } from "./command-line.js";
 import autocannon from "autocannon";
+import { pacedLoad } from "./paced-load.js";
+import { printTable } from "./report.js";
 import { cpuSeconds, freePort, rssMiB, stopProcess, waitForStatus } from "./process-tools.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const USAGE = `Usage: npm run bench [-- --duration S] [--warmup S] [--connections 1,16,64] [--scenarios NAMES]
-                     [--json FILE] [--compare-batching]
+const USAGE = `Usage: npm run bench [-- --duration S] [--warmup S] [--connections 1,16,64] [--rates 200,1000,5000]
+                     [--reconnect-every N] [--scenarios NAMES] [--json FILE] [--compare-batching]
 Measures the production build against a bare Hono server on loopback, scenario by scenario.
   --duration S          seconds per measurement (default 5)
   --warmup S            seconds of warm-up before each (default 1)
-  --connections LIST    concurrency levels, comma-separated (default 1,16,64)
+  --connections LIST    concurrency levels, comma-separated (default 1,16,64); empty: none
+  --rates LIST          open-loop request rates (req/s) for the /predict scenarios (default 200,1000,5000);
+                        empty: none
+  --reconnect-every N   also measure /predict 1 row with each connection reconnecting after N requests
+                        (the cost of a bounded connection life; default 0: not measured)
   --scenarios NAMES     only scenarios whose name contains one of these, comma-separated (default all)
   --json FILE           also write the results as JSON
   --compare-batching    also measure the server with BATCHING=off
@@ -34,6 +43,8 @@ const { values } = benchCommandLine("bench", USAGE, () =>
       duration: { type: "string", default: "5" },
       warmup: { type: "string", default: "1" },
       connections: { type: "string", default: "1,16,64" },
+      rates: { type: "string", default: "200,1000,5000" },
+      "reconnect-every": { type: "string", default: "0" },
       scenarios: { type: "string", default: "" },
       json: { type: "string" },
       "compare-batching": { type: "boolean", default: false },
@@ -44,7 +55,14 @@ const { values } = benchCommandLine("bench", USAGE, () =>
 );
 const duration = Number(values.duration);
 const warmup = Number(values.warmup);
-const connectionLevels = values.connections.split(",").map(Number);
+const numberList = (text: string) =>
+  text
+    .split(",")
+    .filter((x) => x.trim() !== "")
+    .map(Number);
+const connectionLevels = numberList(values.connections);
+const rates = numberList(values.rates);
+const reconnectEvery = Number(values["reconnect-every"]);
 
 const IRIS_ROW = [5.1, 3.5, 1.4, 0.2];
 const FLOWERS = [IRIS_ROW, [6.4, 3.2, 4.5, 1.5], [6.3, 3.3, 6.0, 2.5], [5.8, 2.7, 5.1, 1.9]];
@@ -56,6 +74,8 @@ interface Scenario {
   body?: string;
   /** Rows of input per request, for rows/s. */
   rows: number;
+  /** Also measured at the fixed request rates of `--rates`. */
+  atRates?: boolean;
 }
 
 const ALL_SCENARIOS: Scenario[] = [
@@ -65,6 +85,7 @@ const ALL_SCENARIOS: Scenario[] = [
     path: "/predict",
     body: JSON.stringify({ features: IRIS_ROW }),
     rows: 1,
+    atRates: true,
   },
   {
     name: "predict 32 rows",
@@ -72,6 +93,7 @@ const ALL_SCENARIOS: Scenario[] = [
     path: "/predict",
     body: JSON.stringify({ instances: Array.from({ length: 32 }, (_, i) => FLOWERS[i % FLOWERS.length]) }),
     rows: 32,
+    atRates: true,
   },
   {
     name: "v2 infer 1 row",
@@ -91,7 +113,12 @@ type Target = "server" | "unbatched" | "bare";
 
 interface Measurement {
   scenario: string;
+  /** Closed loop: the connections. Open loop (`offeredRate` set): the most connections the client opened. */
   connections: number;
+  /** Open loop: the request rate sent, whatever the server's latency. */
+  offeredRate?: number;
+  /** Closed loop: each connection closed and reopened after this many requests. */
+  reconnectEvery?: number;
   target: Target;
   requestsPerSecond: number;
   rowsPerSecond: number;
@@ -101,9 +128,17 @@ interface Measurement {
   rssMb: number;
   /** Server CPU time (all threads) per answered request during the measured seconds. */
   cpuMicrosecondsPerRequest: number;
+  /** Server CPU time (all threads) per second of the measurement, in millicores (1000 = one core busy). */
+  cpuMillicores: number;
 }
 
-async function load(url: string, scenario: Scenario, connections: number, seconds: number) {
+async function load(
+  url: string,
+  scenario: Scenario,
+  connections: number,
+  seconds: number,
+  reconnectRate?: number,
+) {
   return autocannon({
     url: url + scenario.path,
     method: scenario.method,
@@ -111,6 +146,7 @@ async function load(url: string, scenario: Scenario, connections: number, second
     headers: scenario.body ? { "content-type": "application/json" } : {},
     connections,
     duration: seconds,
+    ...(reconnectRate ? { reconnectRate } : {}),
   });
 }
 
@@ -149,31 +185,92 @@ async function main(): Promise<void> {
   ];
   if (unbatched) targets.push(["unbatched", unbatched]);
   const measurements: Measurement[] = [];
+  const idleMillicores: Partial<Record<Target, number>> = {};
   try {
     // A fresh process runs its first seconds unoptimised; without this the first lines (and a run of one
     // scenario) measure the JIT, not the server. Every target gets every scenario once at full load.
-    const peak = Math.max(...connectionLevels);
+    const peak = Math.max(16, ...connectionLevels);
     for (const [, proc] of targets) {
       for (const scenario of SCENARIOS) if (warmup > 0) await load(proc.url, scenario, peak, warmup * 2);
     }
+    const closedLoop = async (
+      scenario: Scenario,
+      connections: number,
+      target: Target,
+      proc: Awaited<ReturnType<typeof start>>,
+      reconnect?: number,
+    ) => {
+      if (warmup > 0) await load(proc.url, scenario, connections, warmup, reconnect);
+      const pid = proc.child.pid ?? 0;
+      const cpuBefore = cpuSeconds(pid);
+      const r = await load(proc.url, scenario, connections, duration, reconnect);
+      const cpuUsed = cpuSeconds(pid) - cpuBefore;
+      measurements.push({
+        scenario: scenario.name,
+        connections,
+        ...(reconnect ? { reconnectEvery: reconnect } : {}),
+        target,
+        requestsPerSecond: r.requests.average,
+        rowsPerSecond: r.requests.average * scenario.rows,
+        latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99 },
+        non2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+        rssMb: Math.round(rssMiB(pid) * 10) / 10,
+        cpuMicrosecondsPerRequest: (cpuUsed * 1e6) / Math.max(1, r.requests.total),
+        cpuMillicores: (cpuUsed * 1000) / duration,
+      });
+    };
     for (const scenario of SCENARIOS) {
       for (const connections of connectionLevels) {
+        for (const [target, proc] of targets) await closedLoop(scenario, connections, target, proc);
+      }
+    }
+    if (reconnectEvery > 0) {
+      const scenario = SCENARIOS.find((s) => s.name === "predict 1 row");
+      for (const connections of scenario ? connectionLevels : []) {
+        for (const [target, proc] of targets)
+          await closedLoop(scenario!, connections, target, proc, reconnectEvery);
+      }
+    }
+    // What a process costs with no traffic at all (timers, metrics collectors, GC): at low rates it is a
+    // large share of the CPU per request.
+    for (const [target, proc] of targets) {
+      const pid = proc.child.pid ?? 0;
+      const cpuBefore = cpuSeconds(pid);
+      await new Promise((r) => setTimeout(r, duration * 1000));
+      idleMillicores[target] = ((cpuSeconds(pid) - cpuBefore) * 1000) / duration;
+    }
+    for (const scenario of SCENARIOS.filter((s) => s.atRates === true)) {
+      for (const rate of rates) {
         for (const [target, proc] of targets) {
-          if (warmup > 0) await load(proc.url, scenario, connections, warmup);
-          const cpuBefore = cpuSeconds(proc.child.pid ?? 0);
-          const r = await load(proc.url, scenario, connections, duration);
-          const cpuUsed = cpuSeconds(proc.child.pid ?? 0) - cpuBefore;
+          const paced = (seconds: number) =>
+            pacedLoad({
+              url: proc.url + scenario.path,
+              method: scenario.method,
+              body: scenario.body,
+              rate,
+              seconds,
+            });
+          if (warmup > 0) await paced(warmup);
+          const pid = proc.child.pid ?? 0;
+          const cpuBefore = cpuSeconds(pid);
+          const startedAt = performance.now();
+          const r = await paced(duration);
+          const seconds = (performance.now() - startedAt) / 1000;
+          const cpuUsed = cpuSeconds(pid) - cpuBefore;
           measurements.push({
             scenario: scenario.name,
-            connections,
+            connections: r.connectionsOpened,
+            offeredRate: rate,
             target,
-            requestsPerSecond: r.requests.average,
-            rowsPerSecond: r.requests.average * scenario.rows,
-            latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99 },
-            non2xx: r.non2xx,
-            errors: r.errors + r.timeouts,
-            rssMb: Math.round(rssMiB(proc.child.pid ?? 0) * 10) / 10,
-            cpuMicrosecondsPerRequest: (cpuUsed * 1e6) / Math.max(1, r.requests.total),
+            requestsPerSecond: r.achievedRate,
+            rowsPerSecond: r.achievedRate * scenario.rows,
+            latencyMs: { p50: r.latencyMs.p50, p90: Number.NaN, p99: r.latencyMs.p99 },
+            non2xx: r.failed,
+            errors: 0,
+            rssMb: Math.round(rssMiB(pid) * 10) / 10,
+            cpuMicrosecondsPerRequest: (cpuUsed * 1e6) / Math.max(1, r.ok + r.failed),
+            cpuMillicores: (cpuUsed * 1000) / seconds,
           });
         }
       }
@@ -209,12 +306,18 @@ async function main(): Promise<void> {
       "vs bare",
     ],
   ];
-  for (const m of measurements.filter((x) => x.target !== "bare")) {
-    const base = measurements.find(
-      (x) => x.target === "bare" && x.scenario === m.scenario && x.connections === m.connections,
+  const closedLoopLines = measurements.filter((x) => x.offeredRate === undefined);
+  for (const m of closedLoopLines.filter((x) => x.target !== "bare")) {
+    const base = closedLoopLines.find(
+      (x) =>
+        x.target === "bare" &&
+        x.scenario === m.scenario &&
+        x.connections === m.connections &&
+        x.reconnectEvery === m.reconnectEvery,
     );
+    const label = m.reconnectEvery ? `${m.scenario}, reconnect every ${m.reconnectEvery}` : m.scenario;
     rows.push([
-      m.target === "unbatched" ? `${m.scenario} (BATCHING=off)` : m.scenario,
+      m.target === "unbatched" ? `${label} (BATCHING=off)` : label,
       String(m.connections),
       fmt(m.requestsPerSecond),
       m.rowsPerSecond > 0 ? fmt(m.rowsPerSecond) : "-",
@@ -239,6 +342,55 @@ async function main(): Promise<void> {
     );
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
   }
+  const rateLines = measurements.filter((x) => x.offeredRate !== undefined);
+  const rateRows = [
+    [
+      "scenario",
+      "offered req/s",
+      "req/s",
+      "conn",
+      "p50 ms",
+      "p99 ms",
+      "mcores",
+      "CPU µs/req",
+      "bare req/s",
+      "bare p50",
+      "bare p99",
+      "bare mcores",
+      "bare µs/req",
+      "CPU vs bare",
+    ],
+  ];
+  for (const m of rateLines.filter((x) => x.target !== "bare")) {
+    const base = rateLines.find(
+      (x) => x.target === "bare" && x.scenario === m.scenario && x.offeredRate === m.offeredRate,
+    );
+    rateRows.push([
+      m.target === "unbatched" ? `${m.scenario} (BATCHING=off)` : m.scenario,
+      fmt(m.offeredRate ?? Number.NaN),
+      fmt(m.requestsPerSecond),
+      String(m.connections),
+      fmt(m.latencyMs.p50, 2),
+      fmt(m.latencyMs.p99, 2),
+      fmt(m.cpuMillicores),
+      fmt(m.cpuMicrosecondsPerRequest, 1),
+      fmt(base?.requestsPerSecond ?? Number.NaN),
+      fmt(base?.latencyMs.p50 ?? Number.NaN, 2),
+      fmt(base?.latencyMs.p99 ?? Number.NaN, 2),
+      fmt(base?.cpuMillicores ?? Number.NaN),
+      fmt(base?.cpuMicrosecondsPerRequest ?? Number.NaN, 1),
+      base ? `${fmt(m.cpuMicrosecondsPerRequest / base.cpuMicrosecondsPerRequest, 2)}×` : "-",
+    ]);
+  }
+  if (rateRows.length > 1) {
+    console.log(`\nFixed request rates (open loop; latency from each request's scheduled send time):`);
+    printTable(rateRows);
+    console.log(
+      `idle (no requests): ${Object.entries(idleMillicores)
+        .map(([target, m]) => `${target} ${fmt(m)} mcores`)
+        .join(", ")}`,
+    );
+  }
   console.log(`\nstart → /ready 200: ${readyTimes.map((t) => fmt(t)).join(", ")} ms (3 starts)`);
   console.log(`npm run synth: ${fmt(synthMs)} ms`);
 
@@ -246,7 +398,7 @@ async function main(): Promise<void> {
     mkdirSync(dirname(values.json), { recursive: true });
     writeFileSync(
       values.json,
-      `${JSON.stringify({ node: process.version, duration, warmup, measurements, readyMs: readyTimes, synthMs }, null, 2)}\n`,
+      `${JSON.stringify({ node: process.version, duration, warmup, measurements, idleMillicores, readyMs: readyTimes, synthMs }, null, 2)}\n`,
     );
     console.log(`wrote ${values.json}`);
   }

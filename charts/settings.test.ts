@@ -224,6 +224,8 @@ describe("resolveSettings on server settings (checked by the server's own parser
       keepAliveTimeoutSeconds: 65,
       headersTimeoutSeconds: 10,
       requestTimeoutSeconds: 45,
+      maxConnectionAgeSeconds: 15,
+      maxRequestsPerSocket: 1000,
     });
   });
 });

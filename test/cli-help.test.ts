@@ -36,6 +36,7 @@ const ENTRY_POINTS = [
   ["bench/run.ts", "bench", ["--json", "bench-out/latest.json"]],
   ["bench/overload.ts", "bench:overload", []],
   ["bench/soak.ts", "bench:soak", []],
+  ["bench/model-call.ts", "bench:model", []],
 ] as const;
 
 describe.each(ENTRY_POINTS)("%s (npm run %s)", (file, script, workOptions) => {

@@ -22,7 +22,13 @@ const PROPS: InferenceServiceProps = {
     drainSeconds: 4,
     inflightTimeoutSeconds: 6,
     batching: { enabled: false, maxRowsPerCall: 32, maxDelayMs: 2, queueRows: 512 },
-    http: { keepAliveTimeoutSeconds: 75, headersTimeoutSeconds: 5.5, requestTimeoutSeconds: 20 },
+    http: {
+      keepAliveTimeoutSeconds: 75,
+      headersTimeoutSeconds: 5.5,
+      requestTimeoutSeconds: 20,
+      maxConnectionAgeSeconds: 30,
+      maxRequestsPerSocket: 500,
+    },
   },
   probes: {
     startup: { periodSeconds: 3, timeoutSeconds: 2, failureThreshold: 40 },

@@ -62,6 +62,8 @@ export const ENV = {
   "http.keepAliveTimeoutSeconds": "HTTP_KEEP_ALIVE_TIMEOUT_SECONDS",
   "http.headersTimeoutSeconds": "HTTP_HEADERS_TIMEOUT_SECONDS",
   "http.requestTimeoutSeconds": "HTTP_REQUEST_TIMEOUT_SECONDS",
+  "http.maxConnectionAgeSeconds": "HTTP_MAX_CONNECTION_AGE_SECONDS",
+  "http.maxRequestsPerSocket": "HTTP_MAX_REQUESTS_PER_SOCKET",
 } as const;
 
 /** A server setting by its key path in `ServerConfig` (and in the charts' `settings.server`). */

@@ -30,7 +30,13 @@ describe("parseServerConfig", () => {
         drainSeconds: 5,
         inflightTimeoutSeconds: 10,
         batching: { enabled: true, maxRowsPerCall: 256, maxDelayMs: 0, queueRows: 4096 },
-        http: { keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 10, requestTimeoutSeconds: 30 },
+        http: {
+          keepAliveTimeoutSeconds: 65,
+          headersTimeoutSeconds: 10,
+          requestTimeoutSeconds: 30,
+          maxConnectionAgeSeconds: 15,
+          maxRequestsPerSocket: 1000,
+        },
       },
     });
     expect(DEFAULT_CONFIG.port).toBe(8080);
@@ -61,6 +67,8 @@ describe("parseServerConfig", () => {
       HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: "75",
       HTTP_HEADERS_TIMEOUT_SECONDS: "1.5",
       HTTP_REQUEST_TIMEOUT_SECONDS: "2",
+      HTTP_MAX_CONNECTION_AGE_SECONDS: "0",
+      HTTP_MAX_REQUESTS_PER_SOCKET: "250",
     });
     expect(result).toEqual({
       ok: true,
@@ -75,7 +83,13 @@ describe("parseServerConfig", () => {
         drainSeconds: 2.5,
         inflightTimeoutSeconds: 0,
         batching: { enabled: false, maxRowsPerCall: 64, maxDelayMs: 3, queueRows: 100 },
-        http: { keepAliveTimeoutSeconds: 75, headersTimeoutSeconds: 1.5, requestTimeoutSeconds: 2 },
+        http: {
+          keepAliveTimeoutSeconds: 75,
+          headersTimeoutSeconds: 1.5,
+          requestTimeoutSeconds: 2,
+          maxConnectionAgeSeconds: 0,
+          maxRequestsPerSocket: 250,
+        },
       },
     });
   });

@@ -88,6 +88,14 @@ export interface HttpTimeouts {
    * Node requires it to be at least `headersTimeoutSeconds`.
    */
   readonly requestTimeoutSeconds: number;
+  /**
+   * A keep-alive connection older than this is closed after its current response (`Connection: close`);
+   * 0 = no limit. A Service balances per connection, so without it keep-alive clients never reach pods
+   * added by a scale-out.
+   */
+  readonly maxConnectionAgeSeconds: number;
+  /** A connection is closed after answering this many requests (`Connection: close` on the last); 0 = no limit. */
+  readonly maxRequestsPerSocket: number;
 }
 
 /** How a setting is written in the environment. */
@@ -255,6 +263,20 @@ export const SERVER_SETTINGS: { readonly [K in ServerSettingKey]: SpecFor<ValueA
     min: 1,
     max: 3600,
     doc: "the whole request must arrive within this long; at least the headers timeout; 408 beyond",
+  },
+  "http.maxConnectionAgeSeconds": {
+    kind: "seconds",
+    default: 15,
+    min: 0,
+    max: 86_400,
+    doc: "a connection older than this closes after its current response, so added pods get traffic; 0 = never",
+  },
+  "http.maxRequestsPerSocket": {
+    kind: "integer",
+    default: 1000,
+    min: 0,
+    max: 1_000_000_000,
+    doc: "a connection closes after answering this many requests (`Connection: close` on the last); 0 = never",
   },
 };
 

@@ -27,7 +27,9 @@ export type HttpServerTimeouts = Required<
  * @example
  * serve({ fetch, port, serverOptions: httpServerOptions(config.http) });
  */
-export function httpServerOptions(http: HttpTimeouts): HttpServerTimeouts {
+export function httpServerOptions(
+  http: Pick<HttpTimeouts, "keepAliveTimeoutSeconds" | "headersTimeoutSeconds" | "requestTimeoutSeconds">,
+): HttpServerTimeouts {
   const headersTimeout = Math.round(http.headersTimeoutSeconds * 1000);
   return {
     keepAliveTimeout: Math.round(http.keepAliveTimeoutSeconds * 1000),

@@ -10,6 +10,7 @@ import { serve } from "@hono/node-server";
 import { createApp, createStartingApp } from "./app.js";
 import type { ServerConfig } from "../contract/server-config.js";
 import { configFromEnvironment, httpServerOptions } from "./config.js";
+import { boundConnectionLife } from "./connection-life.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { Lifecycle } from "./lifecycle.js";
 import { type Logger, closeLogDestination, createLogger } from "./logger.js";
@@ -38,8 +39,19 @@ async function main(): Promise<void> {
       hostname: config.host,
       serverOptions: timeouts,
     },
-    (address) => logger.info({ host: config.host, port: address.port, ...timeouts }, "listening"),
+    (address) =>
+      logger.info(
+        {
+          host: config.host,
+          port: address.port,
+          ...timeouts,
+          maxConnectionAgeSeconds: config.http.maxConnectionAgeSeconds,
+          maxRequestsPerSocket: config.http.maxRequestsPerSocket,
+        },
+        "listening",
+      ),
   ) as Server;
+  boundConnectionLife(server, config.http);
   server.on("error", (err) => {
     logger.fatal({ err }, "cannot listen");
     void exitAfterLogs(logger, 1);

@@ -1,0 +1,38 @@
+/**
+ * A process that writes request log lines to stdout the way the server does, then ends as the test asks:
+ * `crash` (an uncaught exception), `close` (what main.ts does on SIGTERM: closeLogDestination, exit 0) or
+ * `stay` (says `written` on stderr, then keeps running for 5 s without writing more).
+ *
+ * `node --import tsx test/support/log-lines-then.ts crash 300`
+ */
+import {
+  closeLogDestination,
+  createLogDestination,
+  createLogger,
+  createRequestLogger,
+} from "../../src/server/logger.js";
+
+const [mode = "crash", count = "1"] = process.argv.slice(2);
+const logger = createLogger("info", createLogDestination(1));
+const logRequest = createRequestLogger(logger);
+for (let i = 0; i < Number(count); i++) {
+  logRequest({
+    req_id: `r${i}`,
+    method: "POST",
+    route: "/predict",
+    path: "/predict",
+    status: 200,
+    duration_ms: 0.1,
+  });
+}
+if (mode === "crash") {
+  setImmediate(() => {
+    throw new Error("crash after logging");
+  });
+} else if (mode === "close") {
+  await closeLogDestination(logger, 1000);
+  process.exit(0);
+} else {
+  process.stderr.write("written\n");
+  setTimeout(() => process.exit(0), 5_000);
+}
