@@ -33,7 +33,7 @@ export class MonitoringChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings, inference: InferenceChart) {
     super(scope, id, { disableResourceNameHashes: true });
     const namespace = settings.monitoring.namespace;
-    this.monitored = monitoredService(inference.service, inference.autoscaler);
+    this.monitored = monitoredService(inference.service, inference.autoscaler, inference.rollout);
     this.mixin = inferenceMixin(this.monitored, settings.monitoring);
     this.ruleGroups = this.mixin.ruleGroups;
     this.dashboards = this.mixin.dashboards;

@@ -27,7 +27,7 @@ export class OperatorMonitoringChart extends Chart {
 
   constructor(scope: Construct, id: string, settings: Settings, inference: InferenceChart) {
     super(scope, id, { disableResourceNameHashes: true });
-    this.monitored = monitoredService(inference.service, inference.autoscaler);
+    this.monitored = monitoredService(inference.service, inference.autoscaler, inference.rollout);
     this.mixin = inferenceMixin(this.monitored, settings.monitoring);
     this.ruleGroups = this.mixin.ruleGroups;
     this.dashboards = this.mixin.dashboards;

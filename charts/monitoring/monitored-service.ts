@@ -1,5 +1,6 @@
 import { METRIC_LABELS, PATHS } from "../../src/contract/index.js";
 import type { InferenceAutoscaler } from "../constructs/inference-autoscaler.js";
+import type { InferenceRollout } from "../constructs/inference-rollout.js";
 import type { InferenceService } from "../constructs/inference-service.js";
 import { anyOf, escapeRegex, type LabelMatchers } from "./promql.js";
 
@@ -23,6 +24,13 @@ export interface MonitoredService {
   readonly portName: string;
   /** HTTP path of the Prometheus exposition. */
   readonly metricsPath: string;
+  /**
+   * Set when an Argo Rollout runs the pods: the scrape copies its `rollouts-pod-template-hash` pod label onto
+   * every series (the analysis and the dashboard tell the versions apart by it), and also scrapes the
+   * endpoints of `extraServiceNames` (the blue-green preview Service, the only one in front of the new pods).
+   * @default undefined: a Deployment
+   */
+  readonly rollout?: { readonly extraServiceNames: readonly string[] };
 }
 
 /** The Prometheus `job` label of the inference targets, identical in standalone and operator mode. */
@@ -58,6 +66,7 @@ export function userTrafficMatchers(service: MonitoredService): LabelMatchers {
 export function monitoredService(
   service: InferenceService,
   autoscaler: InferenceAutoscaler,
+  rollout?: InferenceRollout,
 ): MonitoredService {
   return {
     namespace: service.namespace,
@@ -67,5 +76,8 @@ export function monitoredService(
     hpaName: autoscaler.name,
     portName: service.portName,
     metricsPath: service.metricsPath,
+    ...(rollout
+      ? { rollout: { extraServiceNames: rollout.scrapedServiceNames.filter((n) => n !== service.serviceName) } }
+      : {}),
   };
 }
