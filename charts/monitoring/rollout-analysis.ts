@@ -45,7 +45,10 @@ function podSetMatchers(scope: AnalysisScope, hash: string): LabelMatchers {
 }
 
 function userTraffic(scope: AnalysisScope, hash: string): LabelMatchers {
-  return { ...podSetMatchers(scope, hash), [METRIC_LABELS.route]: { op: "!~", value: anyOf(NON_USER_ROUTES) } };
+  return {
+    ...podSetMatchers(scope, hash),
+    [METRIC_LABELS.route]: { op: "!~", value: anyOf(NON_USER_ROUTES) },
+  };
 }
 
 /**
@@ -67,15 +70,20 @@ export function podSetP95Latency(scope: AnalysisScope, hash: string, window: Pro
   return `histogram_quantile(0.95, sum by (le) (rate(${buckets}[${window}])))`;
 }
 
+function predictionRate(scope: AnalysisScope, hash: string, window: PrometheusDuration): string {
+  return `rate(${selector(METRICS.predictions, podSetMatchers(scope, hash))}[${window}])`;
+}
+
 /** Each class's share of the predictions of the pods whose template hash is `hash`. */
 function classShares(scope: AnalysisScope, hash: string, window: PrometheusDuration): string {
-  const predictions = `rate(${selector(METRICS.predictions, podSetMatchers(scope, hash))}[${window}])`;
+  const predictions = predictionRate(scope, hash, window);
   return `(sum by (${METRIC_LABELS.class}) (${predictions}) / ignoring (${METRIC_LABELS.class}) group_left sum(${predictions}))`;
 }
 
 /**
  * The largest absolute difference, over the classes, between a class's share of the new pods' predictions
- * and of the old pods'. A class only one side predicted counts with its full share (`or`).
+ * and of the old pods'. A class only one side predicted counts with its full share (`or`). No value unless
+ * both sides predicted something in the window: a canary without traffic yet is not a drift.
  */
 export function classShareDifference(
   scope: AnalysisScope,
@@ -85,7 +93,8 @@ export function classShareDifference(
 ): string {
   const fresh = classShares(scope, newHash, window);
   const old = classShares(scope, oldHash, window);
-  return `max(abs((${fresh} - ${old}) or ${fresh} or -${old}))`;
+  const predicted = (hash: string) => `(sum(${predictionRate(scope, hash, window)}) > 0)`;
+  return `max(abs((${fresh} - ${old}) or ${fresh} or -${old})) and on () ${predicted(newHash)} and on () ${predicted(oldHash)}`;
 }
 
 /** Argument names of the AnalysisTemplate, filled by the Rollout from `podTemplateHashValue`. */
