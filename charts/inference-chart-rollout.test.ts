@@ -200,7 +200,7 @@ describe("rollout.strategy", () => {
     // The canary and stable Services are not selected by the ServiceMonitor (their pods are scraped already).
     const selector = find("ServiceMonitor").spec.selector;
     const selected = objects.filter(
-      (o) => o.kind === "Service" && selectorMatches(selector, o.metadata.labels),
+      (o) => o.kind === "Service" && selectorMatches(selector, { ...o.metadata.labels }),
     );
     expect(selected.map((s) => s.metadata.name)).toEqual(["iris-inference"]);
   });

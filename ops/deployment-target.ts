@@ -29,6 +29,11 @@ export interface DeploymentTarget {
   readonly namespace: string;
   /** Name of the inference Deployment (also its HPA, Service and PodDisruptionBudget). */
   readonly deploymentName: string;
+  /**
+   * The Argo Rollouts Rollout that runs the pods instead of the Deployment (same name), with its strategy;
+   * undefined with `rollout.strategy: "rolling"`.
+   */
+  readonly rollout: { readonly name: string; readonly strategy: "canary" | "blueGreen" } | undefined;
   /** `kubectl --selector` value matching the server pods, e.g. `app.kubernetes.io/name=iris-inference,...`. */
   readonly podSelector: string;
   /** Lower bound of the HorizontalPodAutoscaler. */
@@ -59,6 +64,7 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
   return {
     namespace: service.namespace,
     deploymentName: service.deploymentName,
+    rollout: inference.rollout && { name: inference.rollout.name, strategy: inference.rollout.strategy },
     podSelector: Object.entries(service.selectorLabels)
       .map(([key, value]) => `${key}=${value}`)
       .join(","),

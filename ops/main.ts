@@ -15,6 +15,8 @@ import {
   logsSteps,
   portForwardSteps,
   restartSteps,
+  ROLLOUT_VERBS,
+  rolloutSteps,
   scaleSteps,
   statusSteps,
   type KubectlStep,
@@ -83,7 +85,7 @@ async function main(): Promise<number> {
         throw new UsageError(`scale: <replicas> must be a whole number >= 0, got "${args[0]}"`);
       }
       console.log(
-        `Note: the HorizontalPodAutoscaler keeps ${target.deploymentName} between ${target.minReplicas} and ` +
+        `Note: the HorizontalPodAutoscaler keeps ${target.rollout ? "the Rollout " : ""}${target.deploymentName} between ${target.minReplicas} and ` +
           `${target.maxReplicas} replicas and will move it back within those bounds; change autoscaling in ` +
           `charts/settings.ts to change them for good.`,
       );
@@ -92,6 +94,21 @@ async function main(): Promise<number> {
     case "restart":
       expectArgs(0, "restart");
       return run(restartSteps(target));
+    case "rollout": {
+      expectArgs(1, `rollout <${ROLLOUT_VERBS.join("|")}>`);
+      const verb = args[0] as (typeof ROLLOUT_VERBS)[number];
+      if (!ROLLOUT_VERBS.includes(verb)) {
+        throw new UsageError(`rollout: expected one of ${ROLLOUT_VERBS.join(", ")}, got "${args[0]}"`);
+      }
+      const steps = rolloutSteps(target, verb);
+      if (steps === undefined) {
+        throw new UsageError(
+          `rollout ${verb}: these settings deploy a Deployment (rollout.strategy "rolling"), not an Argo Rollout; ` +
+            `use deploy, status and restart`,
+        );
+      }
+      return run(steps);
+    }
     case "port-forward": {
       expectArgs(1, `port-forward <${PORT_FORWARD_NAMES.join("|")}>`);
       const name = args[0] as PortForwardName;
@@ -199,6 +216,12 @@ function helpText(target: DeploymentTarget, portForwardPort: number): string {
     show(scaleSteps(target, target.minReplicas)),
     "  restart             roll every pod, surge first, and wait",
     show(restartSteps(target)),
+    "  rollout status      the Argo Rollout's step, ReplicaSets and analysis (kubectl-argo-rollouts plugin)",
+    show(rolloutSteps(target, "status")),
+    "  rollout promote     leave the current pause (canary) or switch to the new pods (blue-green) (plugin)",
+    show(rolloutSteps(target, "promote")),
+    "  rollout abort       back to the stable pods, the new ones scaled down (plain kubectl)",
+    show(rolloutSteps(target, "abort")),
     ...PORT_FORWARD_NAMES.flatMap((name) => [
       `  port-forward ${name.padEnd(10)} http://127.0.0.1:${target.portForward[name]?.localPort ?? "-"}`,
       show(portForwardSteps(target, name)),
