@@ -6,7 +6,8 @@ import { manifestProblems, selectorMatches, synthObjects } from "../test/support
 import { schemaProblems } from "../test/support/k8s-schema.js";
 import { parsePromql } from "../test/monitoring/promql-syntax.js";
 import { buildApp } from "./app.js";
-import { ANALYSIS_ARGS, POD_TEMPLATE_HASH_LABEL, withArgs } from "./monitoring/rollout-analysis.js";
+import { ANALYSIS_ARGS, POD_TEMPLATE_HASH_LABEL } from "./constructs/argo-rollouts-names.js";
+import { withArgs } from "./monitoring/rollout-analysis.js";
 import { resolveSettings, type SettingsOverrides } from "./settings.js";
 
 function build(overrides: SettingsOverrides = {}) {

@@ -3,12 +3,12 @@ import { Construct } from "constructs";
 import type { IAnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
 import type { PrometheusDuration } from "../monitoring/prometheus-config.js";
 import {
-  ANALYSIS_ARGS,
   rolloutAnalysisMetrics,
   type AnalysisMetric,
   type AnalysisScope,
   type AnalysisThresholds,
 } from "../monitoring/rollout-analysis.js";
+import { ANALYSIS_ARGS } from "./argo-rollouts-names.js";
 
 export interface InferenceAnalysisTemplateProps {
   /** Name of the AnalysisTemplate (the Rollout refers to it). */

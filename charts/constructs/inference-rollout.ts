@@ -2,7 +2,7 @@ import { ApiObject } from "cdk8s";
 import { Construct } from "constructs";
 import { IntOrString, KubeService } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { IRollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
-import { ANALYSIS_ARGS, POD_TEMPLATE_HASH_LABEL } from "../monitoring/rollout-analysis.js";
+import { ANALYSIS_ARGS, POD_TEMPLATE_HASH_LABEL } from "./argo-rollouts-names.js";
 import type { ScaleTarget } from "./inference-autoscaler.js";
 import type { InferenceService } from "./inference-service.js";
 import { LABEL } from "./recommended-labels.js";

@@ -77,7 +77,11 @@ export function monitoredService(
     portName: service.portName,
     metricsPath: service.metricsPath,
     ...(rollout
-      ? { rollout: { extraServiceNames: rollout.scrapedServiceNames.filter((n) => n !== service.serviceName) } }
+      ? {
+          rollout: {
+            extraServiceNames: rollout.scrapedServiceNames.filter((n) => n !== service.serviceName),
+          },
+        }
       : {}),
   };
 }

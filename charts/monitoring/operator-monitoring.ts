@@ -8,7 +8,7 @@ import type { RuleGroup } from "./mixin/rules/rule-file.js";
 import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
 import type { MonitoredService } from "./monitored-service.js";
 import type { PrometheusDuration } from "./prometheus-config.js";
-import { POD_TEMPLATE_HASH_LABEL } from "./rollout-analysis.js";
+import { POD_TEMPLATE_HASH_LABEL } from "../constructs/argo-rollouts-names.js";
 
 /** The label kube-prometheus-stack's Grafana sidecar looks for on dashboard ConfigMaps. */
 export const DEFAULT_DASHBOARD_LABEL: Readonly<Record<string, string>> = { grafana_dashboard: "1" };

@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { jobName, type MonitoredService } from "./monitored-service.js";
 import { anyOf } from "./promql.js";
-import { POD_TEMPLATE_HASH_SERIES_LABEL } from "./rollout-analysis.js";
+import { POD_TEMPLATE_HASH_SERIES_LABEL } from "../constructs/argo-rollouts-names.js";
 
 /**
  * The subset of the Prometheus configuration file we generate, typed field by field with the file's own

@@ -1,16 +1,8 @@
 import { METRICS, METRIC_LABELS } from "../../src/contract/index.js";
+import { ANALYSIS_ARGS, POD_TEMPLATE_HASH_SERIES_LABEL } from "../constructs/argo-rollouts-names.js";
 import { NON_USER_ROUTES } from "./monitored-service.js";
 import type { PrometheusDuration } from "./prometheus-config.js";
 import { anyOf, formatNumber, selector, type LabelMatchers } from "./promql.js";
-
-/** Pod label Argo Rollouts puts on the pods of each ReplicaSet it manages (and into the Services it steers). */
-export const POD_TEMPLATE_HASH_LABEL = "rollouts-pod-template-hash";
-
-/**
- * The same label on every series scraped from those pods: Prometheus' relabelling (standalone) or the
- * ServiceMonitor's `podTargetLabels` (operator) copy it, with '-' turned into '_' as label names require.
- */
-export const POD_TEMPLATE_HASH_SERIES_LABEL = "rollouts_pod_template_hash";
 
 /** Where the analysis looks: the scrape jobs of the service's pods, in its namespace. */
 export interface AnalysisScope {
@@ -96,9 +88,6 @@ export function classShareDifference(
   const predicted = (hash: string) => `(sum(${predictionRate(scope, hash, window)}) > 0)`;
   return `max(abs((${fresh} - ${old}) or ${fresh} or -${old})) and on () ${predicted(newHash)} and on () ${predicted(oldHash)}`;
 }
-
-/** Argument names of the AnalysisTemplate, filled by the Rollout from `podTemplateHashValue`. */
-export const ANALYSIS_ARGS = { newHash: "new-hash", oldHash: "old-hash" } as const;
 
 /** Placeholder Argo Rollouts replaces with an argument's value when it creates an AnalysisRun. */
 export function analysisArg(name: string): string {

@@ -23,8 +23,8 @@ import { PROMETHEUS_FILES } from "../../charts/monitoring/prometheus-server.js";
 import {
   ANALYSIS_ARGS,
   POD_TEMPLATE_HASH_SERIES_LABEL,
-  withArgs,
-} from "../../charts/monitoring/rollout-analysis.js";
+} from "../../charts/constructs/argo-rollouts-names.js";
+import { withArgs } from "../../charts/monitoring/rollout-analysis.js";
 import { FLOWERS } from "../server-fixtures.js";
 import { synthObjects } from "../support/k8s-checks.js";
 import { killStartedServers, startReady, type RunningServer } from "../support/server-process.js";
