@@ -6,7 +6,11 @@ import { manifestProblems, selectorMatches, synthObjects } from "../test/support
 import { schemaProblems } from "../test/support/k8s-schema.js";
 import { parsePromql } from "../test/monitoring/promql-syntax.js";
 import { buildApp } from "./app.js";
-import { ANALYSIS_ARGS, POD_TEMPLATE_HASH_LABEL } from "./constructs/argo-rollouts-names.js";
+import {
+  ANALYSIS_ARGS,
+  POD_TEMPLATE_HASH_LABEL,
+  ROLLOUT_ROLE_LABEL,
+} from "./constructs/argo-rollouts-names.js";
 import { withArgs } from "./monitoring/rollout-analysis.js";
 import { resolveSettings, type SettingsOverrides } from "./settings.js";
 
@@ -87,6 +91,8 @@ describe("rollout.strategy", () => {
     expect(strategy.canary).toMatchObject({
       stableService: "iris-inference-stable",
       canaryService: "iris-inference-canary",
+      stableMetadata: { labels: { [ROLLOUT_ROLE_LABEL]: "stable" } },
+      canaryMetadata: { labels: { [ROLLOUT_ROLE_LABEL]: "canary" } },
       maxSurge: "25%",
       maxUnavailable: 0,
       steps: [{ setWeight: 20 }, { pause: { duration: "60s" } }, { setWeight: 60 }, { pause: {} }],
@@ -131,6 +137,8 @@ describe("rollout.strategy", () => {
         activeService: "iris-inference",
         previewService: "iris-inference-preview",
         autoPromotionEnabled: false,
+        activeMetadata: { labels: { [ROLLOUT_ROLE_LABEL]: "active" } },
+        previewMetadata: { labels: { [ROLLOUT_ROLE_LABEL]: "preview" } },
         prePromotionAnalysis: find("Rollout").spec.strategy.blueGreen.prePromotionAnalysis,
       },
     });
@@ -173,6 +181,11 @@ describe("rollout.strategy", () => {
       source_labels: ["__meta_kubernetes_pod_label_rollouts_pod_template_hash"],
       target_label: "rollouts_pod_template_hash",
     });
+    expect(job(canary).relabel_configs).toContainEqual({
+      action: "replace",
+      source_labels: ["__meta_kubernetes_pod_label_rollout_role"],
+      target_label: "rollout_role",
+    });
     expect(job(canary).relabel_configs[0].regex).toBe("iris-inference");
     expect(job(blueGreen).relabel_configs[0].regex).toBe("iris-inference|iris-inference-preview");
     expect(job(build as typeof canary).relabel_configs).not.toContainEqual(
@@ -196,7 +209,10 @@ describe("rollout.strategy", () => {
     expect(find("AnalysisTemplate").spec.metrics[0].provider.prometheus.address).toBe(
       "http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
     );
-    expect(find("ServiceMonitor").spec.podTargetLabels).toEqual([POD_TEMPLATE_HASH_LABEL]);
+    expect(find("ServiceMonitor").spec.podTargetLabels).toEqual([
+      POD_TEMPLATE_HASH_LABEL,
+      ROLLOUT_ROLE_LABEL,
+    ]);
     expect(await manifestProblems(objects, { externalNamespaces: ["monitoring"] })).toEqual([]);
     // The canary and stable Services are not selected by the ServiceMonitor (their pods are scraped already).
     const selector = find("ServiceMonitor").spec.selector;

@@ -2,7 +2,7 @@ import { ApiObject } from "cdk8s";
 import { Construct } from "constructs";
 import { IntOrString, KubeService } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { IRollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
-import { ANALYSIS_ARGS, POD_TEMPLATE_HASH_LABEL } from "./argo-rollouts-names.js";
+import { ANALYSIS_ARGS, POD_TEMPLATE_HASH_LABEL, ROLLOUT_ROLE_LABEL } from "./argo-rollouts-names.js";
 import type { ScaleTarget } from "./inference-autoscaler.js";
 import type { InferenceService } from "./inference-service.js";
 import { LABEL } from "./recommended-labels.js";
@@ -142,6 +142,8 @@ export class InferenceRollout extends Construct {
             canary: {
               stableService: this.steeredServices.stable,
               canaryService: this.steeredServices.canary,
+              stableMetadata: { labels: { [ROLLOUT_ROLE_LABEL]: "stable" } },
+              canaryMetadata: { labels: { [ROLLOUT_ROLE_LABEL]: "canary" } },
               ...(rollingUpdate.maxSurge === undefined ? {} : { maxSurge: rollingUpdate.maxSurge as string }),
               ...(rollingUpdate.maxUnavailable === undefined
                 ? {}
@@ -157,6 +159,8 @@ export class InferenceRollout extends Construct {
             blueGreen: {
               activeService: service.serviceName,
               previewService: this.steeredServices.preview as string,
+              activeMetadata: { labels: { [ROLLOUT_ROLE_LABEL]: "active" } },
+              previewMetadata: { labels: { [ROLLOUT_ROLE_LABEL]: "preview" } },
               autoPromotionEnabled: this.autoPromotion,
               prePromotionAnalysis: analysis,
             },

@@ -1,7 +1,10 @@
 import { stringify } from "yaml";
 import { jobName, type MonitoredService } from "./monitored-service.js";
 import { anyOf } from "./promql.js";
-import { POD_TEMPLATE_HASH_SERIES_LABEL } from "../constructs/argo-rollouts-names.js";
+import {
+  POD_TEMPLATE_HASH_SERIES_LABEL,
+  ROLLOUT_ROLE_SERIES_LABEL,
+} from "../constructs/argo-rollouts-names.js";
 
 /**
  * The subset of the Prometheus configuration file we generate, typed field by field with the file's own
@@ -94,6 +97,8 @@ export const KUBERNETES_META_LABELS = {
   nodeName: "__meta_kubernetes_node_name",
   /** The pod's `rollouts-pod-template-hash` label: `__meta_kubernetes_pod_label_<name>`, '-' sanitized to '_'. */
   rolloutsPodTemplateHash: "__meta_kubernetes_pod_label_rollouts_pod_template_hash",
+  /** The pod's `rollout-role` label (stable, canary, active, preview), set by the Rollout's ephemeral metadata. */
+  rolloutRole: "__meta_kubernetes_pod_label_rollout_role",
 } as const;
 
 /** Labels Prometheus reads while relabelling a target. */
@@ -170,6 +175,11 @@ export function inferenceScrapeJob(service: MonitoredService): ScrapeConfig {
               action: "replace" as const,
               source_labels: [meta.rolloutsPodTemplateHash],
               target_label: POD_TEMPLATE_HASH_SERIES_LABEL,
+            },
+            {
+              action: "replace" as const,
+              source_labels: [meta.rolloutRole],
+              target_label: ROLLOUT_ROLE_SERIES_LABEL,
             },
           ]
         : []),

@@ -23,6 +23,7 @@ import { PROMETHEUS_FILES } from "../../charts/monitoring/prometheus-server.js";
 import {
   ANALYSIS_ARGS,
   POD_TEMPLATE_HASH_SERIES_LABEL,
+  ROLLOUT_ROLE_SERIES_LABEL,
 } from "../../charts/constructs/argo-rollouts-names.js";
 import { withArgs } from "../../charts/monitoring/rollout-analysis.js";
 import { FLOWERS } from "../server-fixtures.js";
@@ -56,6 +57,8 @@ const limits = Object.fromEntries(
 );
 
 const HASHES = { stable: "5d8f7c6b9a", good: "6c9b8a7d5e", bad: "7e6d5c4b3a", absent: "8f7e6d5c4b" } as const;
+/** The `rollout-role` label the Rollout's ephemeral metadata gives each pod set. */
+const ROLES = { stable: "stable", good: "canary", bad: "canary" } as const;
 type PodSet = Exclude<keyof typeof HASHES, "absent">;
 
 /**
@@ -164,7 +167,10 @@ describeWithPrometheus(
           service,
           `127.0.0.1:${servers[set].port}`,
           `${service.deploymentName}-${HASHES[set]}-e2e0${set.length}`,
-          { __meta_kubernetes_pod_label_rollouts_pod_template_hash: HASHES[set] },
+          {
+            __meta_kubernetes_pod_label_rollouts_pod_template_hash: HASHES[set],
+            __meta_kubernetes_pod_label_rollout_role: ROLES[set],
+          },
         );
       const blueGreenJob = blueGreen.prometheus.config.scrape_configs.find((j) => j.job_name === job);
       if (!blueGreenJob) throw new Error(`no blue-green scrape job named ${job}`);
@@ -231,11 +237,15 @@ describeWithPrometheus(
       expect([...answered.stable.keys()]).toEqual([200]);
     });
 
-    it("labels every series with the pod's rollouts-pod-template-hash through the generated relabelling", async () => {
+    it("labels every series with the pod's rollouts-pod-template-hash and rollout-role through the generated relabelling", async () => {
       const hashes = await fetch(
         `${prometheusUrl}/api/v1/label/${POD_TEMPLATE_HASH_SERIES_LABEL}/values?${new URLSearchParams({ "match[]": `up{job="${job}"}` })}`,
       ).then((r) => r.json() as Promise<{ data: string[] }>);
       expect(hashes.data.sort()).toEqual([HASHES.stable, HASHES.good, HASHES.bad].sort());
+      const roles = await fetch(
+        `${prometheusUrl}/api/v1/label/${ROLLOUT_ROLE_SERIES_LABEL}/values?${new URLSearchParams({ "match[]": `up{job="${job}"}` })}`,
+      ).then((r) => r.json() as Promise<{ data: string[] }>);
+      expect(roles.data.sort()).toEqual(["canary", "stable"]);
     });
 
     it("blue-green: a pod behind both the active and the preview Service is scraped once", async () => {
