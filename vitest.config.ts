@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Fails a test file that leaves a process it started running, and kills the process.
+    setupFiles: ["test/support/no-leftover-processes.ts"],
   },
 });

@@ -68,7 +68,12 @@ export async function startBuiltServer(
     stdio: options.ipc ? ["ignore", "ignore", "inherit", "ipc"] : ["ignore", "ignore", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitForStatus(`${url}/ready`, 200, 30_000);
+  try {
+    await waitForStatus(`${url}/ready`, 200, 30_000);
+  } catch (error) {
+    await stopProcess(child); // never leave a server behind that the caller cannot stop
+    throw error;
+  }
   return { child, url };
 }
 

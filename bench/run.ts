@@ -8,7 +8,7 @@
  * Also measures time from process start to `/ready` and `npm run synth` wall time. Prints figures; never
  * passes or fails on them.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -99,6 +99,9 @@ async function load(url: string, scenario: Scenario, connections: number, second
   });
 }
 
+/** Every process {@link start} spawned that has not exited: stopped when main() ends, however it ends. */
+const running = new Set<ChildProcess>();
+
 async function start(command: string[], env: Record<string, string>, readyPath: string) {
   const port = await freePort();
   const startedAt = performance.now();
@@ -107,6 +110,8 @@ async function start(command: string[], env: Record<string, string>, readyPath: 
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production" },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   const url = `http://127.0.0.1:${port}`;
   await waitForStatus(`${url}${readyPath}`, 200, 30_000);
   return { child, url, readyMs: performance.now() - startedAt };
@@ -232,4 +237,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await Promise.all([...running].map((child) => stopProcess(child)));
+}

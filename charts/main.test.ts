@@ -14,6 +14,39 @@ function synth(...args: string[]) {
 }
 
 describe("charts/main.ts", () => {
+  it("writes every environment: the default at the top of --outdir, the others in subdirectories", () => {
+    const outdir = join(scratch, "all");
+    mkdirSync(join(outdir, "retired-environment"), { recursive: true });
+    writeFileSync(join(outdir, "retired-environment", "0000-namespaces.k8s.yaml"), "");
+    const result = synth("--outdir", outdir);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(readdirSync(outdir).sort()).toEqual([
+      "0000-namespaces.k8s.yaml",
+      "0001-inference.k8s.yaml",
+      "0002-monitoring.k8s.yaml",
+      "development",
+      "production",
+      "staging",
+    ]);
+    expect(readFileSync(join(outdir, "0001-inference.k8s.yaml"))).toEqual(
+      readFileSync("dist/0001-inference.k8s.yaml"),
+    );
+    expect(readFileSync(join(outdir, "staging", "0001-inference.k8s.yaml"), "utf8")).toContain(
+      "namespace: infer8s-staging",
+    );
+  });
+
+  it("refuses to clear an output directory with a foreign file in a subdirectory", () => {
+    const outdir = join(scratch, "nested-foreign");
+    mkdirSync(join(outdir, "staging"), { recursive: true });
+    writeFileSync(join(outdir, "staging", "notes.md"), "mine");
+    const result = synth("--outdir", outdir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("it holds files that synth did not write (staging/notes.md)");
+    expect(readdirSync(join(outdir, "staging"))).toEqual(["notes.md"]);
+  });
+
   it("writes the profile of a settings file into --outdir, replacing stale chart files", () => {
     const outdir = join(scratch, "operator");
     mkdirSync(outdir);
@@ -26,6 +59,7 @@ describe("charts/main.ts", () => {
     const files = readdirSync(outdir);
     expect(files).toContain("0000-namespaces.k8s.yaml");
     expect(files).not.toContain("0042-removed-chart.k8s.yaml");
+    expect(files).not.toContain("staging");
     expect(readFileSync(join(outdir, "0000-namespaces.k8s.yaml"), "utf8")).not.toContain("name: monitoring");
     expect(readFileSync(join(outdir, "0001-inference.k8s.yaml"), "utf8")).toContain("image: infer8s:9.9.9");
   });

@@ -1,19 +1,44 @@
 /**
  * `npm run synth [-- --outdir DIR] [--settings overrides.json]`: synthesizes the charts into YAML.
- * Without arguments it rewrites the committed `dist/` from `DEFAULT_SETTINGS`.
+ *
+ * Without `--settings` it writes every environment of `charts/environments.ts` into `--outdir` (default
+ * `dist`): the default environment at the top, each other one in `<outdir>/<environment>/`, and Argo CD
+ * Applications in `<outdir>/argocd/` when `gitops.repositoryUrl` is set. With `--settings` it writes the one
+ * profile those overrides describe into `--outdir`, and nothing else.
  */
 import { parseArgs } from "node:util";
 import { buildApp } from "./app.js";
-import { synthesizeInto } from "./output-directory.js";
+import { buildEnvironmentApps } from "./environment-apps.js";
+import { synthesizeAllInto } from "./output-directory.js";
 import { readSettingsOverrides, resolveSettings } from "./settings.js";
+
+const USAGE = `Usage: npm run synth [-- --outdir DIR] [--settings overrides.json]
+
+  (no --settings)      write every environment into DIR (default dist): the default environment's
+                       files at the top, the others in DIR/<environment>/, Argo CD Applications in
+                       DIR/argocd/ when gitops.repositoryUrl is set (charts/environments.ts)
+  --settings FILE      write only the profile of these JSON overrides of DEFAULT_SETTINGS into DIR
+  --outdir DIR         output directory; synth replaces the *.k8s.yaml files in it and refuses to
+                       touch a directory holding other files
+  -h, --help           print this help`;
 
 try {
   const { values } = parseArgs({
-    options: { outdir: { type: "string", default: "dist" }, settings: { type: "string" } },
+    options: {
+      outdir: { type: "string", default: "dist" },
+      settings: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
     strict: true,
   });
-  const settings = resolveSettings(values.settings ? readSettingsOverrides(values.settings) : {});
-  synthesizeInto(buildApp(settings, values.outdir).app);
+  if (values.help) {
+    console.log(USAGE);
+  } else if (values.settings !== undefined) {
+    const settings = resolveSettings(readSettingsOverrides(values.settings));
+    synthesizeAllInto([buildApp(settings, values.outdir).app], values.outdir);
+  } else {
+    synthesizeAllInto(buildEnvironmentApps(values.outdir).apps, values.outdir);
+  }
 } catch (error) {
   console.error(`synth: ${(error as Error).message}`);
   process.exitCode = 1;

@@ -38,12 +38,17 @@ export class MonitoringChart extends Chart {
     this.ruleGroups = this.mixin.ruleGroups;
     this.dashboards = this.mixin.dashboards;
 
+    // ClusterRoles are named after the inference namespace, which no two environments share, so two
+    // environments in one cluster never fight over one (the default namespace "infer8s" keeps "infer8s-...").
+    const clusterRoleNamePrefix = settings.namespace;
     this.kubeStateMetrics = new KubeStateMetrics(this, "kube-state-metrics", {
       namespace,
+      clusterRoleNamePrefix,
       watchedNamespaces: [this.monitored.namespace],
     });
     this.prometheus = new PrometheusServer(this, "prometheus", {
       namespace,
+      clusterRoleNamePrefix,
       inference: this.monitored,
       kubeStateMetricsAddress: this.kubeStateMetrics.address,
       ruleGroups: this.ruleGroups,

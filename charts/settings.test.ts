@@ -346,3 +346,53 @@ describe("autoscalingBehavior and probes", () => {
     );
   });
 });
+
+describe("gitops", () => {
+  it("defaults to no repository (so no Argo CD Application) with automated sync, prune and self-heal", () => {
+    expect(resolveSettings().gitops).toEqual({
+      repositoryUrl: undefined,
+      targetRevision: "main",
+      automated: true,
+      prune: true,
+      selfHeal: true,
+      namespace: "argocd",
+      project: "default",
+      destinationServer: "https://kubernetes.default.svc",
+    });
+  });
+
+  it("accepts https and ssh repository URLs", () => {
+    for (const url of ["https://github.com/example/infer8s.git", "git@github.com:example/infer8s.git"]) {
+      expect(resolveSettings({ gitops: { repositoryUrl: url } }).gitops.repositoryUrl).toBe(url);
+    }
+  });
+
+  it("rejects what Argo CD could not use, naming the setting", () => {
+    expect(
+      errorOf({
+        gitops: {
+          repositoryUrl: "not a url",
+          targetRevision: "feature branch",
+          prune: "yes",
+          namespace: "Argo CD",
+          project: "",
+          destinationServer: "http://insecure",
+        },
+      }).split("\n"),
+    ).toEqual([
+      "Invalid settings:",
+      '  - gitops.repositoryUrl: must be a Git URL such as https://github.com/OWNER/infer8s.git or git@github.com:OWNER/infer8s.git, got "not a url"',
+      '  - gitops.targetRevision: must be a branch, tag or commit such as main or v1.2.3, got "feature branch"',
+      '  - gitops.prune: must be true or false, got "yes"',
+      '  - gitops.namespace: must be a DNS-1123 label, got "Argo CD"',
+      '  - gitops.project: must be a DNS-1123 subdomain, got ""',
+      '  - gitops.destinationServer: must be an https:// URL such as https://kubernetes.default.svc, got "http://insecure"',
+    ]);
+  });
+
+  it("names whose settings are invalid when told", () => {
+    expect(() => resolveSettings({ image: { tag: "latest" } }, 'environment "staging"')).toThrow(
+      'Invalid settings for environment "staging":\n  - image.tag: must pin a version, not "latest", got "latest"',
+    );
+  });
+});

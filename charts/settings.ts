@@ -3,7 +3,8 @@
  *
  * `DEFAULT_SETTINGS` deploys as-is (`npm run synth && kubectl apply -f dist`). To change a value, edit it
  * here and re-synthesize, or pass a JSON file of overrides to the synthesizer
- * (`npm run synth -- --settings my-settings.json --outdir my-dist`). `resolveSettings` merges overrides
+ * (`npm run synth -- --settings my-settings.json --outdir my-dist`). The named environments
+ * (`charts/environments.ts`: development, staging, production) are overrides of these defaults too. `resolveSettings` merges overrides
  * into the defaults and rejects anything invalid with a message naming the setting, so a typo fails the
  * synth instead of producing YAML that a cluster would reject (or worse, accept).
  */
@@ -131,6 +132,11 @@ export interface Settings {
   /** Timings (period, timeout, failure threshold) of the inference server's startup, liveness and readiness probes. */
   readonly probes: InferenceProbes;
   /**
+   * Argo CD: with `repositoryUrl` set, synth writes one `Application` per environment into `<outdir>/argocd/`,
+   * pointing at that environment's directory of the committed `dist/` (see `charts/environments.ts`).
+   */
+  readonly gitops: GitOpsSettings;
+  /**
    * Progressive delivery with Argo Rollouts (the controller is the cluster admin's to install, see README
    * "Progressive delivery"). `rolling` keeps the plain Deployment; `canary` and `blueGreen` replace it by a
    * Rollout whose analysis reads this service's own metrics from Prometheus.
@@ -159,6 +165,26 @@ export interface Settings {
       readonly maxClassShareDifference: number;
     };
   };
+}
+
+/** How Argo CD deploys an environment from this repository. */
+export interface GitOpsSettings {
+  /** Git URL of this repository as Argo CD clones it; no Application is emitted while it is undefined. */
+  readonly repositoryUrl: string | undefined;
+  /** Branch, tag or commit Argo CD follows. */
+  readonly targetRevision: string;
+  /** Sync on every new commit (and on drift when `selfHeal`); false leaves syncing to a person. */
+  readonly automated: boolean;
+  /** With automated sync, delete objects that were removed from the environment's directory. */
+  readonly prune: boolean;
+  /** With automated sync, undo changes made to the cluster by hand. */
+  readonly selfHeal: boolean;
+  /** Namespace of Argo CD (and of the Applications) in the management cluster. */
+  readonly namespace: string;
+  /** Argo CD project of the Applications. */
+  readonly project: string;
+  /** API server URL of the cluster the environment is deployed to, as registered in Argo CD. */
+  readonly destinationServer: string;
 }
 
 /** A partial `T` at every depth; lists and scalars are replaced whole. */
@@ -225,6 +251,17 @@ export const DEFAULT_SETTINGS: Settings = {
       selectPolicy: "Max",
       policies: [{ type: "Percent", value: 50, periodSeconds: 15 }],
     },
+  },
+  // No repository URL: this repository does not know where it is hosted, so no Application is written.
+  gitops: {
+    repositoryUrl: undefined,
+    targetRevision: "main",
+    automated: true,
+    prune: true,
+    selfHeal: true,
+    namespace: "argocd",
+    project: "default",
+    destinationServer: "https://kubernetes.default.svc",
   },
   // Startup allows the process 60 s (2 s x 30) to answer /health; readiness then waits for the model and
   // leaves the endpoints within 10 s (5 s x 2) of a drain; liveness restarts a server silent for 30 s.
@@ -297,19 +334,22 @@ function serverSettingProblems(server: InferenceServerConfig): string[] {
 }
 
 /**
- * Merges `overrides` into `DEFAULT_SETTINGS` and validates the result.
+ * Merges `overrides` into `DEFAULT_SETTINGS` and validates the result. `of` names whose settings these are
+ * in the message (e.g. `environment "staging"`).
  *
  * @throws Error listing every invalid setting by its dotted path, e.g.
- *   `Invalid settings:\n  - autoscaling.maxReplicas: must be >= autoscaling.minReplicas (2), got 1`
+ *   `Invalid settings:\n  - autoscaling.maxReplicas: must be >= autoscaling.minReplicas (2), got 1`, or
+ *   `Invalid settings for environment "staging":\n  - ...` when `of` is given
  * @example
  *   const settings = resolveSettings({ image: { tag: "1.2.3" } });
  */
-export function resolveSettings(overrides: SettingsOverrides = {}): Settings {
+export function resolveSettings(overrides: SettingsOverrides = {}, of?: string): Settings {
   const problems: string[] = [];
   const merged = mergeInto(DEFAULT_SETTINGS, overrides, "", problems) as Settings;
   if (problems.length === 0) problems.push(...validateSettings(merged));
   if (problems.length > 0) {
-    throw new Error(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    const heading = of === undefined ? "Invalid settings:" : `Invalid settings for ${of}:`;
+    throw new Error(`${heading}\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return merged;
 }
@@ -566,6 +606,7 @@ function validateSettings(s: Settings): string[] {
     integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
   }
   problems.push(...monitoringConfigProblems(s.monitoring, "monitoring"));
+  problems.push(...gitOpsProblems(s.gitops));
   problems.push(...rolloutProblems(s));
   return problems;
 }
@@ -654,6 +695,49 @@ function rolloutProblems(s: Settings): string[] {
     "rollout.analysis.maxP95LatencySeconds",
     "must be a number of seconds above 0 and at most 60",
     a.maxP95LatencySeconds,
+  );
+  return problems;
+}
+
+// https://, ssh:// or scp-like git@host:path, as Argo CD accepts repositories.
+const GIT_URL = /^(https:\/\/[^\s/]+\/\S+|ssh:\/\/\S+|[a-z0-9_.-]+@[a-z0-9.-]+:\S+)$/i;
+const GIT_REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
+const HTTPS_URL = /^https:\/\/[^\s/]+(\/\S*)?$/;
+
+function gitOpsProblems(g: GitOpsSettings): string[] {
+  const problems: string[] = [];
+  const check = (ok: boolean, setting: string, expectation: string, value: unknown): void => {
+    if (!ok) problems.push(`gitops.${setting}: ${expectation}, got ${describe(value)}`);
+  };
+  if (g.repositoryUrl !== undefined) {
+    check(
+      typeof g.repositoryUrl === "string" && GIT_URL.test(g.repositoryUrl),
+      "repositoryUrl",
+      "must be a Git URL such as https://github.com/OWNER/infer8s.git or git@github.com:OWNER/infer8s.git",
+      g.repositoryUrl,
+    );
+  }
+  check(
+    typeof g.targetRevision === "string" && GIT_REVISION.test(g.targetRevision),
+    "targetRevision",
+    "must be a branch, tag or commit such as main or v1.2.3",
+    g.targetRevision,
+  );
+  for (const key of ["automated", "prune", "selfHeal"] as const) {
+    check(typeof g[key] === "boolean", key, "must be true or false", g[key]);
+  }
+  check(isDnsLabel(g.namespace), "namespace", "must be a DNS-1123 label", g.namespace);
+  check(
+    typeof g.project === "string" && DNS_SUBDOMAIN.test(g.project),
+    "project",
+    "must be a DNS-1123 subdomain",
+    g.project,
+  );
+  check(
+    typeof g.destinationServer === "string" && HTTPS_URL.test(g.destinationServer),
+    "destinationServer",
+    "must be an https:// URL such as https://kubernetes.default.svc",
+    g.destinationServer,
   );
   return problems;
 }

@@ -5,7 +5,7 @@
  * Aimed at loopback by default (`kubectl port-forward` listens there); any other host is refused unless
  * the caller opts in, so a typo cannot turn it into a load test of someone else's server.
  */
-import autocannon from "autocannon";
+import type autocannon from "autocannon";
 
 /** One Iris row; any valid body exercises the same code path. */
 export const LOAD_REQUEST_BODY = JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] });
@@ -109,6 +109,8 @@ export async function generateLoad(
   onProgress?: (responses: number) => void,
 ): Promise<LoadSummary> {
   const autocannonOptions = loadTestOptions(options);
+  // Loaded here, not at the top: every other command of the CLI would pay ~0.2 s to load it.
+  const { default: autocannon } = await import("autocannon");
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     let responses = 0;
     const instance = autocannon(autocannonOptions, (error: unknown, finished: autocannon.Result) =>

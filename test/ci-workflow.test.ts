@@ -19,6 +19,7 @@ interface Step {
 }
 interface Job {
   steps: Step[];
+  if?: string;
   needs?: string | string[];
   env?: Record<string, string>;
   permissions?: Record<string, string>;
@@ -43,6 +44,53 @@ function npmCommands(shell: string): string[] {
 }
 
 const checkSteps = workflow.jobs.check!.steps;
+const summaryJob = workflow.jobs["change-summary"]!;
+const commentStep = summaryJob.steps.find((s) => s.uses?.startsWith("actions/github-script@"));
+
+interface Comment {
+  id: number;
+  body: string;
+  user: { type: string };
+}
+
+/** Runs the workflow's comment script against a pull request holding `comments`; returns its API calls. */
+async function runCommentScript(summary: string, comments: Comment[]) {
+  const calls: { method: string; params: Record<string, unknown> }[] = [];
+  const record = (method: string) => async (params: Record<string, unknown>) => {
+    calls.push({ method, params });
+    return { data: { html_url: "https://github.test/comment" } };
+  };
+  const github = {
+    paginate: async (method: unknown, params: Record<string, unknown>) => {
+      calls.push({ method: "paginate", params });
+      expect(method).toBe(github.rest.issues.listComments);
+      return comments;
+    },
+    rest: {
+      issues: {
+        listComments: record("listComments"),
+        updateComment: record("updateComment"),
+        createComment: record("createComment"),
+      },
+    },
+  };
+  const context = { repo: { owner: "acme", repo: "infer8s" }, issue: { number: 17 } };
+  const core = { info: () => {} };
+  const fakeRequire = (id: string) => {
+    expect(id).toBe("node:fs");
+    return { readFileSync: (path: string) => (path === "synth-diff.md" ? summary : "") };
+  };
+  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+    ...args: string[]
+  ) => (...values: unknown[]) => Promise<void>;
+  await new AsyncFunction("require", "github", "context", "core", String(commentStep?.with?.script))(
+    fakeRequire,
+    github,
+    context,
+    core,
+  );
+  return calls.filter((c) => c.method !== "paginate");
+}
 const workflowNpm = checkSteps.flatMap((s) => npmCommands(s.run ?? ""));
 
 describe(".github/workflows/ci.yml", () => {
@@ -114,6 +162,80 @@ describe(".github/workflows/ci.yml", () => {
   it("grants write access to packages in the image job only", () => {
     expect(workflow.permissions).toEqual({ contents: "read" });
     expect(workflow.jobs.image!.permissions).toEqual({ contents: "read", packages: "write" });
+  });
+
+  it("summarizes a pull request with npm run synth:diff against its base branch, with the history it needs", () => {
+    expect(summaryJob.if).toBe("github.event_name == 'pull_request'");
+    const checkout = summaryJob.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkout?.with?.["fetch-depth"]).toBe(0);
+    const setupNode = (steps: Step[]) => steps.find((s) => s.uses?.startsWith("actions/setup-node@"))?.with;
+    expect(setupNode(summaryJob.steps)).toEqual(setupNode(checkSteps));
+    const summarize = summaryJob.steps.find((s) => npmCommands(s.run ?? "").includes("npm run synth:diff"));
+    expect(summaryJob.steps.flatMap((s) => npmCommands(s.run ?? ""))).toEqual([
+      "npm ci",
+      "npm run synth:diff",
+    ]);
+    expect(summarize?.env?.BASE_REF).toBe("${{ github.base_ref }}");
+    expect(summarize?.run).toContain(
+      'npm run synth:diff -- --base "origin/${BASE_REF}" --output synth-diff.md',
+    );
+    expect(summarize?.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+  });
+
+  it("grants pull-requests: write to the summary job only", () => {
+    expect(summaryJob.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    const writers = Object.entries(workflow.jobs).filter(([, job]) => job.permissions?.["pull-requests"]);
+    expect(writers.map(([name]) => name)).toEqual(["change-summary"]);
+  });
+
+  it("posts the summary from a pinned github-script major, and only where the token can write", () => {
+    expect(commentStep?.uses).toMatch(/^actions\/github-script@v\d+$/);
+    const sameRepository = "github.event.pull_request.head.repo.full_name == github.repository";
+    expect(commentStep?.if).toBe(sameRepository);
+    const forkNotice = summaryJob.steps.find((s) => s.if === sameRepository.replace("==", "!="));
+    expect(forkNotice?.run).toMatch(/^echo "::notice::Pull request from a fork/);
+  });
+
+  it("creates one marked comment on a pull request without one", async () => {
+    const calls = await runCommentScript("## Synthesized manifests\n", [
+      { id: 1, body: "LGTM", user: { type: "User" } },
+    ]);
+    expect(calls).toEqual([
+      {
+        method: "createComment",
+        params: {
+          owner: "acme",
+          repo: "infer8s",
+          issue_number: 17,
+          body: "<!-- infer8s-synth-diff -->\n## Synthesized manifests\n",
+        },
+      },
+    ]);
+  });
+
+  it("updates the marked comment on a new push instead of adding a second one", async () => {
+    const calls = await runCommentScript("new summary\n", [
+      { id: 1, body: "quoting <!-- infer8s-synth-diff --> by hand", user: { type: "User" } },
+      { id: 2, body: "<!-- infer8s-synth-diff -->\nold summary\n", user: { type: "Bot" } },
+    ]);
+    expect(calls).toEqual([
+      {
+        method: "updateComment",
+        params: {
+          owner: "acme",
+          repo: "infer8s",
+          comment_id: 2,
+          body: "<!-- infer8s-synth-diff -->\nnew summary\n",
+        },
+      },
+    ]);
+  });
+
+  it("cuts a summary too long for a comment, saying where the whole one is", async () => {
+    const [call] = await runCommentScript("x".repeat(100_000), []);
+    const body = String(call?.params.body);
+    expect(body.length).toBeLessThan(65_536);
+    expect(body).toMatch(/cut short: the whole summary is in the job summary of this run\.$/);
   });
 
   it("takes credentials from the workflow token or repository secrets, never from the file", () => {

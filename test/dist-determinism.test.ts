@@ -3,25 +3,26 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildApp } from "../charts/app.js";
 import { compareDirectories, listFiles } from "../charts/dist-diff.js";
-import { resolveSettings } from "../charts/settings.js";
+import { buildEnvironmentApps } from "../charts/environment-apps.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "infer8s-determinism-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function synthInto(name: string): string {
   const dir = join(scratch, name);
-  buildApp(resolveSettings(), dir).app.synth();
+  for (const app of buildEnvironmentApps(dir).apps) app.synth();
   return dir;
 }
 
 describe("synthesis", () => {
-  it("is byte-identical across runs", () => {
+  it("is byte-identical across runs, every environment included", () => {
     const first = synthInto("first");
     const second = synthInto("second");
     const drift = compareDirectories(first, second);
-    expect(drift.unchanged.length).toBeGreaterThan(0);
+    expect(drift.unchanged).toEqual(
+      expect.arrayContaining(["0001-inference.k8s.yaml", "staging/0001-inference.k8s.yaml"]),
+    );
     expect(drift).toEqual({ added: [], removed: [], changed: [], unchanged: listFiles(first) });
   });
 
@@ -45,6 +46,22 @@ describe("npm run synth:check", () => {
     const result = run(copy);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("matches a fresh synth");
+    expect(result.stdout).toContain("4 environments");
+  });
+
+  it("names the stale environment when only an environment's directory drifted", () => {
+    const copy = join(scratch, "copy-staging");
+    cpSync("dist", copy, { recursive: true });
+    const inference = join(copy, "staging", "0001-inference.k8s.yaml");
+    writeFileSync(inference, readFileSync(inference, "utf8").replace("maxReplicas: 4", "maxReplicas: 5"));
+    rmSync(join(copy, "production", "0000-namespaces.k8s.yaml"));
+    const result = run(copy);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('stale: environment "staging", environment "production"');
+    expect(result.stderr).toContain("changed: staging/0001-inference.k8s.yaml");
+    expect(result.stderr).toContain("missing from");
+    expect(result.stderr).toContain("production/0000-namespaces.k8s.yaml");
+    expect(result.stderr).not.toContain('environment "default"');
   });
 
   it("fails naming the changed and stale files, with a diff and the fix", () => {
@@ -56,6 +73,7 @@ describe("npm run synth:check", () => {
     const result = run(copy);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("differs from a fresh synth of charts/");
+    expect(result.stderr).toContain('stale: environment "default"\n');
     expect(result.stderr).toContain("changed: 0001-inference.k8s.yaml");
     expect(result.stderr).toContain("stale in");
     expect(result.stderr).toContain("0009-leftover.k8s.yaml");

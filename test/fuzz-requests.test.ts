@@ -2,12 +2,14 @@
  * Property-based fuzzing of every inference endpoint (`/predict`, KServe V1 `:predict`, V2 `infer` with and
  * without a version): over 10,000 generated requests of random JSON of every type and nesting, near-miss
  * bodies (wrong, missing and extra fields, numeric strings, NaN/Infinity spellings, huge and tiny numbers),
- * very long arrays, deep nesting, truncated bodies, invalid UTF-8, wrong and missing content types and
- * wrong methods; and, on V2 infer, binary tensor data bodies (`Inference-Header-Content-Length` and raw
- * tensors after the JSON) whole, cut, padded, with wrong sizes, wrong header lengths and garbage bytes.
- * Every answer is 2xx or 4xx with a JSON body (or, for a 200 that asked for binary outputs, a binary body
- * whose JSON part parses); none is a 5xx; the app stays healthy and ready with its tensor count unchanged
- * and its heap bounded.
+ * very long arrays, deep nesting, truncated bodies, invalid UTF-8, wrong and missing content types (the
+ * types read as JSON — none, text/plain, form-urlencoded — as often as application/json) and wrong methods;
+ * and, on V2 infer, binary tensor data bodies (`Inference-Header-Content-Length` and raw tensors after the
+ * JSON) whole, cut, padded, with wrong sizes, wrong header lengths and garbage bytes. Every answer is 2xx
+ * or 4xx with a JSON body (or, for a 200 that asked for binary outputs, a binary body whose JSON part
+ * parses); none is a 5xx; the app stays healthy and ready with its tensor count unchanged and its heap
+ * bounded. A body answers the same (status and body) whether it is labelled application/json, text/plain,
+ * form-urlencoded or not labelled at all.
  *
  * On failure fast-check prints the seed and the shrunk request; `fc.assert(..., { seed, path })` replays it.
  */
@@ -163,6 +165,9 @@ const predictBody: fc.Arbitrary<Doc> = fc.oneof(
 
 const v1Body: fc.Arbitrary<Doc> = fc.oneof(
   objectOf([entry("instances", rows)], [entry("signature_name", fc.string())]),
+  // KServe V1 also takes the rows under `inputs` (exactly one of the two).
+  objectOf([entry("inputs", rows)], [entry("signature_name", fc.string())]),
+  objectOf([entry("instances", rows), entry("inputs", rows)], []),
   namedRow,
 );
 
@@ -243,6 +248,9 @@ const v2Wrap = (inner: string) =>
 function endpoints(modelVersion: string): Endpoint[] {
   const validRows = fc.array(validRow, { minLength: 1, maxLength: 40 });
   const validInstances = validRows.map((r) => new JsonObject([["instances", r]]));
+  const validV1 = fc
+    .tuple(validRows, fc.constantFrom("instances", "inputs"))
+    .map(([r, key]) => new JsonObject([[key, r]]));
   const validV2 = wellFormedTensor.map((input) => new JsonObject([["inputs", [input]]]));
   const instancesWrap = (inner: string) => `{"instances":${inner}}`;
   return [
@@ -256,7 +264,7 @@ function endpoints(modelVersion: string): Endpoint[] {
       body: predictBody,
       wrap: instancesWrap,
     },
-    { path: "/v1/models/iris:predict", valid: validInstances, body: v1Body, wrap: instancesWrap },
+    { path: "/v1/models/iris:predict", valid: validV1, body: v1Body, wrap: instancesWrap },
     { path: "/v2/models/iris/infer", valid: validV2, body: v2Body, wrap: v2Wrap },
     {
       path: `/v2/models/iris/versions/${modelVersion}/infer`,
@@ -302,8 +310,21 @@ function extremeBody(wrap: (inner: string) => string): fc.Arbitrary<string> {
 /** Raw bytes that are not UTF-8: lone continuation bytes, overlongs, surrogates, bytes never valid. */
 const BAD_UTF8 = [[0x80], [0xbf], [0xc0, 0xaf], [0xc3], [0xed, 0xa0, 0x80], [0xf5], [0xff], [0xfe, 0xff]];
 
-const CONTENT_TYPES: fc.Arbitrary<string | undefined> = fc.oneof(
-  { weight: 16, arbitrary: fc.constant("application/json") },
+/** No Content-Type header at all: the body goes as bytes (a string would get text/plain from `Request`). */
+const NO_CONTENT_TYPE = null;
+
+const CONTENT_TYPES: fc.Arbitrary<string | undefined | typeof NO_CONTENT_TYPE> = fc.oneof(
+  { weight: 12, arbitrary: fc.constant("application/json") },
+  // Read as JSON too (tritonclient, `curl -d`, text/plain): fuzzed as heavily as the JSON path.
+  {
+    weight: 12,
+    arbitrary: fc.constantFrom(
+      NO_CONTENT_TYPE,
+      "application/x-www-form-urlencoded",
+      "text/plain;charset=UTF-8",
+      "text/plain",
+    ),
+  },
   {
     weight: 4,
     arbitrary: fc.constantFrom(
@@ -334,7 +355,8 @@ const METHODS = fc.oneof(
 interface FuzzRequest {
   readonly path: string;
   readonly method: string;
-  readonly contentType: string | undefined;
+  /** undefined: whatever `Request` makes of the body; null: no Content-Type header at all. */
+  readonly contentType: string | undefined | typeof NO_CONTENT_TYPE;
   /** Send Content-Length as a real client does (the server's body limit then decides from it). */
   readonly withLength: boolean;
   readonly body: string | Uint8Array;
@@ -514,26 +536,31 @@ describe(`${REQUEST_COUNT.toLocaleString("en-US")} fuzzed requests to every infe
   const perPath = new Map<string, number>();
   let binaryAnswers = 0;
   let binaryRequests = 0;
+  /** Answers read as JSON from a body not labelled JSON: the lenient path reaches the model, not just 4xx. */
+  let unlabelledAnswered = 0;
 
   it("answers each with 2xx or 4xx and a JSON body that hides internals; never 5xx, never a fault in the log", async () => {
     const { app, logs } = server;
     await fc.assert(
       fc.asyncProperty(fuzzRequests(classifier.metadata.version), async (r) => {
         const headers: Record<string, string> = {};
-        if (r.contentType !== undefined) headers["content-type"] = r.contentType;
+        if (typeof r.contentType === "string") headers["content-type"] = r.contentType;
         if (r.withLength) headers["content-length"] = String(Buffer.byteLength(r.body));
         if (r.inferenceHeader !== undefined) headers["inference-header-content-length"] = r.inferenceHeader;
         const bodyAllowed = r.method !== "GET";
+        const sent =
+          r.contentType === NO_CONTENT_TYPE && typeof r.body === "string" ? Buffer.from(r.body) : r.body;
         const res = await app.request(r.path, {
           method: r.method,
           headers,
-          body: bodyAllowed ? r.body : undefined,
+          body: bodyAllowed ? sent : undefined,
         });
         const raw = Buffer.from(await res.arrayBuffer());
         const text = raw.toString("utf8");
         if (r.inferenceHeader !== undefined) binaryRequests++;
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         perPath.set(r.path, (perPath.get(r.path) ?? 0) + 1);
+        if (res.status === 200 && !r.contentType?.startsWith("application/json")) unlabelledAnswered++;
         const what = `${res.status} ${text.slice(0, 300)} for ${describeRequest(r)}`;
 
         const faults = logs.filter((l) => l.level === "error" || l.level === "fatal");
@@ -572,9 +599,54 @@ describe(`${REQUEST_COUNT.toLocaleString("en-US")} fuzzed requests to every infe
     // Binary tensor data bodies are a fair share of the V2 traffic, and some are answered in binary.
     expect(binaryRequests).toBeGreaterThan(REQUEST_COUNT / 8);
     expect(binaryAnswers).toBeGreaterThan(20);
+    expect(unlabelledAnswered, "200s for bodies without a JSON Content-Type").toBeGreaterThan(200);
     for (const { path } of endpoints(classifier.metadata.version)) {
       expect(perPath.get(path) ?? 0, path).toBeGreaterThan(REQUEST_COUNT / 8);
     }
+  });
+
+  it("answers a body the same whether labelled application/json, text/plain, form-urlencoded or not at all", async () => {
+    const { app } = server;
+    const labels: readonly (string | null)[] = [
+      "text/plain;charset=UTF-8",
+      "application/x-www-form-urlencoded",
+      NO_CONTENT_TYPE,
+    ];
+    let answered = 0;
+    const send = async (path: string, body: string | Uint8Array, type: string | null) => {
+      const res = await app.request(path, {
+        method: "POST",
+        headers: type === NO_CONTENT_TYPE ? {} : { "content-type": type },
+        body: typeof body === "string" && type === NO_CONTENT_TYPE ? Buffer.from(body) : body,
+      });
+      const text = await res.text();
+      // What differs between two answers to the same body: timing, and V2's id (the request id if absent).
+      const comparable = text
+        .replace(/"processing_time_ms":[0-9.e+-]+/g, '"processing_time_ms":0')
+        .replace(/"id":"[0-9a-f-]{36}"/, '"id":""');
+      return `${res.status} ${comparable}`;
+    };
+    const perEndpoint = endpoints(classifier.metadata.version).map(({ path, valid, body }) =>
+      fc.record({
+        path: fc.constant(path),
+        body: fc.oneof(
+          valid.map(render),
+          body.map(render),
+          rawJson(4).map((raw) => raw.text),
+        ),
+        label: fc.constantFrom(...labels),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(...perEndpoint), async ({ path, body, label }) => {
+        const asJson = await send(path, body, "application/json");
+        if (asJson.startsWith("200 ")) answered++;
+        expect(await send(path, body, label), `${path} ${String(label)} ${body.slice(0, 200)}`).toBe(asJson);
+      }),
+      { numRuns: 1500 },
+    );
+    expect(answered).toBeGreaterThan(300);
+    server.logs.length = 0;
   });
 
   it("leaves the app live and ready, nothing in flight and no server fault counted", async () => {

@@ -1,6 +1,8 @@
 /**
  * `npm run ops` end to end, without a cluster: a fake `kubectl` on PATH records its argv, so the tests see
  * that each command prints exactly what it runs, stops at the first failure, and that dry-run runs nothing.
+ * Each run of the CLI builds every chart in memory (~1 s of CPU), so the runs that share nothing go
+ * concurrently; each records its kubectl calls in a file of its own.
  */
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,13 +16,13 @@ import { deploymentTarget } from "../ops/deployment-target.js";
 
 const root = join(import.meta.dirname, "..");
 const fakeBin = mkdtempSync(join(tmpdir(), "infer8s-fake-kubectl-"));
-const invocations = join(fakeBin, "invocations.log");
 const target = deploymentTarget(DEFAULT_SETTINGS);
+let runs = 0;
 
-// Records one line per call (arguments joined by a space) and exits with FAKE_KUBECTL_EXIT.
+// Records one line per call (arguments joined by a space) in FAKE_KUBECTL_LOG, exits with FAKE_KUBECTL_EXIT.
 writeFileSync(
   join(fakeBin, "kubectl"),
-  `#!/bin/sh\necho "$*" >> "${invocations}"\nexit "\${FAKE_KUBECTL_EXIT:-0}"\n`,
+  `#!/bin/sh\necho "$*" >> "$FAKE_KUBECTL_LOG"\nexit "\${FAKE_KUBECTL_EXIT:-0}"\n`,
 );
 chmodSync(join(fakeBin, "kubectl"), 0o755);
 
@@ -34,10 +36,16 @@ interface OpsRun {
 
 /** Runs the CLI asynchronously, so a server in this process can answer the load generator. */
 async function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
-  rmSync(invocations, { force: true });
+  runs += 1;
+  const invocations = join(fakeBin, `invocations-${runs}.log`);
   const child = spawn(process.execPath, ["--import", "tsx", "ops/main.ts", ...args], {
     cwd: root,
-    env: { PATH: `${fakeBin}:${process.env.PATH}`, HOME: process.env.HOME, ...env },
+    env: {
+      PATH: `${fakeBin}:${process.env.PATH}`,
+      HOME: process.env.HOME,
+      FAKE_KUBECTL_LOG: invocations,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -59,7 +67,7 @@ function printed(run: OpsRun): string[] {
 
 afterAll(() => rmSync(fakeBin, { recursive: true, force: true }));
 
-describe("npm run ops", () => {
+describe.concurrent("npm run ops", () => {
   it("deploy prints each kubectl command and runs exactly that", async () => {
     const run = await ops(["deploy"]);
     expect(run.status).toBe(0);

@@ -10,7 +10,7 @@
  *   so npm drops the optional package and the server runs on wasm, as the Dockerfile allows.
  * The production install itself (`npm ci --omit=dev`, from the lock file) runs as written, using npm's cache.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -27,6 +27,7 @@ import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV, PATHS } from "../src/contract/index.js";
 import { freePort } from "../bench/process-tools.js";
+import { killAndWait, waitUntil, within } from "./support/server-process.js";
 import {
   contextFiles,
   filesUnder,
@@ -116,45 +117,80 @@ function replayCopy(
   }
 }
 
-function replayRun(stage: Stage, stageRoot: string, command: string): void {
+async function replayRun(stage: Stage, stageRoot: string, command: string): Promise<void> {
   const started = performance.now();
   if (stage.name === "build" && command === BUILD_STAGE_INSTALL) {
     symlinkSync(join(root, "node_modules"), join(stageRoot, "node_modules"), "dir");
     substitutedInstall = true;
     return;
   }
-  try {
-    execFileSync("sh", ["-c", command], {
-      cwd: stageRoot,
-      env: runEnvironment(stage, stageRoot),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 120_000,
-    });
-  } catch (error) {
-    const failure = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(
-      `RUN in stage ${stage.name} failed: ${command}\n${failure.stdout ?? ""}\n${failure.stderr ?? failure.message}`,
-      { cause: error },
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      "sh",
+      ["-c", command],
+      {
+        cwd: stageRoot,
+        env: runEnvironment(stage, stageRoot),
+        encoding: "utf8",
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) =>
+        error
+          ? reject(
+              new Error(
+                `RUN in stage ${stage.name} failed: ${command}\n${stdout}\n${stderr || error.message}`,
+                {
+                  cause: error,
+                },
+              ),
+            )
+          : resolve(),
     );
-  }
+  });
   timings[`${stage.name}: ${command.slice(0, 40)}`] = Math.round(performance.now() - started);
 }
 
-async function waitForReady(url: string, deadlineMs: number): Promise<number> {
-  const deadline = Date.now() + deadlineMs;
-  let last = 0;
-  while (Date.now() < deadline) {
-    if (server?.exitCode !== null) throw new Error(`server exited with ${server?.exitCode}:\n${serverLog}`);
-    try {
-      last = (await fetch(url)).status;
-      if (last === 200) return last;
-    } catch {
-      // Not listening yet.
+/**
+ * Replays every stage, each once the stages it copies from are done: like BuildKit, stages that do not
+ * depend on each other (here the TypeScript build and the production install) run at the same time.
+ */
+async function replayStages(context: readonly string[]): Promise<void> {
+  const done = new Map<string, Promise<void>>();
+  const replay = async (stage: Stage): Promise<void> => {
+    const from = stage.steps.flatMap((step) =>
+      step.kind === "copy" && step.copy.from ? [step.copy.from] : [],
+    );
+    await Promise.all(from.map((name) => done.get(name)));
+    const stageRoot = join(workspace, stage.name);
+    mkdirSync(stageRoot);
+    stageRoots.set(stage.name, stageRoot);
+    for (const step of stage.steps) {
+      if (step.kind === "copy") replayCopy(stage, stageRoot, step.copy, context);
+      else await replayRun(stage, stageRoot, step.command);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  };
+  // A stage can only copy from one defined above it, so each one's dependencies are in the map already.
+  for (const stage of dockerfile.stages) done.set(stage.name, replay(stage));
+  // Every stage settled before reporting a failure, so no RUN is left running into the deleted workspace.
+  const failed = (await Promise.allSettled(done.values())).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+async function waitForReady(child: ChildProcess, url: string, deadlineMs: number): Promise<void> {
+  let onExit: ((code: number | null) => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = (code) => reject(new Error(`server exited with ${code}:\n${serverLog}`));
+    child.once("exit", onExit);
+  });
+  const ready = waitUntil(`${url} to answer 200`, async () => (await fetch(url)).status === 200, deadlineMs);
+  try {
+    await Promise.race([ready, exited]);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${serverLog}`, { cause: error });
+  } finally {
+    child.off("exit", onExit!);
   }
-  throw new Error(`${url} still answers ${last} after ${deadlineMs} ms:\n${serverLog}`);
 }
 
 function filesNamed(dir: string, suffix: string): string[] {
@@ -164,16 +200,7 @@ function filesNamed(dir: string, suffix: string): string[] {
 }
 
 beforeAll(async () => {
-  const context = contextFiles(root);
-  for (const stage of dockerfile.stages) {
-    const stageRoot = join(workspace, stage.name);
-    mkdirSync(stageRoot);
-    stageRoots.set(stage.name, stageRoot);
-    for (const step of stage.steps) {
-      if (step.kind === "copy") replayCopy(stage, stageRoot, step.copy, context);
-      else replayRun(stage, stageRoot, step.command);
-    }
-  }
+  await replayStages(contextFiles(root));
 
   const runtimeRoot = stageRoots.get(runtime.name)!;
   const port = await freePort();
@@ -187,13 +214,15 @@ beforeAll(async () => {
       ...stageEnvironment(runtime, runtimeRoot),
       [ENV.port]: String(port),
       [ENV.host]: "127.0.0.1",
+      // The chart's 5 s would only make the last test wait.
+      [ENV.drainSeconds]: "0",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   server.stdout?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
   server.stderr?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
   const started = performance.now();
-  await waitForReady(`${baseUrl}${PATHS.ready}`, 60_000);
+  await waitForReady(server, `${baseUrl}${PATHS.ready}`, 60_000);
   timings["server start to ready"] = Math.round(performance.now() - started);
   const size = execFileSync("du", ["-sm", join(runtimeRoot, "node_modules")], { encoding: "utf8" }).split(
     "\t",
@@ -201,8 +230,8 @@ beforeAll(async () => {
   console.log(`production install: node_modules ${size} MB; timings (ms): ${JSON.stringify(timings)}`);
 }, 180_000);
 
-afterAll(() => {
-  server?.kill("SIGTERM");
+afterAll(async () => {
+  if (server) await killAndWait(server);
   rmSync(workspace, { recursive: true, force: true });
 });
 
@@ -260,6 +289,18 @@ describe("runtime stage replayed from the Dockerfile", () => {
     expect(info.server_version).toBe(packageVersion);
   });
 
+  it("serves /docs and every asset it loads from its own node_modules", async () => {
+    const page = await fetch(`${baseUrl}/docs`);
+    expect(page.status).toBe(200);
+    const assets = [...(await page.text()).matchAll(/(?:src|href)="(\/docs\/[^"]+)"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) {
+      const response = await fetch(`${baseUrl}${asset}`);
+      expect(response.status, asset).toBe(200);
+      expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(100);
+    }
+  });
+
   it("answers a malformed prediction with a 4xx JSON error", async () => {
     const response = await fetch(`${baseUrl}${PATHS.predict}`, {
       method: "POST",
@@ -269,5 +310,12 @@ describe("runtime stage replayed from the Dockerfile", () => {
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
     expect(response.headers.get("content-type")).toMatch(/application\/json/);
+  });
+
+  it("exits 0 on SIGTERM with its last log line written", async () => {
+    const exited = new Promise<number | null>((resolve) => server!.once("close", resolve));
+    server!.kill("SIGTERM");
+    expect(await within(exited, 15_000, "exit after SIGTERM")).toBe(0);
+    expect(serverLog.trim().split("\n").at(-1)).toContain('"msg":"shutdown complete"');
   });
 });

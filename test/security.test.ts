@@ -1,10 +1,10 @@
 /**
  * Least privilege and least disclosure, end to end:
- * - the repository tracks no credential (every tracked file scanned), and dist/ holds no Secret, base64
- *   blob or password-like value;
- * - every pod in dist/ meets Pod Security Standard restricted in a namespace that enforces it, RBAC has no
- *   wildcards and no access to Secrets, the inference pods use the API not at all and are reachable only on
- *   their Service port;
+ * - the repository tracks no credential (every tracked file scanned), and no environment in dist/ holds a
+ *   Secret, base64 blob or password-like value;
+ * - every pod of every environment meets Pod Security Standard restricted in a namespace that enforces it,
+ *   RBAC has no wildcards and no access to Secrets, the inference pods use the API not at all and are
+ *   reachable only on their Service port;
  * - the running server (real process, over the wire) sends no framework banner, hides its internals in
  *   every error, bounds bodies and rows, and never logs bodies, query strings or credentials in headers.
  */
@@ -15,6 +15,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV, PATHS, RUN_AS_UID } from "../src/contract/index.js";
 import { FLOWERS } from "./server-fixtures.js";
+import { environmentDirs } from "./support/environment-dirs.js";
 import {
   credentialLikeValues,
   credentialProblems,
@@ -77,10 +78,12 @@ describe("the repository", () => {
   });
 });
 
-describe("dist/", () => {
-  const objects = loadManifestDir("dist").map((l) => l.object);
+describe.each(environmentDirs().map((e) => [e.dir, e.name]))("%s/ (environment %s)", (dir) => {
+  const objects = loadManifestDir(dir).map((l) => l.object);
   const pods = podTemplates(objects);
   const inferencePods = pods.filter((t) => t.owner.metadata.name === "iris-inference");
+  // Operator mode brings no Prometheus, kube-state-metrics or Grafana of its own (and no RBAC).
+  const standalone = objects.some((o) => o.kind === "Deployment" && o.metadata.name === "prometheus");
 
   it("holds no Secret, base64 blob or password-like value", () => {
     expect(objects.filter((o) => o.kind === "Secret")).toEqual([]);
@@ -88,7 +91,7 @@ describe("dist/", () => {
   });
 
   it("runs every pod under Pod Security Standard restricted, in namespaces that enforce it", () => {
-    expect(pods.length).toBeGreaterThanOrEqual(4);
+    expect(pods.length).toBeGreaterThanOrEqual(standalone ? 4 : 1);
     expect(podSecurityProblems(objects)).toEqual([]);
     for (const t of pods) expect(t.spec.securityContext).toMatchObject({ runAsUser: expect.any(Number) });
     expect(inferencePods[0]?.spec.securityContext).toMatchObject({ runAsUser: RUN_AS_UID });
@@ -103,7 +106,7 @@ describe("dist/", () => {
 
   it("grants RBAC without wildcards, Secrets or escalation, and none at all to the inference pods", () => {
     const roles = objects.filter((o) => o.kind === "Role" || o.kind === "ClusterRole");
-    expect(roles.length).toBeGreaterThan(0);
+    expect(roles.length > 0).toBe(standalone);
     expect(rbacProblems(objects)).toEqual([]);
     expect(inferencePods).toHaveLength(1);
     const account = inferencePods[0]?.spec.serviceAccountName;
@@ -184,8 +187,30 @@ describe("the running server", () => {
       method: "POST",
       path: PATHS.predict,
       body: CANARY,
-      headers: { "content-type": "text/plain" },
+      headers: { "content-type": "application/xml" },
       expect: 415,
+    },
+    // Read as JSON: `curl -d` (form-urlencoded), no Content-Type at all, chunked; and text that is not JSON.
+    {
+      method: "POST",
+      path: "/v1/models/iris:predict",
+      body: json({ inputs: [[CANARY_NUMBER, 3.5, 1.4, 0.2]] }),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      expect: 200,
+    },
+    {
+      method: "POST",
+      path: PATHS.predict,
+      body: json({ features: [CANARY_NUMBER, 3.5, 1.4, 0.2] }),
+      headers: { "content-type": undefined, "content-length": undefined },
+      expect: 200,
+    },
+    {
+      method: "POST",
+      path: PATHS.predict,
+      body: `features=${CANARY}`,
+      headers: { "content-type": "text/plain" },
+      expect: 400,
     },
     { method: "POST", path: PATHS.predict, body: json({ instances: tooManyRows }), expect: 413 },
     { method: "POST", path: PATHS.predict, body: json({ note: CANARY.repeat(30_000) }), expect: 413 },

@@ -76,12 +76,43 @@ describe("KServe V1", () => {
     const bad = await post("/v1/models/iris:predict", { instances: [FLOWERS.setosa, [1, 2]] });
     expect(bad.status).toBe(400);
     expect(bad.body.issues).toEqual([{ path: "instances[1]", message: "must have exactly 4 values, got 2" }]);
-    const missing = await post("/v1/models/iris:predict", { inputs: [FLOWERS.setosa] });
+    const missing = await post("/v1/models/iris:predict", { rows: [FLOWERS.setosa] });
     expect(missing.status).toBe(400);
-    expect(missing.body.issues).toEqual([{ path: "instances", message: "is required" }]);
+    expect(missing.body.issues).toEqual([
+      { path: "instances", message: 'is required (or send the rows as "inputs")' },
+    ]);
     const small = createTestServer(classifier, { config: { maxRowsPerRequest: 2 } });
-    const tooMany = await postJson(small.app, "/v1/models/iris:predict", { instances: ROWS });
-    expect(tooMany.status).toBe(413);
+    for (const field of ["instances", "inputs"]) {
+      const tooMany = await postJson(small.app, "/v1/models/iris:predict", { [field]: ROWS });
+      expect(tooMany.status, field).toBe(413);
+      expect(await tooMany.json(), field).toMatchObject({
+        error: expect.stringMatching(`^${field}: 4 rows`),
+      });
+    }
+  });
+
+  it("takes the rows under inputs exactly as under instances, as KServe's V1 server does", async () => {
+    const named = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
+    for (const rows of [ROWS, [named, FLOWERS.virginica]]) {
+      const viaInstances = await post("/v1/models/iris:predict", { instances: rows });
+      const viaInputs = await post("/v1/models/iris:predict", { inputs: rows, signature_name: "x" });
+      expect(viaInstances.status).toBe(200);
+      expect(viaInputs).toEqual(viaInstances);
+    }
+    const bad = await post("/v1/models/iris:predict", { inputs: [FLOWERS.setosa, [1, 2]] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual([{ path: "inputs[1]", message: "must have exactly 4 values, got 2" }]);
+  });
+
+  it("answers 400 when both instances and inputs are given, rather than pick one", async () => {
+    const res = await post("/v1/models/iris:predict", { instances: ROWS, inputs: [FLOWERS.setosa] });
+    expect(res).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid request: send the rows as "instances" or as "inputs", not both',
+        issues: [{ path: "", message: 'send the rows as "instances" or as "inputs", not both' }],
+      },
+    });
   });
 
   it("answers 405 with Allow when the verb path gets GET or the model path gets POST", async () => {
@@ -428,6 +459,48 @@ describe("all protocols agree", () => {
     for (const [i, row] of ROWS.entries()) {
       const single = await post("/predict", { features: row });
       expect(single.body.prediction).toBe(predictions[i]?.prediction);
+    }
+  });
+});
+
+describe("content types real clients send", () => {
+  const requests: readonly (readonly [path: string, json: string])[] = [
+    ["/v1/models/iris:predict", JSON.stringify({ instances: ROWS })],
+    ["/v1/models/iris:predict", JSON.stringify({ inputs: ROWS })],
+    ["/v2/models/iris/infer", JSON.stringify(v2Request(ROWS))],
+  ];
+
+  it("answers KServe's documented `curl -d @input.json` (form-urlencoded) and tritonclient's unlabelled JSON", async () => {
+    for (const [path, json] of requests) {
+      const key = `${path} ${json.slice(0, 12)}`;
+      const expected = await post(path, JSON.parse(json));
+      expect(expected.status, key).toBe(200);
+      const asCurl = await server.app.request(path, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: json,
+      });
+      const unlabelled = await server.app.request(path, {
+        method: "POST",
+        body: new TextEncoder().encode(json),
+      });
+      for (const res of [asCurl, unlabelled]) {
+        expect(res.status, key).toBe(200);
+        const body = (await res.json()) as Record<string, unknown>;
+        expect({ ...body, id: undefined }, key).toEqual({ ...expected.body, id: undefined });
+      }
+    }
+  });
+
+  it("answers 415 with the fix for other types", async () => {
+    for (const [path, json] of requests) {
+      const res = await postJson(server.app, path, json, {
+        "content-type": "application/xml",
+      });
+      expect(res.status, path).toBe(415);
+      expect(((await res.json()) as { error: string }).error, path).toContain(
+        "send the JSON body with Content-Type: application/json",
+      );
     }
   });
 });

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStartingApp } from "../src/server/app.js";
+import { DOCS_CSP } from "../src/server/routes/api-docs.js";
 import { ERROR_TYPES, METRICS, PATHS } from "../src/contract/index.js";
 import type { InferenceEngine } from "../src/server/inference-engine.js";
 import { Lifecycle } from "../src/server/lifecycle.js";
@@ -386,12 +387,32 @@ describe("API description", () => {
     expect(document.components.schemas.FeatureVector).toMatchObject({ minItems: 4, maxItems: 4 });
   });
 
-  it("serves Swagger UI at /docs pointing at the document", async () => {
+  it("serves Swagger UI at /docs from its own origin, under a CSP that allows only 'self'", async () => {
     const res = await server.app.request("/docs");
     expect(res.status).toBe(200);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toBe(DOCS_CSP);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:|\*/);
     const html = await res.text();
-    expect(html).toContain("swagger-ui");
-    expect(html).toContain("/openapi.json");
+    expect(html).not.toMatch(/<script>|<style|\sstyle=|\son\w+=|https?:\/\//);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(assets.sort()).toEqual([
+      "/docs/favicon-32x32.png",
+      "/docs/init.js",
+      "/docs/swagger-ui-bundle.js",
+      "/docs/swagger-ui.css",
+    ]);
+    for (const asset of assets) {
+      const file = await server.app.request(asset);
+      expect(file.status, asset).toBe(200);
+      expect(file.headers.get("content-type"), asset).toMatch(/^(text\/(css|javascript)|image\/png)/);
+      expect((await file.arrayBuffer()).byteLength, asset).toBeGreaterThan(100);
+    }
+    expect(await (await server.app.request("/docs/init.js")).text()).toContain('url: "/openapi.json"');
+    const missing = await server.app.request("/docs/package.json");
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: "no file /docs/package.json; the docs are at /docs" });
   });
 
   it("lists every endpoint at /", async () => {
@@ -411,5 +432,46 @@ describe("API description", () => {
         "POST /v2/models/{model_name}/infer",
       ]),
     );
+  });
+});
+
+describe("requests in flight, as shutdown sees them", () => {
+  it("holds lifecycle.idle() until every request is answered and its line logged", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let resolveEntered: () => void = () => {};
+    const entered = new Promise<void>((resolve) => (resolveEntered = resolve));
+    const slowEngine: InferenceEngine = {
+      featureCount: 4,
+      classCount: 3,
+      async infer(features, rows) {
+        resolveEntered();
+        await gate;
+        return { probabilities: new Float32Array(rows * 3).fill(1 / 3), classIndices: new Int32Array(rows) };
+      },
+    };
+    const slow = createTestServer(classifier, { engine: slowEngine });
+    const predictLines = () => slow.logs.filter((l) => l.msg === "request" && l.path === PATHS.predict);
+    const pending = postJson(slow.app, PATHS.predict, { features: FLOWERS.setosa });
+    await entered;
+    expect(slow.lifecycle.requestsInFlight).toBe(1);
+    let linesWhenIdle = -1;
+    const idle = slow.lifecycle.idle().then(() => (linesWhenIdle = predictLines().length));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(linesWhenIdle).toBe(-1);
+
+    release();
+    await idle;
+    expect(linesWhenIdle).toBe(1);
+    expect(slow.lifecycle.requestsInFlight).toBe(0);
+    expect((await pending).status).toBe(200);
+  });
+
+  it("resolves lifecycle.idle() at once when nothing is in flight", async () => {
+    const lifecycle = new Lifecycle();
+    let idle = false;
+    void lifecycle.idle().then(() => (idle = true));
+    await Promise.resolve();
+    expect(idle).toBe(true);
   });
 });

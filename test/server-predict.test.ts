@@ -100,16 +100,65 @@ describe("POST /predict", () => {
     expect(res.status).toBe(200);
   });
 
-  it("accepts application/json with a charset parameter", async () => {
-    const res = await postJson(
-      server.app,
-      "/predict",
-      { features: FLOWERS.setosa },
-      {
-        "content-type": "application/json; charset=utf-8",
+  it("accepts application/json with any charset parameter, however spelled", async () => {
+    for (const type of [
+      "application/json; charset=utf-8",
+      "Application/JSON;charset=UTF-8",
+      'application/json; charset="utf-8"',
+      "application/json ; charset=utf-8",
+      "application/json;",
+    ]) {
+      const res = await postJson(
+        server.app,
+        "/predict",
+        { features: FLOWERS.setosa },
+        { "content-type": type },
+      );
+      expect(res.status, type).toBe(200);
+      expect(await res.json(), type).toMatchObject({ class: "setosa" });
+    }
+  });
+
+  it("reads a JSON body sent without a Content-Type, as text/plain or form-urlencoded (curl -d) as JSON", async () => {
+    const json = JSON.stringify({ features: FLOWERS.virginica });
+    const requests: [string, RequestInit][] = [
+      // Bytes, not a string: a string body would get text/plain from the Request constructor.
+      ["no Content-Type", { body: new TextEncoder().encode(json) }],
+      ["text/plain", { body: json, headers: { "content-type": "text/plain;charset=UTF-8" } }],
+      ["curl -d", { body: json, headers: { "content-type": "application/x-www-form-urlencoded" } }],
+    ];
+    for (const [what, init] of requests) {
+      const res = await server.app.request("/predict", { method: "POST", ...init });
+      expect(res.status, what).toBe(200);
+      expect(await res.json(), what).toMatchObject({ class: "virginica" });
+    }
+  });
+});
+
+describe("cross-origin requests (why reading unlabelled JSON is safe; see README, Content types)", () => {
+  const origin = "https://elsewhere.example";
+
+  it("approves no CORS preflight, so a browser never sends a cross-origin JSON or key-carrying request", async () => {
+    const res = await server.app.request("/predict", {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, authorization, x-api-key",
       },
-    );
+    });
+    expect(res.status).toBe(204);
+    expect([...res.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
+  });
+
+  it("answers a simple cross-origin POST without Access-Control-Allow-Origin, so the page cannot read it", async () => {
+    const res = await server.app.request("/predict", {
+      method: "POST",
+      headers: { origin, "content-type": "text/plain" },
+      body: JSON.stringify({ features: FLOWERS.setosa }),
+    });
     expect(res.status).toBe(200);
+    expect([...res.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
   });
 });
 
@@ -242,27 +291,29 @@ describe("POST /predict with bad input", () => {
     }
   });
 
-  it("answers 415 when the content type is not JSON", async () => {
-    const res = await postJson(
-      server.app,
-      "/predict",
-      { features: FLOWERS.setosa },
-      { "content-type": "text/plain" },
-    );
-    expect(res.status).toBe(415);
-    expect(await res.json()).toEqual({ error: 'Content-Type must be application/json, got "text/plain"' });
-    const form = await postJson(server.app, "/predict", "features=1", {
-      "content-type": "application/x-www-form-urlencoded",
-    });
-    expect(form.status).toBe(415);
+  it("answers 415 naming the fix for a content type it does not read as JSON", async () => {
+    for (const type of ["text/xml", "multipart/form-data; boundary=x", "application/octet-stream"]) {
+      const res = await postJson(
+        server.app,
+        "/predict",
+        { features: FLOWERS.setosa },
+        { "content-type": type },
+      );
+      expect(res.status, type).toBe(415);
+      expect(await res.json(), type).toEqual({
+        error: `Content-Type ${JSON.stringify(type)} is not supported here; send the JSON body with Content-Type: application/json`,
+      });
+    }
   });
 
-  it("answers 415 for a body without a content type", async () => {
-    // Bytes, not a string: a string body would get text/plain from the Request constructor.
-    const body = new TextEncoder().encode(JSON.stringify({ features: FLOWERS.setosa }));
-    const res = await server.app.request("/predict", { method: "POST", body });
-    expect(res.status).toBe(415);
-    expect(await res.json()).toEqual({ error: "Content-Type must be application/json, got none" });
+  it("answers 400 for a form or text body that is not JSON", async () => {
+    for (const type of ["application/x-www-form-urlencoded", "text/plain"]) {
+      const res = await postJson(server.app, "/predict", "features=5.1,3.5,1.4,0.2", {
+        "content-type": type,
+      });
+      expect(res.status, type).toBe(400);
+      expect(await res.json(), type).toEqual({ error: "request body is not valid JSON" });
+    }
   });
 
   it("answers 413 with the limit when there are more rows than MAX_ROWS_PER_REQUEST", async () => {

@@ -3,11 +3,39 @@
  */
 import { type ClientRequest, request } from "node:http";
 import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { FLOWERS } from "./server-fixtures.js";
-import { getFresh, killStartedServers, startReady, startServer } from "./support/server-process.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { ENV, METRICS, PATHS } from "../src/contract/index.js";
+import { FLOWERS, parseExposition, sampleValue } from "./server-fixtures.js";
+import {
+  getFresh,
+  httpRequest,
+  killStartedServers,
+  startReady,
+  startServer,
+  waitUntil,
+  within,
+} from "./support/server-process.js";
 
-afterEach(killStartedServers);
+// The tests run concurrently, each with a server of its own, and each ends its server; whatever is still
+// running at the end (a failed test's server) is killed here.
+afterAll(killStartedServers);
+
+/**
+ * What main.ts may add to `drainSeconds + inflightTimeoutSeconds` before exiting (cut requests unwinding,
+ * the last log lines reaching stdout: `EXIT_GRACE_MS`), plus room for a loaded machine.
+ */
+const EXIT_MARGIN_MS = 2_000 + 3_000;
+
+/** Resolves once the server is handling `count` inference requests (`ml_inflight_requests`). */
+function inferenceRequestsInFlight(port: number, count: number): Promise<void> {
+  return waitUntil(
+    `${count} inference request(s) in flight`,
+    async () =>
+      sampleValue(parseExposition((await getFresh(port, PATHS.metrics)).body), METRICS.inflightRequests) ===
+      count,
+    10_000,
+  );
+}
 
 interface Answer {
   status: number;
@@ -46,6 +74,14 @@ function startSlowPredict(port: number): { answer: Promise<Answer>; finish: () =
   };
 }
 
+function httpPredict(port: number) {
+  return httpRequest(port, {
+    method: "POST",
+    path: PATHS.predict,
+    body: JSON.stringify({ features: FLOWERS.setosa }),
+  });
+}
+
 function refusesConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
@@ -66,7 +102,7 @@ async function eventuallyRefusesConnections(port: number, withinMs: number): Pro
   return false;
 }
 
-describe("the server process", () => {
+describe.concurrent("the server process", () => {
   it("on SIGTERM: readiness 503 at once, keeps serving through the drain, finishes in-flight work, exits 0", async () => {
     // The drain must outlast the two probe requests below even on a loaded machine: with 1 s this test
     // failed once while four other process-level suites ran alongside it.
@@ -76,7 +112,7 @@ describe("the server process", () => {
 
     const inflight = startSlowPredict(port);
     inflight.answer.catch(() => {}); // awaited below; don't let a failed run leave an unhandled rejection
-    await new Promise((resolve) => setTimeout(resolve, 100)); // let the server start reading the body
+    await inferenceRequestsInFlight(port, 1); // the server is reading its body
     server.child.kill("SIGTERM");
     await server.waitForLog("shutdown: readiness now 503");
 
@@ -119,13 +155,79 @@ describe("the server process", () => {
     });
     const stuck = startSlowPredict(server.port);
     stuck.answer.catch(() => {}); // its connection gets cut; asserted below
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await inferenceRequestsInFlight(server.port, 1);
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
     await expect(stuck.answer).rejects.toThrow(/socket hang up|ECONNRESET/);
-    expect(server.logs.map((l) => l.msg)).toContain(
+    const messages = server.logs.map((l) => l.msg);
+    expect(messages).toContain(
       "shutdown: in-flight requests did not finish in time; closing their connections",
     );
+    // The cut request still gets its line, before the last one.
+    const cut = server.logs.findIndex((l) => l.msg === "request" && l.path === PATHS.predict);
+    expect(cut).toBeGreaterThan(
+      messages.indexOf("shutdown: listener closed; waiting for in-flight requests"),
+    );
+    expect(messages.at(-1)).toBe("shutdown complete");
+  });
+
+  it("logs a request whose client hung up mid-handling before 'shutdown complete', and nothing after it", async () => {
+    // The prediction waits a second in the micro-batcher for company; its connection is gone long before.
+    const server = await startReady({
+      SHUTDOWN_DRAIN_SECONDS: "0",
+      SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS: "10",
+      [ENV["batching.maxDelayMs"]]: "1000",
+    });
+    const body = JSON.stringify({ features: FLOWERS.setosa });
+    const abandoned = request({
+      host: "127.0.0.1",
+      port: server.port,
+      path: PATHS.predict,
+      method: "POST",
+      agent: false,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+    });
+    abandoned.on("error", () => {}); // destroyed below on purpose
+    abandoned.end(body);
+    await inferenceRequestsInFlight(server.port, 1);
+    abandoned.destroy();
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+
+    const messages = server.logs.map((l) => l.msg);
+    const line = server.logs.findIndex((l) => l.msg === "request" && l.path === PATHS.predict);
+    expect(line, messages.join("\n")).toBeGreaterThan(0);
+    expect(server.logs[line]).toMatchObject({ status: 200, duration_ms: expect.any(Number) });
+    expect(line).toBeLessThan(messages.indexOf("shutdown complete"));
+    expect(messages.at(-1)).toBe("shutdown complete");
+  });
+
+  it("keeps answering when nobody reads its log any more, and still exits 0 on SIGTERM", async () => {
+    const server = await startReady({
+      SHUTDOWN_DRAIN_SECONDS: "0.2",
+      SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS: "1",
+    });
+    server.child.stdout?.destroy(); // the reading end of its stdout pipe: every log write now fails (EPIPE)
+    for (let i = 0; i < 20; i++) expect((await getFresh(server.port, PATHS.health)).status).toBe(200);
+    const answer = await httpPredict(server.port);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ class: "setosa" });
+
+    server.child.kill("SIGTERM");
+    expect(await within(server.exited, 200 + 1_000 + EXIT_MARGIN_MS, "exit after SIGTERM")).toBe(0);
+  });
+
+  it("exits 0 on SIGTERM when its log pipe breaks during the drain", async () => {
+    // What left production-install's servers running: the reader went away while they drained, and the
+    // final log flush retried its write to the broken pipe forever.
+    const server = await startReady({
+      SHUTDOWN_DRAIN_SECONDS: "0.5",
+      SHUTDOWN_INFLIGHT_TIMEOUT_SECONDS: "1",
+    });
+    server.child.kill("SIGTERM");
+    await server.waitForLog("shutdown: readiness now 503");
+    server.child.stdout?.destroy();
+    expect(await within(server.exited, 500 + 1_000 + EXIT_MARGIN_MS, "exit after SIGTERM")).toBe(0);
   });
 
   it("refuses to start on bad configuration, printing every problem, with a non-zero exit", async () => {

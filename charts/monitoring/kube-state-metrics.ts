@@ -14,6 +14,11 @@ export interface KubeStateMetricsProps {
   readonly watchedNamespaces: readonly string[];
   /** Name of the ServiceAccount, Deployment and Service. @default "kube-state-metrics" */
   readonly name?: string;
+  /**
+   * Start of the ClusterRole name (`<prefix>-<name>`): cluster-scoped, so each installation sharing a
+   * cluster needs its own. @default "infer8s"
+   */
+  readonly clusterRoleNamePrefix?: string;
   /** Container image. @default KUBE_STATE_METRICS_IMAGE */
   readonly image?: string;
   /** Requests and limits. @default requests 10m/64Mi, limits 200m/256Mi */
@@ -56,7 +61,7 @@ export class KubeStateMetrics extends Construct {
     }
     this.namespace = props.namespace;
     this.name = props.name ?? "kube-state-metrics";
-    this.clusterRoleName = `infer8s-${this.name}`;
+    this.clusterRoleName = `${props.clusterRoleNamePrefix ?? "infer8s"}-${this.name}`;
     this.watchedNamespaces = [...props.watchedNamespaces];
     this.image = props.image ?? KUBE_STATE_METRICS_IMAGE;
     this.address = `${this.name}.${this.namespace}.svc:${this.metricsPort}`;

@@ -49,6 +49,11 @@ export interface PrometheusServerProps {
   readonly ruleGroups: readonly RuleGroup[];
   /** Name of the ServiceAccount, ConfigMap, Deployment and Service. @default "prometheus" */
   readonly name?: string;
+  /**
+   * Start of the ClusterRole names (`<prefix>-<name>-discovery`, `<prefix>-<name>-nodes`): cluster-scoped, so
+   * each installation sharing a cluster needs its own. @default "infer8s"
+   */
+  readonly clusterRoleNamePrefix?: string;
   /** Container image. @default PROMETHEUS_IMAGE */
   readonly image?: string;
   /** How long samples are kept (`--storage.tsdb.retention.time`). @default "15d" */
@@ -188,7 +193,8 @@ export class PrometheusServer extends Construct {
     const clusterLabels = { labels: { ...this.labels } };
     const subjects = [{ kind: "ServiceAccount", name: this.name, namespace: this.namespace }];
 
-    const discoveryRole = `infer8s-${this.name}-discovery`;
+    const clusterRolePrefix = `${props.clusterRoleNamePrefix ?? "infer8s"}-${this.name}`;
+    const discoveryRole = `${clusterRolePrefix}-discovery`;
     this.workload.addDependency(
       new KubeClusterRole(this, "discovery-role", {
         metadata: { name: discoveryRole, ...clusterLabels },
@@ -203,7 +209,7 @@ export class PrometheusServer extends Construct {
         subjects,
       }),
     );
-    const nodesRole = `infer8s-${this.name}-nodes`;
+    const nodesRole = `${clusterRolePrefix}-nodes`;
     this.workload.addDependency(
       new KubeClusterRole(this, "nodes-role", {
         metadata: { name: nodesRole, ...clusterLabels },

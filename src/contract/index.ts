@@ -105,7 +105,7 @@ export const ERROR_TYPES = {
   payloadTooLarge: "payload_too_large",
   /** 413: more rows than MAX_ROWS_PER_REQUEST. */
   tooManyRows: "too_many_rows",
-  /** 415: not `application/json`. */
+  /** 415: a Content-Type the endpoint does not read (JSON, none, text/plain and form-urlencoded are read as JSON). */
   unsupportedMediaType: "unsupported_media_type",
   /** 404: a model name or version that is not served. */
   modelNotFound: "model_not_found",

@@ -6,7 +6,6 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { ApiError } from "./api/errors.js";
 import { type ServedModel, createRowSchemas } from "./api/rows.js";
 import { validationHook } from "./api/validation.js";
@@ -18,10 +17,12 @@ import type { Logger } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { AppEnv } from "./middleware/app-env.js";
 import { limitBody } from "./middleware/body-limit.js";
+import { jsonBodies } from "./middleware/json-bodies.js";
 import { createErrorHandler, createNotFoundHandler } from "./middleware/error-handler.js";
 import { answerMethodNotAllowed } from "./middleware/method-not-allowed.js";
 import { observeRequests, trackInflight } from "./middleware/observe-requests.js";
 import { requestIds } from "./middleware/request-id.js";
+import { registerApiDocs } from "./routes/api-docs.js";
 import { registerKServeV1Routes } from "./routes/kserve-v1.js";
 import { SERVER_NAME, registerKServeV2Routes, registerV2HealthRoutes } from "./routes/kserve-v2.js";
 import {
@@ -79,7 +80,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     classNames: model.metadata.classNames,
   };
   const rows = createRowSchemas(served, config.maxRowsPerRequest);
-  const middleware = [trackInflight(metrics), limitBody(config.bodyLimitBytes)];
+  const middleware = [trackInflight(metrics), limitBody(config.bodyLimitBytes), jsonBodies()];
   registerPredictRoute(app, { model: served, engine, rows, middleware });
   registerKServeV1Routes(app, { model: served, engine, rows, middleware });
   registerKServeV2Routes(app, {
@@ -124,7 +125,7 @@ function createBaseApp({ metrics, logger, lifecycle }: BaseAppDeps): OpenAPIHono
   return app;
 }
 
-/** `/openapi.json` (generated once, from the same schemas that validate), `/docs` (Swagger UI) and `/`. */
+/** `/openapi.json` (generated once, from the same schemas that validate), `/docs` (Swagger UI, served offline) and `/`. */
 function registerDocs(app: OpenAPIHono<AppEnv>, serverVersion: string): void {
   const document = app.getOpenAPIDocument({
     openapi: "3.0.3",
@@ -156,7 +157,7 @@ function registerDocs(app: OpenAPIHono<AppEnv>, serverVersion: string): void {
     ],
   };
   app.get(DOC_PATHS.openapi, (c) => c.json(document));
-  app.get(DOC_PATHS.docs, swaggerUI({ url: DOC_PATHS.openapi, title: `${SERVER_NAME} API` }));
+  registerApiDocs(app, { path: DOC_PATHS.docs, openapiPath: DOC_PATHS.openapi, title: `${SERVER_NAME} API` });
   app.get(DOC_PATHS.index, (c) => c.json(index));
 }
 

@@ -1,6 +1,16 @@
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { type RequestLine, createLogger, createRequestLogger } from "./logger.js";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import {
+  type RequestLine,
+  closeLogDestination,
+  createLogDestination,
+  createLogger,
+  createRequestLogger,
+} from "./logger.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -164,5 +174,106 @@ describe("createRequestLogger on a logger that acts on each line", () => {
     logRequest({ ...line, status: 503 });
     expect(all).toHaveLength(2);
     expect(errors.map((l) => (JSON.parse(l) as { status: number }).status)).toEqual([503]);
+  });
+});
+
+describe("createLogDestination and closeLogDestination", () => {
+  const dir = mkdtempSync(join(tmpdir(), "infer8s-log-"));
+  const fds: number[] = [];
+  afterAll(() => {
+    for (const fd of fds) {
+      try {
+        closeSync(fd);
+      } catch {
+        // closed by the test
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A FIFO opened at both ends without blocking: a stdout pipe whose reader the test controls. */
+  function pipe(name: string): { readFd: number; writeFd: number } {
+    const path = join(dir, name);
+    execFileSync("mkfifo", [path]);
+    const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    fds.push(readFd, writeFd);
+    return { readFd, writeFd };
+  }
+
+  const KIB = "x".repeat(1024);
+
+  /** The next error `destination` emits, observed without listening (a listener would handle it). */
+  function nextError(destination: ReturnType<typeof createLogDestination>): Promise<unknown> {
+    return new Promise((resolve) => {
+      const emit = destination.emit.bind(destination);
+      destination.emit = (event: string | symbol, ...args: unknown[]) => {
+        const handled = emit(event, ...args); // throws when no listener handles an "error"
+        if (event === "error") resolve(args[0]);
+        return handled;
+      };
+    });
+  }
+
+  it("writes out every line still buffered, then resolves true", async () => {
+    const file = join(dir, "all.log");
+    const fd = openSync(file, "w");
+    fds.push(fd);
+    const logger = createLogger("info", createLogDestination(fd));
+    for (let i = 0; i < 2000; i++) logger.info({ i, pad: KIB }, "line");
+    expect(await closeLogDestination(logger, 10_000)).toBe(true);
+    expect(() => logger.info("after the close: dropped, not thrown")).not.toThrow();
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(2000);
+    expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ i: 1999 });
+  });
+
+  it("gives up after the timeout when the reader has stopped reading, and leaves nothing to flush at exit", async () => {
+    const { writeFd } = pipe("stuck");
+    const destination = createLogDestination(writeFd);
+    const logger = createLogger("info", destination);
+    for (let i = 0; i < 256; i++) logger.info({ pad: KIB }, "more than the pipe holds");
+    const started = performance.now();
+    expect(await closeLogDestination(logger, 300)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    // pino's exit hook skips a destroyed destination instead of retrying its writes synchronously.
+    expect((destination as unknown as { destroyed: boolean }).destroyed).toBe(true);
+  });
+
+  it("keeps logging without throwing once the reader is gone, and resolves false without waiting", async () => {
+    const { readFd, writeFd } = pipe("gone");
+    const destination = createLogDestination(writeFd);
+    const logger = createLogger("info", destination);
+    closeSync(readFd);
+    const failed = nextError(destination);
+    logger.info("into the void");
+    expect(await failed).toMatchObject({ code: "EPIPE" });
+    expect(() => {
+      for (let i = 0; i < 100; i++) logger.info("still serving");
+    }).not.toThrow();
+    const started = performance.now();
+    expect(await closeLogDestination(logger, 10_000)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("survives a write error other than EPIPE instead of crashing the process", async () => {
+    const file = join(dir, "read-only.log");
+    closeSync(openSync(file, "w"));
+    const fd = openSync(file, "r");
+    fds.push(fd);
+    const destination = createLogDestination(fd);
+    const logger = createLogger("info", destination);
+    // pino handles only EPIPE; it re-emits any other write error, which without a listener of ours
+    // would be an uncaught exception.
+    const failed = nextError(destination);
+    logger.info("cannot be written");
+    expect(await failed).toMatchObject({ code: "EBADF" });
+    expect(() => logger.info("and the next one")).not.toThrow();
+    expect(await closeLogDestination(logger, 10_000)).toBe(false);
+  });
+
+  it("resolves true at once for a destination with nothing buffered (a test's collector)", async () => {
+    const logger = createLogger("info", { write: () => undefined });
+    expect(await closeLogDestination(logger, 10_000)).toBe(true);
   });
 });

@@ -8,8 +8,9 @@ export type Logger = pino.Logger;
 export type LogDestination = pino.DestinationStream;
 
 /**
- * Creates the JSON logger. Levels are written as names (`"level":"info"`) and times as ISO strings, which
- * is what `kubectl logs` readers and most log pipelines expect.
+ * Creates the JSON logger, writing to {@link createLogDestination}`(1)` (stdout) unless given a destination.
+ * Levels are written as names (`"level":"info"`) and times as ISO strings, which is what `kubectl logs`
+ * readers and most log pipelines expect.
  *
  * @example
  * const logger = createLogger("info");
@@ -22,7 +23,99 @@ export function createLogger(level: LogLevel, destination?: LogDestination): Log
     timestamp: isoTimeOncePerMillisecond(),
     formatters: { level: (label) => ({ level: label }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? createLogDestination(1));
+}
+
+/** pino's file-descriptor writer (sonic-boom). */
+type FdDestination = ReturnType<typeof pino.destination>;
+
+/** Log bytes held while the reader is slow or stuck; past this, new lines are dropped, not queued. */
+const LOG_BUFFER_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** Destinations whose writes have failed: nothing more will reach their reader. */
+const failedDestinations = new WeakSet<object>();
+
+/**
+ * What pino writes to by default, an asynchronous writer on file descriptor `fd` (sonic-boom), made safe
+ * for a reader that goes away or stops reading, so that logging never blocks or crashes the server:
+ * - a write error (EPIPE once the reader is gone, or any other) is handled here instead of becoming an
+ *   uncaught exception, and marks the destination failed; pino itself stops writing after an EPIPE;
+ * - lines are written asynchronously, so a full pipe never stalls the event loop; at most
+ *   16 MiB wait for a stuck reader, newer lines are dropped;
+ * - before exiting, {@link closeLogDestination} writes out what is buffered, bounded in time. Left to
+ *   pino's exit hook instead, sonic-boom's synchronous final flush retries a write that fails with EPIPE
+ *   every 100 ms forever (sonic-boom 4.2), and the process never exits.
+ *
+ * @example
+ * const logger = createLogger("info", createLogDestination(1));
+ */
+export function createLogDestination(fd: number): FdDestination {
+  const destination = pino.destination({ dest: fd, sync: false, maxLength: LOG_BUFFER_LIMIT_BYTES });
+  destination.on("error", function logDestinationFailed() {
+    failedDestinations.add(destination);
+  });
+  return destination;
+}
+
+/**
+ * Writes out every line the logger still holds and closes its destination, waiting at most `timeoutMs`:
+ * resolves `true` once everything is written, `false` when the destination has failed or the time ran out
+ * (what is still buffered is then dropped, so nothing is left for pino's exit hook to retry). Call it last,
+ * just before `process.exit`: the logger is silent afterwards. Destinations other than a file descriptor
+ * (a test's collector) have nothing buffered: resolves `true` at once.
+ *
+ * @example
+ * logger.info("shutdown complete");
+ * await closeLogDestination(logger, 1000);
+ * process.exit(0);
+ */
+export function closeLogDestination(logger: Logger, timeoutMs: number): Promise<boolean> {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  if (!isFdDestination(stream)) return Promise.resolve(true);
+  // Closed already (sonic-boom sets `destroyed` once closed; its types leave it out).
+  if ((stream as { destroyed?: boolean }).destroyed === true) return Promise.resolve(true);
+  if (failedDestinations.has(stream)) {
+    logger.level = "silent";
+    return Promise.resolve(abandon(stream));
+  }
+  return new Promise((resolve) => {
+    const settle = (written: boolean) => {
+      clearTimeout(timer);
+      stream.off("close", onClose);
+      stream.off("error", onError);
+      logger.level = "silent"; // a closed destination throws on write
+      resolve(written || abandon(stream));
+    };
+    const onClose = () => settle(true);
+    const onError = () => settle(false);
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    stream.once("close", onClose);
+    stream.once("error", onError);
+    try {
+      stream.end();
+    } catch {
+      settle(false);
+    }
+  });
+}
+
+function isFdDestination(stream: unknown): stream is FdDestination {
+  const candidate = stream as Partial<FdDestination> | undefined;
+  return (
+    typeof candidate?.end === "function" &&
+    typeof candidate.once === "function" &&
+    typeof candidate.destroy === "function"
+  );
+}
+
+/** Drops what `stream` still buffers and marks it destroyed, which pino's exit hook then skips. */
+function abandon(stream: FdDestination): false {
+  try {
+    stream.destroy();
+  } catch {
+    // Already destroyed, or pino replaced destroy() after an EPIPE: either way nothing is left to flush.
+  }
+  return false;
 }
 
 /** The fields of the one line written per HTTP request. */

@@ -12,7 +12,7 @@ import type { ServerConfig } from "../contract/server-config.js";
 import { configFromEnvironment, httpServerOptions } from "./config.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { Lifecycle } from "./lifecycle.js";
-import { type Logger, createLogger } from "./logger.js";
+import { type Logger, closeLogDestination, createLogger } from "./logger.js";
 import { ServerMetrics, describeClassifier } from "./metrics.js";
 import { type Classifier, loadModel } from "../model/load-model.js";
 
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   ) as Server;
   server.on("error", (err) => {
     logger.fatal({ err }, "cannot listen");
-    process.exit(1);
+    void exitAfterLogs(logger, 1);
   });
 
   let classifier: Classifier | undefined;
@@ -54,8 +54,7 @@ async function main(): Promise<void> {
     warmUp(classifier);
   } catch (err) {
     logger.fatal({ err, model_dir: config.modelDir }, "model failed to load; exiting");
-    logger.flush();
-    process.exit(1);
+    return exitAfterLogs(logger, 1);
   }
 
   const { metadata } = classifier;
@@ -87,17 +86,24 @@ interface ShutdownOptions {
 }
 
 /**
+ * How long requests cut at the in-flight timeout get to unwind and write their log lines, and how long the
+ * last log lines get to reach stdout; both bound the exit beyond `drainSeconds + inflightTimeoutSeconds`,
+ * within the chart's margin (see `terminationGracePeriodSeconds`).
+ */
+const EXIT_GRACE_MS = { cutRequests: 1000, logFlush: 1000 } as const;
+
+/**
  * SIGTERM/SIGINT: readiness fails at once while requests are still served for `drainSeconds` (Kubernetes
  * needs that long to take the pod out of its endpoints); then the listener closes, in-flight requests get
- * `inflightTimeoutSeconds` to finish, and the process exits 0. A second signal exits at once with 1.
+ * `inflightTimeoutSeconds` to be answered and logged, the log is flushed, and the process exits 0. A second
+ * signal exits with 1 without waiting for requests (only for the log flush).
  */
 function handleShutdownSignals({ server, lifecycle, logger, config, model }: ShutdownOptions): void {
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, "second signal: exiting without waiting");
-      logger.flush();
-      process.exit(1);
+      return exitAfterLogs(logger, 1);
     }
     stopping = true;
     lifecycle.startDraining();
@@ -114,22 +120,36 @@ function handleShutdownSignals({ server, lifecycle, logger, config, model }: Shu
     await sleep(config.drainSeconds * 1000);
 
     logger.info("shutdown: listener closed; waiting for in-flight requests");
-    const closed = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
-    const finished = await Promise.race([closed, sleep(config.inflightTimeoutSeconds * 1000, false)]);
+    // Both: the connections closed, and every request answered and logged (a request whose client hung
+    // up is still being handled after its connection closed; exiting then loses its log line).
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const finished = await Promise.race([
+      Promise.all([closed, lifecycle.idle()]).then(() => true),
+      sleep(config.inflightTimeoutSeconds * 1000, false),
+    ]);
     if (!finished) {
       logger.warn(
         { inflight_timeout_seconds: config.inflightTimeoutSeconds },
         "shutdown: in-flight requests did not finish in time; closing their connections",
       );
       server.closeAllConnections();
+      await Promise.race([lifecycle.idle(), sleep(EXIT_GRACE_MS.cutRequests)]);
     }
     model()?.dispose();
     logger.info({ signal, backend }, "shutdown complete");
-    logger.flush();
-    process.exit(0);
+    return exitAfterLogs(logger, 0);
   };
   process.on("SIGTERM", (signal) => void shutdown(signal));
   process.on("SIGINT", (signal) => void shutdown(signal));
+}
+
+/**
+ * Exits once the log lines written so far have reached stdout, or after `EXIT_GRACE_MS.logFlush` when
+ * stdout's reader is gone or stuck: a broken log pipe must not keep the process from exiting.
+ */
+async function exitAfterLogs(logger: Logger, code: number): Promise<never> {
+  await closeLogDestination(logger, EXIT_GRACE_MS.logFlush);
+  process.exit(code);
 }
 
 await main();

@@ -29,6 +29,7 @@ import {
   type InventoriedQuery,
 } from "./query-inventory.js";
 import { SIMULATED_CONTAINER, simulatedInferenceTarget, withStaticDiscovery } from "./static-discovery.js";
+import { killAndWait } from "../support/server-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const chart = standaloneMonitoring();
@@ -66,7 +67,7 @@ async function waitFor(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
-    await sleep(200);
+    await sleep(50);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${diagnostics()}`);
 }
@@ -140,13 +141,8 @@ describeWithPrometheus(
         [ENV.logLevel]: "warn",
       });
       const serverOutput = server.output;
-      await waitFor(
-        "the inference server to be ready",
-        async () => (await fetch(`${serverUrl}${PATHS.ready}`)).status === 200,
-        30_000,
-        serverOutput,
-      );
 
+      // Prometheus starts while the server loads its model: its first scrapes may find the target down.
       // The generated job and rules; only discovery and the intervals differ from what the cluster runs.
       const generated = chart.prometheus.config;
       const inferenceJob = generated.scrape_configs.find((j) => j.job_name === job);
@@ -154,7 +150,7 @@ describeWithPrometheus(
       const e2eConfig: PrometheusConfig = withStaticDiscovery(
         {
           ...generated,
-          global: { ...generated.global, scrape_interval: "1s", evaluation_interval: "1s" },
+          global: { ...generated.global, scrape_interval: "500ms", evaluation_interval: "500ms" },
           scrape_configs: [inferenceJob],
         },
         {
@@ -183,12 +179,20 @@ describeWithPrometheus(
         { PATH: process.env.PATH },
       );
       const promOutput = prom.output;
-      await waitFor(
-        "Prometheus to be ready",
-        async () => (await fetch(`${prometheusUrl}/-/ready`)).status === 200,
-        20_000,
-        promOutput,
-      );
+      await Promise.all([
+        waitFor(
+          "the inference server to be ready",
+          async () => (await fetch(`${serverUrl}${PATHS.ready}`)).status === 200,
+          30_000,
+          serverOutput,
+        ),
+        waitFor(
+          "Prometheus to be ready",
+          async () => (await fetch(`${prometheusUrl}/-/ready`)).status === 200,
+          20_000,
+          promOutput,
+        ),
+      ]);
 
       await sendTraffic();
       traffic = setInterval(() => void sendTraffic().catch(() => undefined), 250);
@@ -205,10 +209,12 @@ describeWithPrometheus(
       );
     }, 90_000);
 
-    afterAll(() => {
+    afterAll(async () => {
       if (traffic) clearInterval(traffic);
-      server?.child.kill("SIGTERM");
-      prom?.child.kill("SIGTERM");
+      await Promise.all([
+        server && killAndWait(server.child),
+        prom && killAndWait(prom.child, "SIGTERM"), // SIGKILL if it takes more than 5 s
+      ]);
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 

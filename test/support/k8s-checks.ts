@@ -26,11 +26,13 @@ export interface LoadedObject {
 }
 
 /**
- * Every YAML document of every `*.yaml` file under `dir`, in the order `kubectl apply -f dir` applies them
- * (files in lexical order, documents in file order). Parsed as YAML 1.1, as cdk8s writes and kubectl reads.
+ * Every YAML document of every `*.yaml` file directly in `dir` (not in subdirectories: `dist/staging/` is
+ * another environment), as `kubectl apply -f dir` without `-R` reads them: files in lexical order, documents
+ * in file order. Parsed as YAML 1.1, as cdk8s writes and kubectl reads.
  */
 export function loadManifestDir(dir: string): LoadedObject[] {
   return listFiles(dir)
+    .filter((file) => !file.includes("/"))
     .filter((file) => file.endsWith(".yaml") || file.endsWith(".yml"))
     .flatMap((file) => parseManifests(readFileSync(join(dir, file), "utf8"), file));
 }

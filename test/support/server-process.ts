@@ -1,6 +1,7 @@
 /**
  * The real server process for tests: `src/server/main.ts` under Node (tsx loader) on a free loopback port, its
- * JSON log lines collected as they arrive. Call {@link killStartedServers} in `afterEach`/`afterAll`.
+ * JSON log lines collected as they arrive. Call {@link killStartedServers} in `afterEach`/`afterAll`, so a
+ * failing test leaves no server behind.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { type Agent, type IncomingHttpHeaders, request } from "node:http";
@@ -28,10 +29,62 @@ export interface RunningServer {
 
 const started: ChildProcess[] = [];
 
-/** SIGKILLs every server this module started that is still running. */
-export function killStartedServers(): void {
-  for (const child of started.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+/** SIGKILLs every server this module started that is still running, and resolves once all have exited. */
+export async function killStartedServers(): Promise<void> {
+  await Promise.all(started.splice(0).map((child) => killAndWait(child)));
+}
+
+/** Whether `child` has not exited yet. */
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/**
+ * Sends `signal` to `child` and resolves with its exit code (null when a signal ended it) once it has
+ * exited; if it is still running after `graceMs`, SIGKILLs it. For any process a test starts.
+ */
+export function killAndWait(
+  child: ChildProcess,
+  signal: NodeJS.Signals = "SIGKILL",
+  graceMs = 5_000,
+): Promise<number | null> {
+  if (!isRunning(child)) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const escalate = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", (code) => {
+      clearTimeout(escalate);
+      resolve(code);
+    });
+    child.kill(signal);
+  });
+}
+
+/** `promise`, or a rejection naming `what` once `timeoutMs` have passed. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once `check()` holds, asking every `intervalMs`; rejects after `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 20,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await Promise.resolve(check()).catch(() => false)) return;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }
 
 /** Spawns the server on the wasm backend, on a free loopback port, with `env` on top of the defaults. */
@@ -115,7 +168,8 @@ export interface HttpRequestOptions {
   readonly path: string;
   /** @default "GET" */
   readonly method?: string;
-  readonly headers?: Record<string, string | number>;
+  /** Added to (or, with `undefined`, removed from) the defaults: JSON Content-Type and Content-Length. */
+  readonly headers?: Record<string, string | number | undefined>;
   /** Sent with its Content-Length (unless `headers` says otherwise). */
   readonly body?: string;
   /** @default false: a fresh connection, closed after the answer */
@@ -130,12 +184,13 @@ export interface HttpRequestOptions {
  */
 export function httpRequest(port: number, options: HttpRequestOptions): Promise<HttpAnswer> {
   const { path, method = "GET", body, agent = false } = options;
-  const headers = {
+  const merged = {
     ...(body === undefined
       ? {}
       : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
     ...options.headers,
   };
+  const headers = Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, method, headers, agent }, (res) => {
       let text = "";

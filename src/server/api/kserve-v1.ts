@@ -16,7 +16,26 @@ export function createV1Schemas(rows: RowSchemas) {
       .object({ name: z.string().openapi({ example: "iris" }), ready: z.boolean() })
       .openapi("V1ModelReady"),
     // Not strict: V1 clients may send extra top-level fields (e.g. `signature_name`); only rows are checked.
-    predictRequest: z.object({ instances: rows.instances }).openapi("V1PredictRequest"),
+    predictRequest: z
+      .object({
+        instances: rows.instances.optional(),
+        inputs: rows.instances.optional().openapi({ description: "Same as `instances`." }),
+      })
+      .superRefine((body, ctx) => {
+        const given = V1_ROW_FIELDS.filter((field) => body[field] !== undefined);
+        if (given.length === 1) return;
+        ctx.addIssue(
+          given.length === 0
+            ? { code: "custom", path: ["instances"], message: 'is required (or send the rows as "inputs")' }
+            : { code: "custom", path: [], message: 'send the rows as "instances" or as "inputs", not both' },
+        );
+      })
+      .openapi("V1PredictRequest", {
+        description:
+          "The rows under `instances` or under `inputs` (KServe V1 takes both root keys), not both. Other " +
+          "top-level fields are ignored.",
+        oneOf: [{ required: ["instances"] }, { required: ["inputs"] }],
+      }),
     predictResponse: z
       .object({
         predictions: z
@@ -28,12 +47,25 @@ export function createV1Schemas(rows: RowSchemas) {
 }
 
 /**
- * `{"instances": [lists]}` and nothing else, recognised without zod (see `jsonRequestBody`); any other
- * body, valid or not, is left to the schema.
+ * `{"instances": [lists]}` or `{"inputs": [lists]}` and nothing else, recognised without zod (see
+ * `jsonRequestBody`); any other body, valid or not, is left to the schema.
  */
 export function plainV1PredictRequest(plain: PlainRowChecks) {
-  return (body: unknown): body is { instances: number[][] } =>
-    soleKey(body) === "instances" && plain.rows((body as { instances: unknown }).instances);
+  return (body: unknown): body is { instances: number[][] } | { inputs: number[][] } => {
+    const key = soleKey(body);
+    return (key === "instances" || key === "inputs") && plain.rows((body as Record<string, unknown>)[key]);
+  };
+}
+
+/** The root keys a V1 request may carry its rows under: KServe's V1 server takes both (exactly one). */
+export const V1_ROW_FIELDS = ["instances", "inputs"] as const;
+
+/** The rows of a validated V1 request, whichever root key carried them. */
+export function v1Rows<T>(body: { readonly instances?: T; readonly inputs?: T }): T {
+  const rows = body.instances ?? body.inputs;
+  // The schema (and the fast path) admit exactly one of the two.
+  if (rows === undefined) throw new Error("V1 request without rows passed validation");
+  return rows;
 }
 
 /** The V1 verb this server implements, as it appears after the model name: `/v1/models/iris:predict`. */

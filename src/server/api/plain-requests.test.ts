@@ -57,7 +57,12 @@ const body = fc.oneof(
   fc.record({ instances: rowList }),
   fc.record({ instances: rowList, extra: fc.anything() }),
   fc.record({ features: row, instances: rowList }),
-  fc.dictionary(fc.constantFrom("features", "instances", "__proto__", "sepal_length"), fc.anything()),
+  { weight: 2, arbitrary: fc.record({ inputs: mostlyValidRows }) },
+  fc.record({ instances: mostlyValidRows, inputs: mostlyValidRows }),
+  fc.dictionary(
+    fc.constantFrom("features", "instances", "inputs", "__proto__", "sepal_length"),
+    fc.anything(),
+  ),
   fc.anything(),
 );
 
@@ -108,5 +113,17 @@ describe("the /predict fast path", () => {
     const named = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
     expect(predict.accepts(named)).toBe(false);
     expect(predict.schema.safeParse(named).success).toBe(true);
+  });
+});
+
+describe("the V1 :predict fast path", () => {
+  it("takes every valid body with the rows under inputs, and leaves both root keys to the schema", () => {
+    fc.assert(
+      fc.property(fc.array(validRow, { minLength: 1, maxLength: MAX_ROWS }), (inputs) => {
+        expect(v1.accepts({ inputs })).toBe(true);
+        expect(v1.accepts({ instances: inputs, inputs })).toBe(false);
+        expect(v1.schema.safeParse({ instances: inputs, inputs }).success).toBe(false);
+      }),
+    );
   });
 });

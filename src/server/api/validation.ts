@@ -15,8 +15,8 @@ export interface Problem {
   readonly message: string;
 }
 
-/** Field whose arrays hold request rows: a `too_big` there is "too many rows" (413), not a 400. */
-const ROWS_FIELD = "instances";
+/** Fields whose arrays hold request rows: a `too_big` there is "too many rows" (413), not a 400. */
+const ROWS_FIELDS: ReadonlySet<PropertyKey> = new Set(["instances", "inputs"]);
 
 /** Most problems listed in one error body; a 1000-row batch of garbage should not echo 4000 lines. */
 const MAX_PROBLEMS = 20;
@@ -77,7 +77,8 @@ export function validationHook(
 export function invalidRequest(issues: readonly Issue[], input: unknown): ApiError {
   const resolved = resolveUnions(issues, [], input);
   const tooLong = resolved.find(
-    (issue) => issue.code === "too_big" && issue.origin === "array" && issue.path.at(-1) === ROWS_FIELD,
+    (issue) =>
+      issue.code === "too_big" && issue.origin === "array" && ROWS_FIELDS.has(issue.path.at(-1) ?? ""),
   );
   if (tooLong && tooLong.code === "too_big") {
     const rows = valueAt(input, tooLong.path);

@@ -63,7 +63,8 @@ function translate(error: HTTPException, c: Parameters<ErrorHandler<AppEnv>>[1])
       return new ApiError(
         415,
         ERROR_TYPES.unsupportedMediaType,
-        `Content-Type must be application/json, got ${got ? JSON.stringify(got) : "none"}`,
+        `Content-Type ${got ? JSON.stringify(got) : "(none)"} is not supported here; ` +
+          "send the JSON body with Content-Type: application/json",
       );
     }
     default:

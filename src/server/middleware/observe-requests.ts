@@ -19,7 +19,8 @@ export interface ObserveRequestsOptions {
  * `http_request_duration_seconds` (labelled with the route pattern, or the `routeLabel` a middleware set
  * for routes that share a pattern) and writes one JSON log line: request id, method, route, path, status,
  * duration. Never the body. While draining it also asks the client to close its keep-alive connection, so
- * its next request opens a new one to a pod that is still in service.
+ * its next request opens a new one to a pod that is still in service. The request counts as in flight in
+ * `lifecycle` until its line is written, so shutdown waits for it.
  *
  * Must run after `requestIds()` so the log line carries the id.
  *
@@ -40,22 +41,27 @@ export function observeRequests({
   return async function observe(c, next) {
     const startedAt = performance.now();
     c.set("startedAt", startedAt);
-    await next();
-    if (lifecycle.draining) c.header("Connection", "close");
-    const seconds = (performance.now() - startedAt) / 1000;
-    // After next(), routeIndex points at the handler that answered.
-    const pattern = routePath(c);
-    const route = c.get("routeLabel") ?? labels.get(pattern) ?? pattern;
-    const status = c.res.status;
-    metrics.observeRequest(c.req.method, route, status, seconds);
-    logRequest({
-      req_id: c.get("requestId"),
-      method: c.req.method,
-      route,
-      path: c.req.path,
-      status,
-      duration_ms: Math.round(seconds * 1e6) / 1e3,
-    });
+    lifecycle.requestBegun();
+    try {
+      await next();
+      if (lifecycle.draining) c.header("Connection", "close");
+      const seconds = (performance.now() - startedAt) / 1000;
+      // After next(), routeIndex points at the handler that answered.
+      const pattern = routePath(c);
+      const route = c.get("routeLabel") ?? labels.get(pattern) ?? pattern;
+      const status = c.res.status;
+      metrics.observeRequest(c.req.method, route, status, seconds);
+      logRequest({
+        req_id: c.get("requestId"),
+        method: c.req.method,
+        route,
+        path: c.req.path,
+        status,
+        duration_ms: Math.round(seconds * 1e6) / 1e3,
+      });
+    } finally {
+      lifecycle.requestDone();
+    }
   };
 }
 

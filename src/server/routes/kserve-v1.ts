@@ -1,9 +1,9 @@
 /** KServe V1 data plane: list, model readiness, `:predict`. */
-import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, type RouteConfig, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { V1_PREDICT_SUFFIX, createV1Schemas, plainV1PredictRequest } from "../api/kserve-v1.js";
+import { V1_PREDICT_SUFFIX, createV1Schemas, plainV1PredictRequest, v1Rows } from "../api/kserve-v1.js";
 import { ApiError } from "../api/errors.js";
-import { BODY_ERROR_RESPONSES, jsonError } from "../api/responses.js";
+import { BODY_ERROR_RESPONSES, UNAVAILABLE_RESPONSES, jsonError } from "../api/responses.js";
 import { type RowSchemas, type ServedModel, assertScored, packRows } from "../api/rows.js";
 import { jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
@@ -81,6 +81,21 @@ function v1Resource(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * A route as the OpenAPI document shows it. `app.openapi()` takes `middleware` (and `hide`) off a route
+ * before registering it; `registerPath` does not, and would publish `middleware` as a field of the
+ * operation, which no OpenAPI validator accepts.
+ */
+function documented<R extends RouteConfig>({
+  middleware,
+  hide,
+  ...operation
+}: R): Omit<R, "middleware" | "hide"> {
+  void middleware;
+  void hide;
+  return operation;
+}
+
 export function registerKServeV1Routes(
   app: OpenAPIHono<AppEnv>,
   { model, engine, rows, middleware }: KServeV1RouteOptions,
@@ -102,6 +117,7 @@ export function registerKServeV1Routes(
           description: "Model names.",
           content: { "application/json": { schema: schemas.listResponse } },
         },
+        ...UNAVAILABLE_RESPONSES,
       },
     }),
     (c) => c.json(listBody, 200),
@@ -120,9 +136,10 @@ export function registerKServeV1Routes(
         content: { "application/json": { schema: schemas.readyResponse } },
       },
       404: jsonError("No model by that name."),
+      ...UNAVAILABLE_RESPONSES,
     },
   });
-  app.openAPIRegistry.registerPath(readyRoute);
+  app.openAPIRegistry.registerPath(documented(readyRoute));
   app.openapi({ ...readyRoute, path: HONO_MODEL_PATH, hide: true }, (c) => c.json(readyBody, 200));
 
   const predictRoute = createRoute({
@@ -131,7 +148,8 @@ export function registerKServeV1Routes(
     tags,
     summary: "Predict class indices for instances",
     description:
-      '`{"instances": [[5.1, 3.5, 1.4, 0.2], …]}` (rows as lists or named objects) → `{"predictions": [0, …]}`, ' +
+      '`{"instances": [[5.1, 3.5, 1.4, 0.2], …]}` (rows as lists or named objects; `inputs` in place of ' +
+      '`instances` works too, as in KServe) → `{"predictions": [0, …]}`, ' +
       "the class index per row, as KServe's scikit-learn runtime answers.",
     middleware: [requireServedModel(model, V1_PREDICT_SUFFIX), ...middleware],
     request: {
@@ -145,13 +163,16 @@ export function registerKServeV1Routes(
       },
       ...BODY_ERROR_RESPONSES,
       404: jsonError("No model by that name."),
+      ...UNAVAILABLE_RESPONSES,
     },
   });
-  app.openAPIRegistry.registerPath(predictRoute);
+  app.openAPIRegistry.registerPath(documented(predictRoute));
   app.openapi({ ...predictRoute, path: HONO_MODEL_PATH, hide: true }, async (c) => {
-    const { instances } = c.req.valid("json");
+    const body = c.req.valid("json");
+    const instances = v1Rows(body);
+    const field = body.instances === undefined ? "inputs" : "instances";
     const result = await engine.infer(packRows(instances, model.featureNames), instances.length);
-    assertScored(result, (row) => `instances[${row}]`);
+    assertScored(result, (row) => `${field}[${row}]`);
     return jsonWithRequestId(c, { predictions: Array.from(result.classIndices) }, 200);
   });
 }

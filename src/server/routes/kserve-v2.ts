@@ -18,7 +18,13 @@ import {
   v2RequestedOutputs,
   v2Schemas,
 } from "../api/kserve-v2.js";
-import { BODY_ERROR_RESPONSES, jsonError, jsonResponse as json } from "../api/responses.js";
+import {
+  BODY_ERROR_RESPONSES,
+  INTERNAL_ERROR_RESPONSES,
+  UNAVAILABLE_RESPONSES,
+  jsonError,
+  jsonResponse as json,
+} from "../api/responses.js";
 import { type ServedModel, assertScored } from "../api/rows.js";
 import { invalidRequest, jsonRequestBody } from "../api/validation.js";
 import type { InferenceEngine } from "../inference-engine.js";
@@ -67,7 +73,7 @@ export function registerV2HealthRoutes(app: OpenAPIHono<AppEnv>, lifecycle: Life
       path: "/v2/health/live",
       tags,
       summary: "Server live",
-      responses: { 200: json(v2Schemas.live, "The server is live.") },
+      responses: { 200: json(v2Schemas.live, "The server is live."), ...INTERNAL_ERROR_RESPONSES },
     }),
     (c) => c.json({ live: true }, 200),
   );
@@ -80,6 +86,7 @@ export function registerV2HealthRoutes(app: OpenAPIHono<AppEnv>, lifecycle: Life
       responses: {
         200: json(v2Schemas.ready, "Ready for inference."),
         503: json(v2Schemas.ready, "Loading the model, or shutting down."),
+        ...INTERNAL_ERROR_RESPONSES,
       },
     }),
     (c) => (lifecycle.ready ? c.json({ ready: true }, 200) : c.json({ ready: false }, 503)),
@@ -108,7 +115,10 @@ export function registerKServeV2Routes(
         path,
         tags,
         summary: "Server metadata",
-        responses: { 200: json(v2Schemas.serverMetadata, "Server name, version and extensions.") },
+        responses: {
+          200: json(v2Schemas.serverMetadata, "Server name, version and extensions."),
+          ...UNAVAILABLE_RESPONSES,
+        },
       }),
       (c) => c.json(serverMetadata, 200),
     );
@@ -175,6 +185,7 @@ export function registerKServeV2Routes(
         responses: {
           200: json(v2Schemas.modelMetadata, "Inputs, outputs, versions, platform."),
           404: notFound,
+          ...UNAVAILABLE_RESPONSES,
         },
       }),
       (c) => c.json(modelMetadata, 200),
@@ -187,7 +198,11 @@ export function registerKServeV2Routes(
         summary: "Model ready",
         middleware: [servedOnly],
         request: { params },
-        responses: { 200: json(v2Schemas.modelReady, "The model is loaded."), 404: notFound },
+        responses: {
+          200: json(v2Schemas.modelReady, "The model is loaded."),
+          404: notFound,
+          ...UNAVAILABLE_RESPONSES,
+        },
       }),
       (c) => c.json(modelReady, 200),
     );
@@ -227,6 +242,7 @@ export function registerKServeV2Routes(
           },
           ...BODY_ERROR_RESPONSES,
           404: notFound,
+          ...UNAVAILABLE_RESPONSES,
         },
       }),
       // Only JSON bodies reach the validator (binary ones were answered above), so this is the JSON schema's.

@@ -1,5 +1,6 @@
 /** Probes, model information and metrics: what Kubernetes, Prometheus and operators call. */
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { INTERNAL_ERROR_RESPONSES, UNAVAILABLE_RESPONSES } from "../api/responses.js";
 import { jsonResponse as json } from "../api/responses.js";
 import { PATHS } from "../../contract/index.js";
 import type { Lifecycle } from "../lifecycle.js";
@@ -77,7 +78,7 @@ export function registerProbeRoutes(
       path: PATHS.health,
       tags: ["operations"],
       summary: "Liveness: 200 while the process serves",
-      responses: { 200: json(HealthResponse, "The process is alive.") },
+      responses: { 200: json(HealthResponse, "The process is alive."), ...INTERNAL_ERROR_RESPONSES },
     }),
     (c) => jsonWithRequestId(c, { status: "ok" as const }, 200),
   );
@@ -91,6 +92,7 @@ export function registerProbeRoutes(
       responses: {
         200: json(ReadyResponse, "Ready for traffic."),
         503: json(ReadyResponse, "Loading the model, or shutting down."),
+        ...INTERNAL_ERROR_RESPONSES,
       },
     }),
     (c) =>
@@ -110,6 +112,7 @@ export function registerProbeRoutes(
           description: "Prometheus text exposition.",
           content: { "text/plain": { schema: z.string() } },
         },
+        ...INTERNAL_ERROR_RESPONSES,
       },
     }),
     async (c) => c.text(await metrics.exposition(), 200, { "Content-Type": metrics.contentType }),
@@ -124,7 +127,10 @@ export function registerInfoRoute(app: OpenAPIHono<AppEnv>, info: Info): void {
       path: PATHS.info,
       tags: ["operations"],
       summary: "Model and runtime information, including the TF.js backend in use",
-      responses: { 200: json(InfoResponse, "Model name, version, classes, features, accuracy, backend.") },
+      responses: {
+        200: json(InfoResponse, "Model name, version, classes, features, accuracy, backend."),
+        ...UNAVAILABLE_RESPONSES,
+      },
     }),
     (c) => c.json(info, 200),
   );

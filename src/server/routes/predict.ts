@@ -2,7 +2,7 @@
 import { type OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { createPredictSchemas, plainPredictRequest, predictRows, toPredictions } from "../api/predict.js";
-import { BODY_ERROR_RESPONSES } from "../api/responses.js";
+import { BODY_ERROR_RESPONSES, UNAVAILABLE_RESPONSES } from "../api/responses.js";
 import { jsonRequestBody } from "../api/validation.js";
 import type { RowSchemas, ServedModel } from "../api/rows.js";
 import { PATHS } from "../../contract/index.js";
@@ -39,6 +39,7 @@ export function registerPredictRoute(
         content: { "application/json": { schema: schemas.response } },
       },
       ...BODY_ERROR_RESPONSES,
+      ...UNAVAILABLE_RESPONSES,
     },
   });
 
