@@ -222,6 +222,24 @@ describe("rollout.strategy", () => {
     expect(selected.map((s) => s.metadata.name)).toEqual(["iris-inference"]);
   });
 
+  it("operator mode, blue-green: the ServiceMonitor also scrapes the preview Service, whose job the analysis reads", () => {
+    const { find, objects } = build({
+      rollout: {
+        strategy: "blueGreen",
+        analysis: { prometheusUrl: "http://prometheus.monitoring.svc:9090" },
+      },
+      monitoring: { mode: "operator" },
+    });
+    const selector = find("ServiceMonitor").spec.selector;
+    const selected = objects.filter(
+      (o) => o.kind === "Service" && selectorMatches(selector, { ...o.metadata.labels }),
+    );
+    expect(selected.map((s) => s.metadata.name).sort()).toEqual(["iris-inference", "iris-inference-preview"]);
+    expect(find("AnalysisTemplate").spec.metrics[0].provider.prometheus.query).toContain(
+      'job=~"iris-inference|iris-inference-preview"',
+    );
+  });
+
   it("a misspelt field in the Rollout or the AnalysisTemplate fails the strict schema", async () => {
     const { find } = canary();
     const rollout = find("Rollout");
