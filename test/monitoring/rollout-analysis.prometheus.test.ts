@@ -28,7 +28,12 @@ import {
 import { withArgs } from "../../charts/monitoring/rollout-analysis.js";
 import { FLOWERS } from "../server-fixtures.js";
 import { synthObjects } from "../support/k8s-checks.js";
-import { killStartedServers, startReady, type RunningServer } from "../support/server-process.js";
+import {
+  killAndWait,
+  killStartedServers,
+  startReady,
+  type RunningServer,
+} from "../support/server-process.js";
 import { appFor, tempDir } from "./fixtures.js";
 import { describeWithPrometheus } from "./prometheus-tools.js";
 import { simulatedInferenceTarget, withStaticDiscovery } from "./static-discovery.js";
@@ -224,10 +229,9 @@ describeWithPrometheus(
       await sleep(4_000);
     }, 120_000);
 
-    afterAll(() => {
+    afterAll(async () => {
       if (traffic) clearInterval(traffic);
-      killStartedServers();
-      prom?.child.kill("SIGTERM");
+      await Promise.all([killStartedServers(), prom && killAndWait(prom.child, "SIGTERM")]);
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
