@@ -13,20 +13,33 @@
  * 64 connections, and the excess is shed.
  */
 import { parseArgs } from "node:util";
+import { benchCommandLine } from "./command-line.js";
 import { ENV } from "../src/contract/index.js";
 import { runLoad } from "./load.js";
 import { rssMiB, startBuiltServer, stopProcess } from "./process-tools.js";
 import { formatNumber as fmt, percentile, printTable } from "./report.js";
 
-const { values } = parseArgs({
-  options: {
-    connections: { type: "string", default: "512" },
-    duration: { type: "string", default: "10" },
-    rows: { type: "string", default: "1,64" },
-    recovery: { type: "string", default: "5" },
-    "queue-rows": { type: "string" },
-  },
-});
+const USAGE = `Usage: npm run bench:overload [-- --connections N] [--duration S] [--rows 1,64] [--recovery S] [--queue-rows N]
+Drives the production build far past its capacity, then lightly, and reports shedding and recovery.
+  --connections N   concurrent connections in the overload phase (default 512)
+  --duration S      seconds of overload per request size (default 10)
+  --rows LIST       rows per request, comma-separated (default 1,64)
+  --recovery S      seconds of light load after each overload phase (default 5)
+  --queue-rows N    the server's BATCH_QUEUE_ROWS (default: the server's default)
+  -h, --help        this text`;
+const { values } = benchCommandLine("bench:overload", USAGE, () =>
+  parseArgs({
+    options: {
+      connections: { type: "string", default: "512" },
+      duration: { type: "string", default: "10" },
+      rows: { type: "string", default: "1,64" },
+      recovery: { type: "string", default: "5" },
+      "queue-rows": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }),
+);
 const connections = Number(values.connections);
 const duration = Number(values.duration);
 const recoverySeconds = Number(values.recovery);

@@ -13,20 +13,35 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { benchCommandLine } from "./command-line.js";
 import autocannon from "autocannon";
 import { cpuSeconds, freePort, rssMiB, stopProcess, waitForStatus } from "./process-tools.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const { values } = parseArgs({
-  options: {
-    duration: { type: "string", default: "5" },
-    warmup: { type: "string", default: "1" },
-    connections: { type: "string", default: "1,16,64" },
-    scenarios: { type: "string", default: "" },
-    json: { type: "string" },
-    "compare-batching": { type: "boolean", default: false },
-  },
-});
+const USAGE = `Usage: npm run bench [-- --duration S] [--warmup S] [--connections 1,16,64] [--scenarios NAMES]
+                     [--json FILE] [--compare-batching]
+Measures the production build against a bare Hono server on loopback, scenario by scenario.
+  --duration S          seconds per measurement (default 5)
+  --warmup S            seconds of warm-up before each (default 1)
+  --connections LIST    concurrency levels, comma-separated (default 1,16,64)
+  --scenarios NAMES     only scenarios whose name contains one of these, comma-separated (default all)
+  --json FILE           also write the results as JSON
+  --compare-batching    also measure the server with BATCHING=off
+  -h, --help            this text`;
+const { values } = benchCommandLine("bench", USAGE, () =>
+  parseArgs({
+    options: {
+      duration: { type: "string", default: "5" },
+      warmup: { type: "string", default: "1" },
+      connections: { type: "string", default: "1,16,64" },
+      scenarios: { type: "string", default: "" },
+      json: { type: "string" },
+      "compare-batching": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }),
+);
 const duration = Number(values.duration);
 const warmup = Number(values.warmup);
 const connectionLevels = values.connections.split(",").map(Number);

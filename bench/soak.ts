@@ -8,20 +8,32 @@
  * Flat lines mean no leak. Prints figures; never passes or fails on them.
  */
 import { parseArgs } from "node:util";
+import { benchCommandLine } from "./command-line.js";
 import type autocannon from "autocannon";
 import { runLoad } from "./load.js";
 import { formatNumber as fmt, percentile, printTable } from "./report.js";
 import { type BenchServer, startBuiltServer, stopProcess } from "./process-tools.js";
 import type { ProbeSample } from "./tensor-probe.js";
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: "string", default: "3" },
-    interval: { type: "string", default: "15" },
-    rate: { type: "string", default: "400" },
-    connections: { type: "string", default: "8" },
-  },
-});
+const USAGE = `Usage: npm run bench:soak [-- --minutes M] [--interval S] [--rate R] [--connections N]
+Runs the production build under moderate mixed load and samples RSS, heap and live tensors.
+  --minutes M       length of the run (default 3)
+  --interval S      seconds between samples (default 15)
+  --rate R          requests per second overall (default 400)
+  --connections N   concurrent connections (default 8)
+  -h, --help        this text`;
+const { values } = benchCommandLine("bench:soak", USAGE, () =>
+  parseArgs({
+    options: {
+      minutes: { type: "string", default: "3" },
+      interval: { type: "string", default: "15" },
+      rate: { type: "string", default: "400" },
+      connections: { type: "string", default: "8" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }),
+);
 const minutes = Number(values.minutes);
 const intervalSeconds = Number(values.interval);
 const rate = Number(values.rate);

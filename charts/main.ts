@@ -40,6 +40,8 @@ try {
     synthesizeAllInto(buildEnvironmentApps(values.outdir).apps, values.outdir);
   }
 } catch (error) {
-  console.error(`synth: ${(error as Error).message}`);
-  process.exitCode = 1;
+  // parseArgs marks command-line mistakes with ERR_PARSE_ARGS_*: exit 2 with a hint, like the other CLIs.
+  const usage = String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS");
+  console.error(`synth: ${(error as Error).message}${usage ? "\nSee: npm run synth -- --help" : ""}`);
+  process.exitCode = usage ? 2 : 1;
 }

@@ -1,12 +1,8 @@
-import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import type { InferenceChart } from "./inference-chart.js";
 import { Grafana } from "./monitoring/grafana.js";
 import { KubeStateMetrics } from "./monitoring/kube-state-metrics.js";
-import type { GeneratedDashboard } from "./monitoring/mixin/dashboards/dashboards.js";
-import { inferenceMixin, type InferenceMixin } from "./monitoring/mixin/mixin.js";
-import type { RuleGroup } from "./monitoring/mixin/rules/rule-file.js";
-import { monitoredService, type MonitoredService } from "./monitoring/monitored-service.js";
+import { MixinChart } from "./mixin-chart.js";
 import type { PrometheusDuration } from "./monitoring/prometheus-config.js";
 import { PrometheusServer } from "./monitoring/prometheus-server.js";
 import type { Settings } from "./settings.js";
@@ -17,26 +13,14 @@ import type { Settings } from "./settings.js";
  * service comes from the inference chart's constructs; intervals, thresholds and runbook links come from
  * `settings.monitoring` (the mixin's `MonitoringConfig`).
  */
-export class MonitoringChart extends Chart {
-  /** The monitored inference service, as read from the inference chart. */
-  public readonly monitored: MonitoredService;
-  /** Alerts, recording rules and dashboards, as the settings tune them. */
-  public readonly mixin: InferenceMixin;
-  /** The rule groups Prometheus evaluates. */
-  public readonly ruleGroups: readonly RuleGroup[];
-  /** The dashboards Grafana provisions. */
-  public readonly dashboards: readonly GeneratedDashboard[];
+export class MonitoringChart extends MixinChart {
   public readonly prometheus: PrometheusServer;
   public readonly kubeStateMetrics: KubeStateMetrics;
   public readonly grafana: Grafana;
 
   constructor(scope: Construct, id: string, settings: Settings, inference: InferenceChart) {
-    super(scope, id, { disableResourceNameHashes: true });
+    super(scope, id, settings, inference);
     const namespace = settings.monitoring.namespace;
-    this.monitored = monitoredService(inference.service, inference.autoscaler, inference.rollout);
-    this.mixin = inferenceMixin(this.monitored, settings.monitoring);
-    this.ruleGroups = this.mixin.ruleGroups;
-    this.dashboards = this.mixin.dashboards;
 
     // ClusterRoles are named after the inference namespace, which no two environments share, so two
     // environments in one cluster never fight over one (the default namespace "infer8s" keeps "infer8s-...").

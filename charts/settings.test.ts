@@ -65,64 +65,71 @@ describe("resolveSettings", () => {
     expect(settings.monitoring.operatorSelectorLabels).toEqual({ team: "ml" });
   });
 
-  it("rejects the latest tag", () => {
-    expect(errorOf({ image: { tag: "latest" } })).toBe(
-      'Invalid settings:\n  - image.tag: must pin a version, not "latest", got "latest"',
-    );
-  });
+  // [overrides, the one problem they cause]
+  const invalid: [unknown, string][] = [
+    [{ image: { tag: "latest" } }, 'image.tag: must pin a version, not "latest", got "latest"'],
+    // a typo is named by its path, not ignored
+    [{ autoscaling: { maxReplica: 5 } }, "autoscaling.maxReplica: unknown setting"],
+    [{ image: "infer8s:1.0.0" }, 'image: must be an object, got "infer8s:1.0.0"'],
+    [
+      { autoscaling: { minReplicas: 3, maxReplicas: 2 } },
+      "autoscaling.maxReplicas: must be >= autoscaling.minReplicas (3), got 2",
+    ],
+    // a disruption budget of one would pin a single replica
+    [
+      { autoscaling: { minReplicas: 1 } },
+      "autoscaling.minReplicas: must be an integer from 2 to 1000, got 1",
+    ],
+    [
+      { autoscaling: { cpuUtilizationPercent: 0 } },
+      "autoscaling.cpuUtilizationPercent: must be an integer from 1 to 100, got 0",
+    ],
+    [
+      { namespace: "Infer8s" },
+      "namespace: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got \"Infer8s\"",
+    ],
+    [
+      { resources: { requests: { cpu: "half" } } },
+      'resources.requests.cpu: must be a positive CPU quantity such as "250m" or "1", got "half"',
+    ],
+    [
+      { resources: { limits: { memory: "128Mi" } } },
+      'resources.limits.memory: must be >= resources.requests.memory (320Mi), got "128Mi"',
+    ],
+    // the heap must leave room in the memory limit for everything else
+    [
+      { resources: { heapLimitMiB: 400 } },
+      "resources.heapLimitMiB: must be at most half of resources.limits.memory (640Mi), leaving room for code, buffers and the TF.js backend, got 400",
+    ],
+    [
+      { resources: { heapLimitMiB: 8 } },
+      "resources.heapLimitMiB: must be an integer from 32 to 65536, got 8",
+    ],
+    [
+      { monitoring: { mode: "sidecar" } },
+      'monitoring.mode: must be one of "standalone", "operator", got "sidecar"',
+    ],
+    [
+      { monitoring: { namespace: "infer8s" } },
+      'monitoring.namespace: must differ from namespace ("infer8s")',
+    ],
+    [{ ingress: { className: "nginx" } }, 'ingress.className: needs ingress.host to be set, got "nginx"'],
+    [
+      { ingress: { host: "http://iris" } },
+      'ingress.host: must be a DNS name such as iris.example.com, got "http://iris"',
+    ],
+    [
+      { clientNamespaces: [] },
+      'clientNamespaces: must be "any" or a non-empty list of namespace names, got []',
+    ],
+    [
+      { clientNamespaces: ["web", "Bad_NS"] },
+      "clientNamespaces[1]: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got \"Bad_NS\"",
+    ],
+  ];
 
-  it("rejects an unknown setting by its path instead of ignoring a typo", () => {
-    expect(errorOf({ autoscaling: { maxReplica: 5 } })).toBe(
-      "Invalid settings:\n  - autoscaling.maxReplica: unknown setting",
-    );
-  });
-
-  it("rejects a value where a section is expected", () => {
-    expect(errorOf({ image: "infer8s:1.0.0" })).toBe(
-      'Invalid settings:\n  - image: must be an object, got "infer8s:1.0.0"',
-    );
-  });
-
-  it("rejects maxReplicas below minReplicas", () => {
-    expect(errorOf({ autoscaling: { minReplicas: 3, maxReplicas: 2 } })).toBe(
-      "Invalid settings:\n  - autoscaling.maxReplicas: must be >= autoscaling.minReplicas (3), got 2",
-    );
-  });
-
-  it("rejects a single replica, which a disruption budget of one would pin", () => {
-    expect(errorOf({ autoscaling: { minReplicas: 1 } })).toBe(
-      "Invalid settings:\n  - autoscaling.minReplicas: must be an integer from 2 to 1000, got 1",
-    );
-  });
-
-  it("rejects a utilisation target outside 1..100", () => {
-    expect(errorOf({ autoscaling: { cpuUtilizationPercent: 0 } })).toBe(
-      "Invalid settings:\n  - autoscaling.cpuUtilizationPercent: must be an integer from 1 to 100, got 0",
-    );
-  });
-
-  it("rejects a namespace that is not a DNS-1123 label", () => {
-    expect(errorOf({ namespace: "Infer8s" })).toBe(
-      "Invalid settings:\n  - namespace: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got \"Infer8s\"",
-    );
-  });
-
-  it("rejects malformed quantities and limits below requests", () => {
-    expect(errorOf({ resources: { requests: { cpu: "half" } } })).toBe(
-      'Invalid settings:\n  - resources.requests.cpu: must be a positive CPU quantity such as "250m" or "1", got "half"',
-    );
-    expect(errorOf({ resources: { limits: { memory: "128Mi" } } })).toBe(
-      'Invalid settings:\n  - resources.limits.memory: must be >= resources.requests.memory (320Mi), got "128Mi"',
-    );
-  });
-
-  it("rejects a heap limit that leaves too little of the memory limit for everything else", () => {
-    expect(errorOf({ resources: { heapLimitMiB: 400 } })).toBe(
-      "Invalid settings:\n  - resources.heapLimitMiB: must be at most half of resources.limits.memory (640Mi), leaving room for code, buffers and the TF.js backend, got 400",
-    );
-    expect(errorOf({ resources: { heapLimitMiB: 8 } })).toBe(
-      "Invalid settings:\n  - resources.heapLimitMiB: must be an integer from 32 to 65536, got 8",
-    );
+  it.each(invalid)("rejects %j", (overrides, problem) => {
+    expect(errorOf(overrides)).toBe(`Invalid settings:\n  - ${problem}`);
   });
 
   it("rejects an unknown service type and out-of-range ports", () => {
@@ -132,36 +139,6 @@ describe("resolveSettings", () => {
         '  - service.type: must be one of "ClusterIP", "NodePort", "LoadBalancer", got "Headless"',
         "  - service.port: must be an integer from 1 to 65535, got 0",
       ].join("\n"),
-    );
-  });
-
-  it("rejects a monitoring mode it does not know", () => {
-    expect(errorOf({ monitoring: { mode: "sidecar" } })).toBe(
-      'Invalid settings:\n  - monitoring.mode: must be one of "standalone", "operator", got "sidecar"',
-    );
-  });
-
-  it("rejects a monitoring namespace equal to the service namespace", () => {
-    expect(errorOf({ monitoring: { namespace: "infer8s" } })).toBe(
-      'Invalid settings:\n  - monitoring.namespace: must differ from namespace ("infer8s")',
-    );
-  });
-
-  it("rejects ingress details without a host, and a host that is not a DNS name", () => {
-    expect(errorOf({ ingress: { className: "nginx" } })).toBe(
-      'Invalid settings:\n  - ingress.className: needs ingress.host to be set, got "nginx"',
-    );
-    expect(errorOf({ ingress: { host: "http://iris" } })).toBe(
-      'Invalid settings:\n  - ingress.host: must be a DNS name such as iris.example.com, got "http://iris"',
-    );
-  });
-
-  it("rejects an empty client namespace list and invalid names in it", () => {
-    expect(errorOf({ clientNamespaces: [] })).toBe(
-      'Invalid settings:\n  - clientNamespaces: must be "any" or a non-empty list of namespace names, got []',
-    );
-    expect(errorOf({ clientNamespaces: ["web", "Bad_NS"] })).toBe(
-      "Invalid settings:\n  - clientNamespaces[1]: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got \"Bad_NS\"",
     );
   });
 

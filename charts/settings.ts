@@ -393,195 +393,264 @@ const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
 const DURATION = /^[1-9][0-9]*(ms|s|m|h|d|w|y)$/;
 const MEMORY_QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
 
-function validateSettings(s: Settings): string[] {
-  const problems: string[] = [];
-  const check = (ok: boolean, setting: string, expectation: string, value: unknown): void => {
-    if (!ok) problems.push(`${setting}: ${expectation}, got ${describe(value)}`);
-  };
-  const dnsLabel = (setting: string, value: unknown): void =>
-    check(
+/** Problems with settings, each `setting: expectation, got value`, in the order they are found. */
+class SettingProblems {
+  readonly list: string[] = [];
+
+  add(...problems: string[]): void {
+    this.list.push(...problems);
+  }
+
+  check(ok: boolean, setting: string, expectation: string, value: unknown): void {
+    if (!ok) this.add(`${setting}: ${expectation}, got ${describe(value)}`);
+  }
+
+  dnsLabel(setting: string, value: unknown): void {
+    this.check(
       isDnsLabel(value),
       setting,
       "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
       value,
     );
-  const integer = (setting: string, value: unknown, min: number, max: number): void =>
-    check(
+  }
+
+  integer(setting: string, value: unknown, min: number, max: number): void {
+    this.check(
       Number.isInteger(value) && (value as number) >= min && (value as number) <= max,
       setting,
       `must be an integer from ${min} to ${max}`,
       value,
     );
-  const oneOf = (setting: string, value: unknown, allowed: readonly string[]): void =>
-    check(
+  }
+
+  oneOf(setting: string, value: unknown, allowed: readonly string[]): void {
+    this.check(
       allowed.includes(value as string),
       setting,
       `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`,
       value,
     );
-  const optionalString = (setting: string, value: unknown, pattern: RegExp, expectation: string): void => {
-    if (value !== undefined)
-      check(typeof value === "string" && pattern.test(value), setting, expectation, value);
-  };
+  }
 
-  dnsLabel("namespace", s.namespace);
-  check(
-    typeof s.image.repository === "string" && IMAGE_REPOSITORY.test(s.image.repository),
+  optionalString(setting: string, value: unknown, pattern: RegExp, expectation: string): void {
+    if (value !== undefined)
+      this.check(typeof value === "string" && pattern.test(value), setting, expectation, value);
+  }
+}
+
+function validateSettings(s: Settings): string[] {
+  const problems = new SettingProblems();
+  problems.dnsLabel("namespace", s.namespace);
+  validateImage(problems, s.image);
+  validateResources(problems, s.resources);
+  validateAutoscaling(problems, s.autoscaling);
+  problems.oneOf("service.type", s.service.type, ["ClusterIP", "NodePort", "LoadBalancer"]);
+  problems.integer("service.port", s.service.port, 1, 65535);
+  problems.integer("portForwardPort", s.portForwardPort, 1, 65535);
+  problems.add(...serverSettingProblems(s.server));
+  validateClientNamespaces(problems, s.clientNamespaces);
+  validateIngress(problems, s.ingress);
+  validateMonitoring(problems, s.monitoring, s.namespace);
+  validateAutoscalingBehavior(problems, s.autoscalingBehavior);
+  validateProbes(problems, s.probes);
+  problems.add(...monitoringConfigProblems(s.monitoring, "monitoring"));
+  problems.add(...gitOpsProblems(s.gitops));
+  validateRollout(problems, s);
+  return problems.list;
+}
+
+function validateImage(problems: SettingProblems, image: Settings["image"]): void {
+  problems.check(
+    typeof image.repository === "string" && IMAGE_REPOSITORY.test(image.repository),
     "image.repository",
     "must be an image name without tag, e.g. registry.example.com/team/infer8s",
-    s.image.repository,
+    image.repository,
   );
-  check(
-    typeof s.image.tag === "string" && IMAGE_TAG.test(s.image.tag),
+  problems.check(
+    typeof image.tag === "string" && IMAGE_TAG.test(image.tag),
     "image.tag",
     "must be a Docker tag (letters, digits, '_', '.', '-'; at most 128 characters)",
-    s.image.tag,
+    image.tag,
   );
-  check(s.image.tag !== "latest", "image.tag", 'must pin a version, not "latest"', s.image.tag);
+  problems.check(image.tag !== "latest", "image.tag", 'must pin a version, not "latest"', image.tag);
+}
 
+/** Quantities first; limits against requests and the heap against the limit only when nothing failed yet. */
+function validateResources(problems: SettingProblems, resources: Settings["resources"]): void {
   for (const kind of ["requests", "limits"] as const) {
-    const r = s.resources[kind];
-    check(
+    const r = resources[kind];
+    problems.check(
       typeof r.cpu === "string" && CPU_QUANTITY.test(r.cpu) && cpuMillis(r.cpu) > 0,
       `resources.${kind}.cpu`,
       'must be a positive CPU quantity such as "250m" or "1"',
       r.cpu,
     );
-    check(
+    problems.check(
       typeof r.memory === "string" && MEMORY_QUANTITY.test(r.memory) && memoryBytes(r.memory) > 0,
       `resources.${kind}.memory`,
       'must be a positive memory quantity in Ki, Mi, Gi or Ti such as "256Mi"',
       r.memory,
     );
   }
-  if (problems.length === 0) {
-    const { requests, limits } = s.resources;
-    check(
+  const { requests, limits, heapLimitMiB } = resources;
+  if (problems.list.length === 0) {
+    problems.check(
       cpuMillis(limits.cpu) >= cpuMillis(requests.cpu),
       "resources.limits.cpu",
       `must be >= resources.requests.cpu (${requests.cpu})`,
       limits.cpu,
     );
-    check(
+    problems.check(
       memoryBytes(limits.memory) >= memoryBytes(requests.memory),
       "resources.limits.memory",
       `must be >= resources.requests.memory (${requests.memory})`,
       limits.memory,
     );
   }
-  integer("resources.heapLimitMiB", s.resources.heapLimitMiB, 32, 65_536);
-  if (Number.isInteger(s.resources.heapLimitMiB) && problems.length === 0) {
-    const limitMiB = memoryBytes(s.resources.limits.memory) / 2 ** 20;
-    check(
-      s.resources.heapLimitMiB <= limitMiB / 2,
+  problems.integer("resources.heapLimitMiB", heapLimitMiB, 32, 65_536);
+  if (Number.isInteger(heapLimitMiB) && problems.list.length === 0) {
+    const limitMiB = memoryBytes(limits.memory) / 2 ** 20;
+    problems.check(
+      heapLimitMiB <= limitMiB / 2,
       "resources.heapLimitMiB",
-      `must be at most half of resources.limits.memory (${s.resources.limits.memory}), leaving room for code, buffers and the TF.js backend`,
-      s.resources.heapLimitMiB,
+      `must be at most half of resources.limits.memory (${limits.memory}), leaving room for code, buffers and the TF.js backend`,
+      heapLimitMiB,
     );
   }
+}
 
-  const a = s.autoscaling;
+function validateAutoscaling(problems: SettingProblems, a: Settings["autoscaling"]): void {
   // A PodDisruptionBudget keeps one pod; with a single replica it would block every node drain.
-  integer("autoscaling.minReplicas", a.minReplicas, 2, 1000);
-  integer("autoscaling.maxReplicas", a.maxReplicas, 2, 1000);
+  problems.integer("autoscaling.minReplicas", a.minReplicas, 2, 1000);
+  problems.integer("autoscaling.maxReplicas", a.maxReplicas, 2, 1000);
   if (Number.isInteger(a.minReplicas) && Number.isInteger(a.maxReplicas)) {
-    check(
+    problems.check(
       a.maxReplicas >= a.minReplicas,
       "autoscaling.maxReplicas",
       `must be >= autoscaling.minReplicas (${a.minReplicas})`,
       a.maxReplicas,
     );
   }
-  integer("autoscaling.cpuUtilizationPercent", a.cpuUtilizationPercent, 1, 100);
-  integer("autoscaling.memoryUtilizationPercent", a.memoryUtilizationPercent, 1, 100);
+  problems.integer("autoscaling.cpuUtilizationPercent", a.cpuUtilizationPercent, 1, 100);
+  problems.integer("autoscaling.memoryUtilizationPercent", a.memoryUtilizationPercent, 1, 100);
+}
 
-  oneOf("service.type", s.service.type, ["ClusterIP", "NodePort", "LoadBalancer"]);
-  integer("service.port", s.service.port, 1, 65535);
-  integer("portForwardPort", s.portForwardPort, 1, 65535);
-
-  problems.push(...serverSettingProblems(s.server));
-
-  if (s.clientNamespaces !== "any") {
-    check(
-      Array.isArray(s.clientNamespaces) && s.clientNamespaces.length > 0,
-      "clientNamespaces",
-      'must be "any" or a non-empty list of namespace names',
-      s.clientNamespaces,
-    );
-    if (Array.isArray(s.clientNamespaces)) {
-      s.clientNamespaces.forEach((ns, i) => dnsLabel(`clientNamespaces[${i}]`, ns));
-    }
+function validateClientNamespaces(
+  problems: SettingProblems,
+  clientNamespaces: Settings["clientNamespaces"],
+): void {
+  if (clientNamespaces === "any") return;
+  problems.check(
+    Array.isArray(clientNamespaces) && clientNamespaces.length > 0,
+    "clientNamespaces",
+    'must be "any" or a non-empty list of namespace names',
+    clientNamespaces,
+  );
+  if (Array.isArray(clientNamespaces)) {
+    clientNamespaces.forEach((ns, i) => problems.dnsLabel(`clientNamespaces[${i}]`, ns));
   }
+}
 
-  optionalString("ingress.host", s.ingress.host, INGRESS_HOST, "must be a DNS name such as iris.example.com");
+function validateIngress(problems: SettingProblems, ingress: Settings["ingress"]): void {
+  problems.optionalString(
+    "ingress.host",
+    ingress.host,
+    INGRESS_HOST,
+    "must be a DNS name such as iris.example.com",
+  );
   for (const key of ["className", "tlsSecretName"] as const) {
-    const value = s.ingress[key];
-    if (value !== undefined) check(isDnsLabel(value), `ingress.${key}`, "must be a DNS-1123 label", value);
+    const value = ingress[key];
+    if (value !== undefined)
+      problems.check(isDnsLabel(value), `ingress.${key}`, "must be a DNS-1123 label", value);
   }
-  if (s.ingress.host === undefined) {
+  if (ingress.host === undefined) {
     for (const key of ["className", "tlsSecretName"] as const) {
-      check(s.ingress[key] === undefined, `ingress.${key}`, "needs ingress.host to be set", s.ingress[key]);
-    }
-  }
-
-  check(
-    typeof s.monitoring.enabled === "boolean",
-    "monitoring.enabled",
-    "must be true or false",
-    s.monitoring.enabled,
-  );
-  oneOf("monitoring.mode", s.monitoring.mode, ["standalone", "operator"]);
-  dnsLabel("monitoring.namespace", s.monitoring.namespace);
-  if (s.monitoring.namespace === s.namespace) {
-    problems.push(`monitoring.namespace: must differ from namespace ("${s.namespace}")`);
-  }
-  check(
-    typeof s.monitoring.prometheusRetention === "string" && DURATION.test(s.monitoring.prometheusRetention),
-    "monitoring.prometheusRetention",
-    'must be a Prometheus duration such as "15d" or "12h"',
-    s.monitoring.prometheusRetention,
-  );
-  optionalString(
-    "monitoring.prometheusStorageSize",
-    s.monitoring.prometheusStorageSize,
-    MEMORY_QUANTITY,
-    'must be a storage quantity in Ki, Mi, Gi or Ti such as "20Gi"',
-  );
-  optionalString(
-    "monitoring.prometheusStorageClassName",
-    s.monitoring.prometheusStorageClassName,
-    DNS_SUBDOMAIN,
-    "must be a DNS-1123 subdomain",
-  );
-  if (s.monitoring.prometheusStorageSize === undefined) {
-    check(
-      s.monitoring.prometheusStorageClassName === undefined,
-      "monitoring.prometheusStorageClassName",
-      "needs monitoring.prometheusStorageSize to be set",
-      s.monitoring.prometheusStorageClassName,
-    );
-  }
-  const selector = s.monitoring.operatorSelectorLabels;
-  if (!isPlainObject(selector)) {
-    problems.push(`monitoring.operatorSelectorLabels: must be an object of label names to values`);
-  } else {
-    for (const [key, value] of Object.entries(selector)) {
-      check(LABEL_KEY.test(key), `monitoring.operatorSelectorLabels`, "keys must be label names", key);
-      check(
-        typeof value === "string" && LABEL_VALUE.test(value),
-        `monitoring.operatorSelectorLabels.${key}`,
-        "must be a label value",
-        value,
+      problems.check(
+        ingress[key] === undefined,
+        `ingress.${key}`,
+        "needs ingress.host to be set",
+        ingress[key],
       );
     }
   }
+}
 
+/** The monitoring stack's own settings; the mixin's thresholds are `monitoringConfigProblems`'. */
+function validateMonitoring(
+  problems: SettingProblems,
+  monitoring: Settings["monitoring"],
+  inferenceNamespace: string,
+): void {
+  problems.check(
+    typeof monitoring.enabled === "boolean",
+    "monitoring.enabled",
+    "must be true or false",
+    monitoring.enabled,
+  );
+  problems.oneOf("monitoring.mode", monitoring.mode, ["standalone", "operator"]);
+  problems.dnsLabel("monitoring.namespace", monitoring.namespace);
+  if (monitoring.namespace === inferenceNamespace) {
+    problems.add(`monitoring.namespace: must differ from namespace ("${inferenceNamespace}")`);
+  }
+  problems.check(
+    typeof monitoring.prometheusRetention === "string" && DURATION.test(monitoring.prometheusRetention),
+    "monitoring.prometheusRetention",
+    'must be a Prometheus duration such as "15d" or "12h"',
+    monitoring.prometheusRetention,
+  );
+  validatePrometheusStorage(problems, monitoring);
+  validateOperatorSelectorLabels(problems, monitoring.operatorSelectorLabels);
+}
+
+function validatePrometheusStorage(problems: SettingProblems, monitoring: Settings["monitoring"]): void {
+  problems.optionalString(
+    "monitoring.prometheusStorageSize",
+    monitoring.prometheusStorageSize,
+    MEMORY_QUANTITY,
+    'must be a storage quantity in Ki, Mi, Gi or Ti such as "20Gi"',
+  );
+  problems.optionalString(
+    "monitoring.prometheusStorageClassName",
+    monitoring.prometheusStorageClassName,
+    DNS_SUBDOMAIN,
+    "must be a DNS-1123 subdomain",
+  );
+  if (monitoring.prometheusStorageSize === undefined) {
+    problems.check(
+      monitoring.prometheusStorageClassName === undefined,
+      "monitoring.prometheusStorageClassName",
+      "needs monitoring.prometheusStorageSize to be set",
+      monitoring.prometheusStorageClassName,
+    );
+  }
+}
+
+function validateOperatorSelectorLabels(problems: SettingProblems, selector: unknown): void {
+  if (!isPlainObject(selector)) {
+    problems.add(`monitoring.operatorSelectorLabels: must be an object of label names to values`);
+    return;
+  }
+  for (const [key, value] of Object.entries(selector)) {
+    problems.check(LABEL_KEY.test(key), `monitoring.operatorSelectorLabels`, "keys must be label names", key);
+    problems.check(
+      typeof value === "string" && LABEL_VALUE.test(value),
+      `monitoring.operatorSelectorLabels.${key}`,
+      "must be a label value",
+      value,
+    );
+  }
+}
+
+function validateAutoscalingBehavior(
+  problems: SettingProblems,
+  behavior: Settings["autoscalingBehavior"],
+): void {
   for (const direction of ["scaleUp", "scaleDown"] as const) {
-    const rules = s.autoscalingBehavior[direction];
+    const rules = behavior[direction];
     const path = `autoscalingBehavior.${direction}`;
-    integer(`${path}.stabilizationWindowSeconds`, rules.stabilizationWindowSeconds, 0, 3600);
-    oneOf(`${path}.selectPolicy`, rules.selectPolicy, ["Max", "Min", "Disabled"]);
-    check(
+    problems.integer(`${path}.stabilizationWindowSeconds`, rules.stabilizationWindowSeconds, 0, 3600);
+    problems.oneOf(`${path}.selectPolicy`, rules.selectPolicy, ["Max", "Min", "Disabled"]);
+    problems.check(
       Array.isArray(rules.policies) && rules.policies.length > 0,
       `${path}.policies`,
       "must be a non-empty list of policies",
@@ -590,113 +659,24 @@ function validateSettings(s: Settings): string[] {
     if (Array.isArray(rules.policies)) {
       rules.policies.forEach((policy, i) => {
         if (!isPlainObject(policy)) {
-          problems.push(`${path}.policies[${i}]: must be an object with type, value and periodSeconds`);
+          problems.add(`${path}.policies[${i}]: must be an object with type, value and periodSeconds`);
           return;
         }
-        oneOf(`${path}.policies[${i}].type`, policy.type, ["Percent", "Pods"]);
-        integer(`${path}.policies[${i}].value`, policy.value, 1, 1000);
-        integer(`${path}.policies[${i}].periodSeconds`, policy.periodSeconds, 1, 1800);
+        problems.oneOf(`${path}.policies[${i}].type`, policy.type, ["Percent", "Pods"]);
+        problems.integer(`${path}.policies[${i}].value`, policy.value, 1, 1000);
+        problems.integer(`${path}.policies[${i}].periodSeconds`, policy.periodSeconds, 1, 1800);
       });
     }
   }
-  for (const probe of ["startup", "liveness", "readiness"] as const) {
-    const timing = s.probes[probe];
-    integer(`probes.${probe}.periodSeconds`, timing.periodSeconds, 1, 300);
-    integer(`probes.${probe}.timeoutSeconds`, timing.timeoutSeconds, 1, 300);
-    integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
-  }
-  problems.push(...monitoringConfigProblems(s.monitoring, "monitoring"));
-  problems.push(...gitOpsProblems(s.gitops));
-  problems.push(...rolloutProblems(s));
-  return problems;
 }
 
-const HTTP_URL = /^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?(\/[^\s]*)?$/;
-
-function rolloutProblems(s: Settings): string[] {
-  const problems: string[] = [];
-  const check = (ok: boolean, setting: string, expectation: string, value: unknown): void => {
-    if (!ok) problems.push(`${setting}: ${expectation}, got ${describe(value)}`);
-  };
-  const r = s.rollout;
-  check(
-    ["rolling", "canary", "blueGreen"].includes(r.strategy),
-    "rollout.strategy",
-    'must be one of "rolling", "canary", "blueGreen"',
-    r.strategy,
-  );
-  if (!Array.isArray(r.canarySteps) || r.canarySteps.length === 0) {
-    problems.push(`rollout.canarySteps: must be a non-empty list of steps, got ${describe(r.canarySteps)}`);
-  } else {
-    let previous = 0;
-    r.canarySteps.forEach((step, i) => {
-      const path = `rollout.canarySteps[${i}]`;
-      if (!isPlainObject(step) || Object.keys(step).some((k) => k !== "weight" && k !== "pauseSeconds")) {
-        problems.push(`${path}: must be an object with weight and pauseSeconds, got ${describe(step)}`);
-        return;
-      }
-      const { weight, pauseSeconds } = step;
-      check(
-        Number.isInteger(weight) && (weight as number) > previous && (weight as number) <= 100,
-        `${path}.weight`,
-        `must be an integer above the previous step's (${previous}) and at most 100`,
-        weight,
-      );
-      if (Number.isInteger(weight)) previous = weight as number;
-      check(
-        pauseSeconds === "promote" ||
-          (Number.isInteger(pauseSeconds) &&
-            (pauseSeconds as number) >= 1 &&
-            (pauseSeconds as number) <= 86_400),
-        `${path}.pauseSeconds`,
-        'must be an integer from 1 to 86400 or "promote"',
-        pauseSeconds,
-      );
-    });
+function validateProbes(problems: SettingProblems, probes: Settings["probes"]): void {
+  for (const probe of ["startup", "liveness", "readiness"] as const) {
+    const timing = probes[probe];
+    problems.integer(`probes.${probe}.periodSeconds`, timing.periodSeconds, 1, 300);
+    problems.integer(`probes.${probe}.timeoutSeconds`, timing.timeoutSeconds, 1, 300);
+    problems.integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
   }
-  check(
-    typeof r.blueGreenAutoPromotion === "boolean",
-    "rollout.blueGreenAutoPromotion",
-    "must be true or false",
-    r.blueGreenAutoPromotion,
-  );
-  const a = r.analysis;
-  if (a.prometheusUrl !== undefined) {
-    check(
-      typeof a.prometheusUrl === "string" && HTTP_URL.test(a.prometheusUrl),
-      "rollout.analysis.prometheusUrl",
-      "must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090",
-      a.prometheusUrl,
-    );
-  } else if (r.strategy !== "rolling" && !(s.monitoring.enabled && s.monitoring.mode === "standalone")) {
-    problems.push(
-      `rollout.analysis.prometheusUrl: must be set when rollout.strategy is "${r.strategy}" and monitoring is ${s.monitoring.enabled ? 'in "operator" mode' : "disabled"} (the analysis needs a Prometheus that scrapes this service)`,
-    );
-  }
-  for (const key of ["interval", "window"] as const) {
-    check(isDuration(a[key]), `rollout.analysis.${key}`, 'must be a duration such as "1m"', a[key]);
-  }
-  check(
-    Number.isInteger(a.failureLimit) && a.failureLimit >= 0 && a.failureLimit <= 100,
-    "rollout.analysis.failureLimit",
-    "must be an integer from 0 to 100",
-    a.failureLimit,
-  );
-  for (const key of ["maxErrorRatio", "maxClassShareDifference"] as const) {
-    check(
-      typeof a[key] === "number" && a[key] > 0 && a[key] < 1,
-      `rollout.analysis.${key}`,
-      "must be a number between 0 and 1 (exclusive)",
-      a[key],
-    );
-  }
-  check(
-    typeof a.maxP95LatencySeconds === "number" && a.maxP95LatencySeconds > 0 && a.maxP95LatencySeconds <= 60,
-    "rollout.analysis.maxP95LatencySeconds",
-    "must be a number of seconds above 0 and at most 60",
-    a.maxP95LatencySeconds,
-  );
-  return problems;
 }
 
 // https://, ssh:// or scp-like git@host:path, as Argo CD accepts repositories.
@@ -740,6 +720,80 @@ function gitOpsProblems(g: GitOpsSettings): string[] {
     g.destinationServer,
   );
   return problems;
+}
+
+const HTTP_URL = /^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?(\/[^\s]*)?$/;
+
+/** Argo Rollouts settings; the analysis needs a Prometheus unless ours (standalone) is deployed. */
+function validateRollout(problems: SettingProblems, s: Settings): void {
+  const r = s.rollout;
+  problems.oneOf("rollout.strategy", r.strategy, ["rolling", "canary", "blueGreen"]);
+  if (!Array.isArray(r.canarySteps) || r.canarySteps.length === 0) {
+    problems.add(`rollout.canarySteps: must be a non-empty list of steps, got ${describe(r.canarySteps)}`);
+  } else {
+    let previous = 0;
+    r.canarySteps.forEach((step, i) => {
+      const path = `rollout.canarySteps[${i}]`;
+      if (!isPlainObject(step) || Object.keys(step).some((k) => k !== "weight" && k !== "pauseSeconds")) {
+        problems.add(`${path}: must be an object with weight and pauseSeconds, got ${describe(step)}`);
+        return;
+      }
+      const { weight, pauseSeconds } = step;
+      problems.check(
+        Number.isInteger(weight) && (weight as number) > previous && (weight as number) <= 100,
+        `${path}.weight`,
+        `must be an integer above the previous step's (${previous}) and at most 100`,
+        weight,
+      );
+      if (Number.isInteger(weight)) previous = weight as number;
+      problems.check(
+        pauseSeconds === "promote" ||
+          (Number.isInteger(pauseSeconds) &&
+            (pauseSeconds as number) >= 1 &&
+            (pauseSeconds as number) <= 86_400),
+        `${path}.pauseSeconds`,
+        'must be an integer from 1 to 86400 or "promote"',
+        pauseSeconds,
+      );
+    });
+  }
+  problems.check(
+    typeof r.blueGreenAutoPromotion === "boolean",
+    "rollout.blueGreenAutoPromotion",
+    "must be true or false",
+    r.blueGreenAutoPromotion,
+  );
+  const a = r.analysis;
+  if (a.prometheusUrl !== undefined) {
+    problems.check(
+      typeof a.prometheusUrl === "string" && HTTP_URL.test(a.prometheusUrl),
+      "rollout.analysis.prometheusUrl",
+      "must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090",
+      a.prometheusUrl,
+    );
+  } else if (r.strategy !== "rolling" && !(s.monitoring.enabled && s.monitoring.mode === "standalone")) {
+    problems.add(
+      `rollout.analysis.prometheusUrl: must be set when rollout.strategy is "${r.strategy}" and monitoring is ${s.monitoring.enabled ? 'in "operator" mode' : "disabled"} (the analysis needs a Prometheus that scrapes this service)`,
+    );
+  }
+  for (const key of ["interval", "window"] as const) {
+    problems.check(isDuration(a[key]), `rollout.analysis.${key}`, 'must be a duration such as "1m"', a[key]);
+  }
+  problems.integer("rollout.analysis.failureLimit", a.failureLimit, 0, 100);
+  for (const key of ["maxErrorRatio", "maxClassShareDifference"] as const) {
+    problems.check(
+      typeof a[key] === "number" && a[key] > 0 && a[key] < 1,
+      `rollout.analysis.${key}`,
+      "must be a number between 0 and 1 (exclusive)",
+      a[key],
+    );
+  }
+  problems.check(
+    typeof a.maxP95LatencySeconds === "number" && a.maxP95LatencySeconds > 0 && a.maxP95LatencySeconds <= 60,
+    "rollout.analysis.maxP95LatencySeconds",
+    "must be a number of seconds above 0 and at most 60",
+    a.maxP95LatencySeconds,
+  );
 }
 
 /** Millicores of a CPU quantity already matched by `CPU_QUANTITY`. */

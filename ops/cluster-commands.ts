@@ -2,6 +2,13 @@
  * The kubectl commands behind `npm run ops -- <command>`, as argv arrays built from a `DeploymentTarget`.
  * Pure functions: tests assert the exact commands, and the runner prints each one before running it.
  */
+import {
+  APPLYSET_ENV,
+  APPLYSET_RESOURCE,
+  applySetDefinitionManifest,
+  applySetParentManifest,
+  type ApplySetRef,
+} from "./applyset.js";
 import type { DeploymentTarget, PortForwardName } from "./deployment-target.js";
 
 /** One kubectl invocation. */
@@ -10,7 +17,17 @@ export interface KubectlStep {
   readonly args: readonly string[];
   /** Exit codes that mean success besides 0, e.g. 1 from `kubectl diff` when there are differences. */
   readonly acceptedExitCodes?: readonly number[];
+  /** Environment variables kubectl needs besides the inherited ones, e.g. `KUBECTL_APPLYSET=true`. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** YAML fed to `-f -`. */
+  readonly stdin?: string;
 }
+
+/**
+ * Field manager of `ops diff`'s server-side dry run. Not deploy's (kubectl's default, `kubectl`): under that
+ * name every object would show the ApplySet's `part-of` label as removed, since diff does not add it.
+ */
+export const DIFF_FIELD_MANAGER = "infer8s-diff";
 
 /** How long `deploy` and `restart` wait for the rollout before reporting failure. */
 export const ROLLOUT_TIMEOUT = "5m";
@@ -28,8 +45,11 @@ function workloadResource(target: DeploymentTarget): string {
     : `deployment/${target.deploymentName}`;
 }
 
-function rolloutStatus(target: DeploymentTarget): KubectlStep {
-  // `kubectl rollout status` only knows built-in kinds; the plugin's waits for the Rollout (or its pause).
+/**
+ * Waits for the server's rollout, failing after `ROLLOUT_TIMEOUT`: `kubectl rollout status` for the
+ * Deployment, the Argo Rollouts plugin for a Rollout (kubectl's own only knows built-in kinds).
+ */
+export function rolloutStatusStep(target: DeploymentTarget): KubectlStep {
   if (target.rollout) {
     return {
       args: [
@@ -55,14 +75,91 @@ function rolloutStatus(target: DeploymentTarget): KubectlStep {
   };
 }
 
-/** Applies the synthesized YAML (files in name order: namespaces first) and waits for the server rollout. */
-export function deploySteps(target: DeploymentTarget, distDir: string): KubectlStep[] {
-  return [{ args: ["apply", "-f", distDir] }, rolloutStatus(target)];
+/** Installs (or updates) the CustomResourceDefinition of ApplySet parents and waits until it is served. */
+export function applySetDefinitionSteps(): KubectlStep[] {
+  return [
+    { args: ["apply", "--server-side", "-f", "-"], stdin: applySetDefinitionManifest() },
+    {
+      args: [
+        "wait",
+        "--for=condition=Established",
+        `customresourcedefinition/${APPLYSET_RESOURCE}`,
+        "--timeout=60s",
+      ],
+    },
+  ];
 }
 
-/** Shows what `deploy` would change in the cluster; exit code 1 means "there are differences". */
-export function diffSteps(distDir: string): KubectlStep[] {
-  return [{ args: ["diff", "-f", distDir], acceptedExitCodes: [1] }];
+/** Prints `applyset.infer8s.io/<name>` when the environment's parent exists, nothing when it does not. */
+export function applySetLookupStep(applySet: ApplySetRef): KubectlStep {
+  return { args: ["get", applySet.flag, "--ignore-not-found", "--output", "name"] };
+}
+
+/** Creates the parent; only run when the lookup printed nothing (re-creating it would reset the set). */
+export function applySetCreationStep(applySet: ApplySetRef, kubectlVersion: string): KubectlStep {
+  return { args: ["create", "-f", "-"], stdin: applySetParentManifest(applySet, kubectlVersion) };
+}
+
+/**
+ * Server-side apply of the directory (files in name order: namespaces first) as the environment's ApplySet:
+ * kubectl labels every object `applyset.kubernetes.io/part-of=<id>`, then deletes the objects carrying that
+ * label which the directory no longer holds. `dryRun` makes it a server-side dry run that only reports.
+ */
+export function pruningApplyStep(distDir: string, applySet: ApplySetRef, dryRun = false): KubectlStep {
+  return {
+    args: [
+      "apply",
+      "-f",
+      distDir,
+      "--server-side",
+      "--prune",
+      `--applyset=${applySet.flag}`,
+      ...(dryRun ? ["--dry-run=server"] : []),
+    ],
+    env: APPLYSET_ENV,
+  };
+}
+
+/**
+ * Everything `deploy` runs, in order. The creation step runs only when the lookup before it finds no parent.
+ * `kubectlVersion` goes into the parent's tooling annotation (kubectl only checks the `kubectl/` part).
+ */
+export function deploySteps(
+  target: DeploymentTarget,
+  distDir: string,
+  applySet: ApplySetRef,
+  kubectlVersion: string,
+): KubectlStep[] {
+  return [
+    ...applySetDefinitionSteps(),
+    applySetLookupStep(applySet),
+    applySetCreationStep(applySet, kubectlVersion),
+    pruningApplyStep(distDir, applySet),
+    rolloutStatusStep(target),
+  ];
+}
+
+/**
+ * What `deploy` would change: the field-level diff (exit code 1 means "there are differences"), then a
+ * server-side dry run of the pruning apply, which names the objects deploy would delete. (`kubectl diff`
+ * has `--prune` but no `--applyset` as of kubectl 1.32; kubernetes/kubectl#1435.)
+ */
+export function diffSteps(distDir: string, applySet: ApplySetRef): KubectlStep[] {
+  return [
+    {
+      args: [
+        "diff",
+        "-f",
+        distDir,
+        "--server-side",
+        `--field-manager=${DIFF_FIELD_MANAGER}`,
+        // A dry run under another manager's name: take over fields without asking, nothing is written.
+        "--force-conflicts",
+      ],
+      acceptedExitCodes: [1],
+    },
+    pruningApplyStep(distDir, applySet, true),
+  ];
 }
 
 /** Lists the server's objects and pods, then the standalone monitoring stack's. */
@@ -142,7 +239,7 @@ export function restartSteps(target: DeploymentTarget): KubectlStep[] {
             target.namespace,
           ],
         },
-    rolloutStatus(target),
+    rolloutStatusStep(target),
   ];
 }
 
@@ -202,9 +299,23 @@ export function portForwardSteps(target: DeploymentTarget, name: PortForwardName
   ];
 }
 
-/** Deletes everything `deploy` created, namespaces included. */
-export function deleteSteps(distDir: string): KubectlStep[] {
-  return [{ args: ["delete", "-f", distDir, "--ignore-not-found"] }];
+/** Deletes everything `deploy` created, namespaces included, and then the environment's ApplySet parent. */
+export function deleteSteps(distDir: string, applySet: ApplySetRef): KubectlStep[] {
+  return [
+    { args: ["delete", "-f", distDir, "--ignore-not-found"] },
+    { args: ["delete", applySet.flag, "--ignore-not-found"] },
+  ];
+}
+
+/**
+ * A step as a shell-pasteable command: environment variables first, YAML on stdin as a here-document.
+ *
+ * @example formatStep({ args: ["get", "pods"], env: { A: "1" } }) // "A=1 kubectl get pods"
+ */
+export function formatStep(step: KubectlStep): string {
+  const env = Object.entries(step.env ?? {}).map(([key, value]) => `${key}=${value}`);
+  const line = formatCommand([...env, "kubectl", ...step.args]);
+  return step.stdin === undefined ? line : `${line} <<'EOF'\n${step.stdin}EOF`;
 }
 
 /**

@@ -3,8 +3,10 @@
  * or an object name is never typed twice: change it in `charts/settings.ts` (or an overrides file), and
  * `npm run synth` and `npm run ops` follow together.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 import { buildApp } from "../charts/app.js";
 import type { MonitoringChart } from "../charts/monitoring-chart.js";
 import type { Settings } from "../charts/settings.js";
@@ -65,9 +67,7 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
     namespace: service.namespace,
     deploymentName: service.deploymentName,
     rollout: inference.rollout && { name: inference.rollout.name, strategy: inference.rollout.strategy },
-    podSelector: Object.entries(service.selectorLabels)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(","),
+    podSelector: selectorFlag(service.selectorLabels),
     minReplicas: inference.autoscaler.minReplicas,
     maxReplicas: inference.autoscaler.maxReplicas,
     monitoringNamespace: namespaces.monitoring?.name,
@@ -96,6 +96,121 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
           path: "/targets",
         },
       }),
+    },
+  };
+}
+
+/** `key=value,...` in key order, as the synthesized YAML lists the labels. */
+function selectorFlag(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(",");
+}
+
+/** The fields of a synthesized object that `readDeploymentTarget` looks at. */
+interface ManifestObject {
+  readonly kind?: string;
+  readonly metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  readonly spec?: {
+    selector?: Record<string, string> & { matchLabels?: Record<string, string> };
+    ports?: { port?: number }[];
+    minReplicas?: number;
+    maxReplicas?: number;
+    scaleTargetRef?: { kind?: string; name?: string };
+    strategy?: { canary?: unknown; blueGreen?: unknown };
+  };
+}
+
+/** Label the charts put on the inference server's objects, and values naming the monitoring stack's. */
+const COMPONENT_LABEL = "app.kubernetes.io/component";
+const NAME_LABEL = "app.kubernetes.io/name";
+
+/**
+ * The same target, read from a synthesized directory instead of from settings: how `--env <name>` finds the
+ * names of an environment (`dist/<name>/`) without knowing how that environment's settings are built.
+ * Reads the directory's own `*.yaml` files, not its subdirectories (as `kubectl apply -f DIR` does).
+ *
+ * @example readDeploymentTarget("dist/staging", 8080).namespace
+ */
+export function readDeploymentTarget(dir: string, portForwardPort: number): DeploymentTarget {
+  const objects: ManifestObject[] = readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+    .map((entry) => entry.name)
+    .sort()
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(dir, file), "utf8")).map((doc) => doc.toJS() as ManifestObject),
+    )
+    .filter((object) => object !== null && typeof object === "object");
+  // The pods' controller: a Deployment, or the Argo Rollout that replaces it (rollout.strategy).
+  const deployment = objects.find(
+    (o) =>
+      (o.kind === "Deployment" || o.kind === "Rollout") &&
+      o.metadata?.labels?.[COMPONENT_LABEL] === "inference-server",
+  );
+  if (deployment?.metadata?.name === undefined || deployment.metadata.namespace === undefined) {
+    throw new Error(`${dir} holds no inference Deployment (label ${COMPONENT_LABEL}=inference-server)`);
+  }
+  const namespace = deployment.metadata.namespace;
+  const matchLabels = deployment.spec?.selector?.matchLabels ?? {};
+  const selects = (service: ManifestObject): boolean => {
+    const selector = Object.entries(service.spec?.selector ?? {});
+    return selector.length > 0 && selector.every(([key, value]) => matchLabels[key] === value);
+  };
+  const service = objects.find(
+    (o) => o.kind === "Service" && o.metadata?.namespace === namespace && selects(o),
+  );
+  const autoscaler = objects.find(
+    (o) =>
+      o.kind === "HorizontalPodAutoscaler" &&
+      o.metadata?.namespace === namespace &&
+      o.spec?.scaleTargetRef?.name === deployment.metadata?.name,
+  );
+  if (service?.metadata?.name === undefined || autoscaler === undefined) {
+    throw new Error(
+      `${dir}: no Service or HorizontalPodAutoscaler for Deployment ${deployment.metadata.name}`,
+    );
+  }
+  const stackService = (name: string, path: string): PortForwardTarget | undefined => {
+    const found = objects.find((o) => o.kind === "Service" && o.metadata?.labels?.[NAME_LABEL] === name);
+    const port = found?.spec?.ports?.[0]?.port;
+    if (found?.metadata?.name === undefined || found.metadata.namespace === undefined || port === undefined) {
+      return undefined;
+    }
+    return {
+      namespace: found.metadata.namespace,
+      serviceName: found.metadata.name,
+      servicePort: port,
+      localPort: port,
+      path,
+    };
+  };
+  const grafana = stackService("grafana", "/dashboards");
+  const prometheus = stackService("prometheus", "/targets");
+  return {
+    namespace,
+    deploymentName: deployment.metadata.name,
+    rollout:
+      deployment.kind === "Rollout"
+        ? {
+            name: deployment.metadata.name,
+            strategy: deployment.spec?.strategy?.blueGreen === undefined ? "canary" : "blueGreen",
+          }
+        : undefined,
+    podSelector: selectorFlag(matchLabels),
+    minReplicas: autoscaler.spec?.minReplicas ?? 1,
+    maxReplicas: autoscaler.spec?.maxReplicas ?? 1,
+    monitoringNamespace: prometheus?.namespace ?? grafana?.namespace,
+    portForward: {
+      api: {
+        namespace,
+        serviceName: service.metadata.name,
+        servicePort: service.spec?.ports?.[0]?.port ?? 80,
+        localPort: portForwardPort,
+        path: PATHS.info,
+      },
+      ...(grafana && { grafana }),
+      ...(prometheus && { prometheus }),
     },
   };
 }

@@ -3,7 +3,7 @@
  * teaches the kubectl command behind it. In dry-run mode it only prints.
  */
 import { spawn } from "node:child_process";
-import { formatCommand, type KubectlStep } from "./cluster-commands.js";
+import { formatStep, type KubectlStep } from "./cluster-commands.js";
 
 export interface RunOptions {
   /** Print the commands without running them. */
@@ -22,9 +22,9 @@ export async function runKubectl(steps: readonly KubectlStep[], options: RunOpti
   const print = options.print ?? ((line: string) => console.log(line));
   let exitCode = 0;
   for (const step of steps) {
-    print(`$ ${formatCommand(["kubectl", ...step.args])}`);
+    print(`$ ${formatStep(step)}`);
     if (options.dryRun) continue;
-    exitCode = await runOne(step.args);
+    exitCode = await runOne(step);
     if (exitCode !== 0 && !(step.acceptedExitCodes ?? []).includes(exitCode)) {
       print(`kubectl exited with code ${exitCode}`);
       return exitCode;
@@ -33,9 +33,57 @@ export async function runKubectl(steps: readonly KubectlStep[], options: RunOpti
   return exitCode;
 }
 
-function runOne(args: readonly string[]): Promise<number> {
+/** What a captured kubectl run printed. */
+export interface CapturedRun {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs one step and returns its output instead of showing it, for the answers ops acts on (kubectl's
+ * version, whether an object exists). Printed first like every other command unless `quiet`.
+ */
+export async function captureKubectl(
+  step: KubectlStep,
+  options: { print?: (line: string) => void; quiet?: boolean } = {},
+): Promise<CapturedRun> {
+  if (options.quiet !== true)
+    (options.print ?? ((line: string) => console.log(line)))(`$ ${formatStep(step)}`);
   return new Promise((resolve) => {
-    const child = spawn("kubectl", args, { stdio: "inherit" });
+    const child = spawn("kubectl", step.args, {
+      env: { ...process.env, ...step.env },
+      stdio: [step.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(step.stdin);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      resolve({ exitCode: 127, stdout, stderr: cannotRun(error) }),
+    );
+    child.once("close", (code) => resolve({ exitCode: code ?? 1, stdout, stderr }));
+  });
+}
+
+function cannotRun(error: NodeJS.ErrnoException): string {
+  return error.code === "ENOENT"
+    ? "kubectl is not on PATH. Install it: https://kubernetes.io/docs/tasks/tools/"
+    : `Cannot run kubectl: ${error.message}`;
+}
+
+function runOne(step: KubectlStep): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn("kubectl", step.args, {
+      env: { ...process.env, ...step.env },
+      stdio: [step.stdin === undefined ? "inherit" : "pipe", "inherit", "inherit"],
+    });
+    // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(step.stdin);
     // Ctrl-C reaches kubectl too (same process group); wait for it to exit and report its code.
     const ignoreInterrupt = (): void => {};
     process.on("SIGINT", ignoreInterrupt);
@@ -44,11 +92,7 @@ function runOne(args: readonly string[]): Promise<number> {
       resolve(code);
     };
     child.once("error", (error: NodeJS.ErrnoException) => {
-      console.error(
-        error.code === "ENOENT"
-          ? "kubectl is not on PATH. Install it: https://kubernetes.io/docs/tasks/tools/"
-          : `Cannot run kubectl: ${error.message}`,
-      );
+      console.error(cannotRun(error));
       done(127);
     });
     child.once("exit", (code, signal) => done(code ?? (signal === "SIGINT" ? 130 : 1)));

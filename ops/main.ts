@@ -1,21 +1,37 @@
 /**
  * `npm run ops -- <command> [options]`: day-2 operations on the deployed service. Every command prints
  * the kubectl command it runs; `--dry-run` (or INFER8S_DRY_RUN=1) prints without running.
- * `npm run ops -- help` lists the commands with the exact kubectl commands for the current settings.
+ * `npm run ops -- help` (or `--help`) lists the commands with the exact kubectl commands for the current
+ * settings; `npm run ops -- <command> --help` shows one. `--env <name>` acts on `dist/<name>/`.
  */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readSettingsOverrides, resolveSettings } from "../charts/settings.js";
 import { PATHS } from "../src/contract/index.js";
 import {
+  APPLYSET_MIN_KUBECTL,
+  applySetFor,
+  parseKubectlClientVersion,
+  supportsApplySets,
+  type KubectlClientVersion,
+} from "./applyset.js";
+import {
+  applySetCreationStep,
+  applySetDefinitionSteps,
+  applySetLookupStep,
   DEFAULT_LOG_TAIL,
   deleteSteps,
   deploySteps,
   diffSteps,
   formatCommand,
+  formatStep,
   logsSteps,
   portForwardSteps,
+  pruningApplyStep,
   restartSteps,
   ROLLOUT_VERBS,
+  rolloutStatusStep,
   rolloutSteps,
   scaleSteps,
   statusSteps,
@@ -24,18 +40,36 @@ import {
 import {
   deploymentTarget,
   PORT_FORWARD_NAMES,
+  readDeploymentTarget,
   type DeploymentTarget,
   type PortForwardName,
 } from "./deployment-target.js";
-import { runKubectl } from "./kubectl-runner.js";
+import { captureKubectl, runKubectl } from "./kubectl-runner.js";
 import { generateLoad, LOAD_DEFAULTS, loadTestOptions, type LoadOptions } from "./load-generator.js";
+import { keepForwarding } from "./port-forward.js";
 
 /** A mistake in the command line: printed with the usage hint, exit code 2. */
 class UsageError extends Error {}
 
+const COMMANDS = [
+  "deploy",
+  "diff",
+  "status",
+  "logs",
+  "scale",
+  "restart",
+  "rollout",
+  "port-forward",
+  "delete",
+  "load",
+] as const;
+type Command = (typeof COMMANDS)[number];
+
 const { values, positionals } = parseArgsOrExit();
 const dryRun = values["dry-run"] === true || process.env.INFER8S_DRY_RUN === "1";
-const distDir = values.dist;
+const environment = values.env;
+const distDir = environment === undefined ? values.dist : join(values.dist, environment);
+const applySet = applySetFor(environment);
 
 try {
   process.exitCode = await main();
@@ -49,26 +83,25 @@ try {
 async function main(): Promise<number> {
   const [command, ...args] = positionals;
   const settings = resolveSettings(values.settings ? readSettingsOverrides(values.settings) : {});
-  const target = deploymentTarget(settings);
+  const target = resolveTarget(settings.portForwardPort, () => deploymentTarget(settings));
   const run = (steps: readonly KubectlStep[]): Promise<number> => runKubectl(steps, { dryRun });
   const expectArgs = (count: number, usage: string): void => {
     if (args.length !== count) throw new UsageError(`Usage: npm run ops -- ${usage}`);
   };
 
+  if (command === undefined || command === "help" || values.help === true) {
+    const topic = command === "help" ? args[0] : command;
+    if (topic !== undefined && !isCommand(topic)) throw new UsageError(`Unknown command "${topic}"`);
+    console.log(helpText(target, settings.portForwardPort, topic));
+    return 0;
+  }
   switch (command) {
-    case undefined:
-    case "help":
-      console.log(helpText(target, settings.portForwardPort));
-      return 0;
     case "deploy":
-      expectArgs(0, "deploy");
-      return run(deploySteps(target, distDir));
+      expectArgs(0, "deploy [--env NAME]");
+      return deploy(target);
     case "diff": {
-      expectArgs(0, "diff");
-      const code = await run(diffSteps(distDir));
-      if (code === 1)
-        console.log("The cluster differs from the YAML above; `npm run ops -- deploy` applies it.");
-      return code;
+      expectArgs(0, "diff [--env NAME]");
+      return diff();
     }
     case "status":
       expectArgs(0, "status");
@@ -126,7 +159,9 @@ async function main(): Promise<number> {
       }
       const service = target.portForward[name]!;
       console.log(`Forwarding http://127.0.0.1:${service.localPort}${service.path} (Ctrl-C to stop)`);
-      return run(steps);
+      if (dryRun) return run(steps);
+      console.log(`$ ${formatStep(steps[0]!)}`);
+      return keepForwarding(steps[0]!);
     }
     case "delete":
       expectArgs(0, "delete --yes");
@@ -137,13 +172,155 @@ async function main(): Promise<number> {
             `Run again with --yes to confirm (or --dry-run to see the command).`,
         );
       }
-      return run(deleteSteps(distDir));
+      return deleteAll();
     case "load":
       expectArgs(0, "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]");
       return load(target, settings.portForwardPort);
     default:
       throw new UsageError(`Unknown command "${command}"`);
   }
+}
+
+function isCommand(name: string): name is Command {
+  return (COMMANDS as readonly string[]).includes(name);
+}
+
+/**
+ * The objects to act on: from settings for the default environment (so `--settings` works as for synth),
+ * from the synthesized directory for `--env NAME`, whose settings this CLI does not rebuild.
+ */
+function resolveTarget(portForwardPort: number, fromSettings: () => DeploymentTarget): DeploymentTarget {
+  if (environment === undefined) return fromSettings();
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(environment)) {
+    throw new UsageError(`--env must be a lowercase name like "staging", got "${environment}"`);
+  }
+  if (values.settings !== undefined) {
+    throw new UsageError(
+      "--settings describes the default environment; --env reads dist/<env>/ as synthesized",
+    );
+  }
+  if (!existsSync(distDir)) {
+    const known = existsSync(values.dist)
+      ? readdirSync(values.dist, { withFileTypes: true })
+          .filter((entry) => entry.isDirectory())
+          .map((entry) => entry.name)
+      : [];
+    throw new UsageError(
+      `--env ${environment}: ${distDir}/ does not exist (npm run synth writes the environments; found: ` +
+        `${known.join(", ") || "none"})`,
+    );
+  }
+  return readDeploymentTarget(distDir, portForwardPort);
+}
+
+/** Reads kubectl's version and refuses, with the reason, one too old to prune with an ApplySet. */
+async function checkKubectl(): Promise<KubectlClientVersion | number> {
+  const answer = await captureKubectl({ args: ["version", "--client", "--output", "json"] });
+  if (answer.exitCode !== 0) {
+    console.error(answer.stderr.trim());
+    return answer.exitCode;
+  }
+  const version = parseKubectlClientVersion(answer.stdout);
+  if (version === undefined) {
+    console.error(`Cannot read kubectl's version from \`kubectl version --client --output json\`.`);
+    return 1;
+  }
+  if (!supportsApplySets(version)) {
+    const { major, minor } = APPLYSET_MIN_KUBECTL;
+    console.error(
+      `kubectl ${version.gitVersion} cannot prune: \`kubectl apply --prune --applyset\` needs kubectl ` +
+        `${major}.${minor} or newer (alpha there, enabled by KUBECTL_APPLYSET=true). Nothing was applied. ` +
+        `Upgrade kubectl (https://kubernetes.io/docs/tasks/tools/), or apply without pruning, which never ` +
+        `deletes an object removed from the charts: kubectl apply -f ${distDir}`,
+    );
+    return 1;
+  }
+  return version;
+}
+
+/** Whether the environment's ApplySet parent exists; a number is kubectl's failure exit code. */
+async function parentExists(): Promise<boolean | number> {
+  const lookup = await captureKubectl(applySetLookupStep(applySet));
+  // Before the first deploy the parents' CRD is not installed: no such resource type, so no parent either.
+  if (lookup.exitCode !== 0 && /doesn't have a resource type/.test(lookup.stderr)) return false;
+  if (lookup.exitCode !== 0) {
+    console.error(lookup.stderr.trim());
+    return lookup.exitCode;
+  }
+  return lookup.stdout.trim() !== "";
+}
+
+async function deploy(target: DeploymentTarget): Promise<number> {
+  if (dryRun) {
+    return runKubectl(
+      deploySteps(
+        target,
+        distDir,
+        applySet,
+        `v${APPLYSET_MIN_KUBECTL.major}.${APPLYSET_MIN_KUBECTL.minor}.0`,
+      ),
+      {
+        dryRun,
+      },
+    );
+  }
+  const version = await checkKubectl();
+  if (typeof version === "number") return version;
+  const defined = await runKubectl(applySetDefinitionSteps(), { dryRun });
+  if (defined !== 0) return defined;
+  const exists = await parentExists();
+  if (typeof exists === "number") return exists;
+  if (!exists) {
+    console.log(
+      `First deploy of ApplySet ${applySet.name}: creating its parent, so nothing is pruned this time.`,
+    );
+    const created = await runKubectl([applySetCreationStep(applySet, version.gitVersion)], { dryRun });
+    if (created !== 0) return created;
+  }
+  return runKubectl([pruningApplyStep(distDir, applySet), rolloutStatusStep(target)], { dryRun });
+}
+
+/** Deletes the directory's objects, then the ApplySet parent if there is one (none before pruning deploys). */
+async function deleteAll(): Promise<number> {
+  const [objects, parent] = deleteSteps(distDir, applySet);
+  if (dryRun) return runKubectl([objects!, parent!], { dryRun });
+  const code = await runKubectl([objects!], { dryRun });
+  if (code !== 0) return code;
+  const exists = await parentExists();
+  if (typeof exists === "number") return exists;
+  return exists ? runKubectl([parent!], { dryRun }) : 0;
+}
+
+async function diff(): Promise<number> {
+  const [fieldDiff, prunePreview] = diffSteps(distDir, applySet);
+  const code = await runKubectl([fieldDiff!], { dryRun });
+  if (code !== 0 && code !== 1) return code;
+  if (code === 1)
+    console.log(`The cluster differs from ${distDir}/ (above); \`npm run ops -- deploy\` applies it.`);
+  if (dryRun) return runKubectl([applySetLookupStep(applySet), prunePreview!], { dryRun });
+  const version = await checkKubectl();
+  if (typeof version === "number") return version;
+  const exists = await parentExists();
+  if (typeof exists === "number") return exists;
+  if (!exists) {
+    console.log(
+      `No ApplySet ${applySet.name} in the cluster yet: the first deploy creates it and prunes nothing.`,
+    );
+    return code;
+  }
+  const preview = await captureKubectl(prunePreview!);
+  if (preview.exitCode !== 0) {
+    console.error(preview.stderr.trim());
+    return preview.exitCode;
+  }
+  const pruned = preview.stdout.split("\n").filter((line) => /\bpruned\b/.test(line));
+  if (pruned.length === 0) {
+    console.log("deploy would delete nothing: every object of the ApplySet is still in the charts.");
+    return code;
+  }
+  console.log(`deploy would delete ${pruned.length} object(s) no longer in ${distDir}/:`);
+  for (const line of pruned) console.log(`  ${line.trim()}`);
+  return 1;
 }
 
 async function load(target: DeploymentTarget, portForwardPort: number): Promise<number> {
@@ -196,47 +373,123 @@ function integerOption(name: string, raw: string | undefined, min: number): numb
   return value;
 }
 
-function helpText(target: DeploymentTarget, portForwardPort: number): string {
+/** One command's entry in the help: usage, what it does, and the kubectl commands behind it. */
+interface HelpSection {
+  readonly command: Command;
+  readonly usage: string;
+  readonly summary: string;
+  readonly steps: readonly KubectlStep[] | undefined;
+}
+
+function helpText(target: DeploymentTarget, portForwardPort: number, topic: Command | undefined): string {
   const show = (steps: readonly KubectlStep[] | undefined): string =>
-    (steps ?? []).map((s) => `      $ ${formatCommand(["kubectl", ...s.args])}`).join("\n") ||
+    (steps ?? []).map((step) => `      $ ${briefStep(step)}`).join("\n") ||
     "      (not deployed with these settings)";
+  const forwards = PORT_FORWARD_NAMES.map(
+    (name) => `${name} http://127.0.0.1:${target.portForward[name]?.localPort ?? "-"}`,
+  ).join(", ");
+  const sections: HelpSection[] = [
+    {
+      command: "deploy",
+      usage: "deploy",
+      summary:
+        `server-side apply ${distDir}/ as ApplySet ${applySet.name}, deleting the objects removed from the charts ` +
+        "since the last deploy (needs kubectl >= 1.27; the ApplySet's parent is created only when missing), then " +
+        "wait for the rollout",
+      steps: deploySteps(target, distDir, applySet, "<kubectl version>"),
+    },
+    {
+      command: "diff",
+      usage: "diff",
+      summary:
+        "what deploy would change, and which objects it would delete (exit code 1: there are differences)",
+      steps: diffSteps(distDir, applySet),
+    },
+    {
+      command: "status",
+      usage: "status",
+      summary: "the service's objects and pods (and the monitoring stack's)",
+      steps: statusSteps(target),
+    },
+    {
+      command: "logs",
+      usage: "logs [--follow] [--tail N]",
+      summary: `server logs from every pod (default --tail ${DEFAULT_LOG_TAIL})`,
+      steps: logsSteps(target, { follow: false, tail: DEFAULT_LOG_TAIL }),
+    },
+    {
+      command: "scale",
+      usage: "scale <replicas>",
+      summary: "set the replica count (the autoscaler moves it back within its bounds)",
+      steps: scaleSteps(target, target.minReplicas),
+    },
+    {
+      command: "restart",
+      usage: "restart",
+      summary: "roll every pod, surge first, and wait",
+      steps: restartSteps(target),
+    },
+    {
+      command: "rollout",
+      usage: `rollout <${ROLLOUT_VERBS.join("|")}>`,
+      summary:
+        "with an Argo Rollout (rollout.strategy canary or blueGreen): its step, ReplicaSets and analysis; leave " +
+        "the current pause or switch to the new pods (both with the kubectl-argo-rollouts plugin); or abort, " +
+        "back to the stable pods (plain kubectl)",
+      steps: ROLLOUT_VERBS.flatMap((verb) => rolloutSteps(target, verb) ?? []),
+    },
+    {
+      command: "port-forward",
+      usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`,
+      summary:
+        `forward a loopback port (${forwards}); when the pod behind it goes away, forward again to one that ` +
+        "is there (said on stderr) until Ctrl-C",
+      steps: PORT_FORWARD_NAMES.flatMap((name) => portForwardSteps(target, name) ?? []),
+    },
+    {
+      command: "delete",
+      usage: "delete --yes",
+      summary: "delete everything deploy created, namespaces included, and the ApplySet's parent",
+      steps: deleteSteps(distDir, applySet),
+    },
+    {
+      command: "load",
+      usage: "load [--url URL] [--duration S] [--requests N] [--connections C] [--allow-remote]",
+      summary:
+        `POST ${PATHS.predict} at http://127.0.0.1:${portForwardPort} (after port-forward api); defaults ` +
+        `--duration ${LOAD_DEFAULTS.durationSeconds} --requests ${LOAD_DEFAULTS.maxRequests} ` +
+        `--connections ${LOAD_DEFAULTS.connections}; loopback only unless --allow-remote`,
+      steps: [],
+    },
+  ];
+  const chosen = sections.filter((section) => topic === undefined || section.command === topic);
   const lines = [
-    "Usage: npm run ops -- <command> [options]",
+    topic === undefined
+      ? "Usage: npm run ops -- <command> [options]    (npm run ops -- <command> --help for one command)"
+      : `Usage: npm run ops -- ${chosen[0]!.usage} [options]`,
     "",
-    "Commands, with the kubectl commands they run for the current settings:",
-    `  deploy              apply ${distDir}/ and wait for the rollout`,
-    show(deploySteps(target, distDir)),
-    `  diff                what deploy would change (exit code 1: there are differences)`,
-    show(diffSteps(distDir)),
-    "  status              the service's objects and pods (and the monitoring stack's)",
-    show(statusSteps(target)),
-    `  logs [--follow] [--tail N]   server logs from every pod (default --tail ${DEFAULT_LOG_TAIL})`,
-    show(logsSteps(target, { follow: false, tail: DEFAULT_LOG_TAIL })),
-    "  scale <replicas>    set the replica count (the autoscaler moves it back within its bounds)",
-    show(scaleSteps(target, target.minReplicas)),
-    "  restart             roll every pod, surge first, and wait",
-    show(restartSteps(target)),
-    "  rollout status      the Argo Rollout's step, ReplicaSets and analysis (kubectl-argo-rollouts plugin)",
-    show(rolloutSteps(target, "status")),
-    "  rollout promote     leave the current pause (canary) or switch to the new pods (blue-green) (plugin)",
-    show(rolloutSteps(target, "promote")),
-    "  rollout abort       back to the stable pods, the new ones scaled down (plain kubectl)",
-    show(rolloutSteps(target, "abort")),
-    ...PORT_FORWARD_NAMES.flatMap((name) => [
-      `  port-forward ${name.padEnd(10)} http://127.0.0.1:${target.portForward[name]?.localPort ?? "-"}`,
-      show(portForwardSteps(target, name)),
+    `${topic === undefined ? "Commands, with the kubectl commands they run" : "Runs"} for ${distDir}/:`,
+    ...chosen.flatMap((section) => [
+      `  ${section.usage}`,
+      `      ${section.summary}`,
+      ...(section.steps?.length === 0 && section.command === "load" ? [] : [show(section.steps)]),
     ]),
-    "  delete --yes        delete everything deploy created, namespaces included",
-    show(deleteSteps(distDir)),
-    `  load                POST ${PATHS.predict} at http://127.0.0.1:${portForwardPort} (after port-forward api);`,
-    `                      --duration S (${LOAD_DEFAULTS.durationSeconds}) --requests N (${LOAD_DEFAULTS.maxRequests}) ` +
-      `--connections C (${LOAD_DEFAULTS.connections}),`,
-    "                      loopback only unless --allow-remote",
     "",
-    "Options: --settings FILE (overrides, as for npm run synth)  --dist DIR (default dist)",
+    "Options: --env NAME (act on dist/NAME/, e.g. staging; default: the default environment in dist/)",
+    "         --settings FILE (overrides for the default environment, as for npm run synth)",
+    "         --dist DIR: read DIR instead of dist (DIR/NAME with --env NAME)",
     "         --dry-run or INFER8S_DRY_RUN=1: print the kubectl commands without running them",
+    "         -h, --help: this text",
   ];
   return lines.join("\n");
+}
+
+/** A step on one line for the help: a here-document is named by the object it carries. */
+function briefStep(step: KubectlStep): string {
+  if (step.stdin === undefined) return formatStep(step);
+  const kind = /^kind: (\S+)/m.exec(step.stdin)?.[1];
+  const name = /^ {2}name: (\S+)/m.exec(step.stdin)?.[1];
+  return `${formatStep({ ...step, stdin: undefined })}    # stdin: ${kind}/${name}`;
 }
 
 function parseArgsOrExit() {
@@ -247,6 +500,8 @@ function parseArgsOrExit() {
       options: {
         settings: { type: "string" },
         dist: { type: "string", default: "dist" },
+        env: { type: "string" },
+        help: { type: "boolean", short: "h" },
         "dry-run": { type: "boolean" },
         follow: { type: "boolean", short: "f" },
         tail: { type: "string", default: String(DEFAULT_LOG_TAIL) },

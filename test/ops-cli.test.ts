@@ -1,28 +1,68 @@
 /**
- * `npm run ops` end to end, without a cluster: a fake `kubectl` on PATH records its argv, so the tests see
- * that each command prints exactly what it runs, stops at the first failure, and that dry-run runs nothing.
- * Each run of the CLI builds every chart in memory (~1 s of CPU), so the runs that share nothing go
- * concurrently; each records its kubectl calls in a file of its own.
+ * `npm run ops` end to end, without a cluster: a fake `kubectl` on PATH records its argv (and stdin), answers
+ * `version` and the ApplySet lookup, so the tests see that each command prints exactly what it runs, stops
+ * at the first failure, and that dry-run runs nothing.
  */
-import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../charts/settings.js";
 import { PATHS } from "../src/contract/index.js";
+import { applySetFor } from "../ops/applyset.js";
 import { deploymentTarget } from "../ops/deployment-target.js";
 
 const root = join(import.meta.dirname, "..");
 const fakeBin = mkdtempSync(join(tmpdir(), "infer8s-fake-kubectl-"));
+const invocations = join(fakeBin, "invocations.log");
+const stdinLog = join(fakeBin, "stdin.log");
 const target = deploymentTarget(DEFAULT_SETTINGS);
-let runs = 0;
+const rollout = `rollout status deployment/${target.deploymentName} --namespace ${target.namespace} --timeout=5m`;
 
-// Records one line per call (arguments joined by a space) in FAKE_KUBECTL_LOG, exits with FAKE_KUBECTL_EXIT.
+// Records one line per call (KUBECTL_APPLYSET if set, then the arguments) and what `-f -` reads. Answers
+// `version` (minor FAKE_KUBECTL_MINOR), the ApplySet parent lookup (FAKE_APPLYSET_PARENT; FAKE_NO_APPLYSET_CRD:
+// the parents' CRD is not installed), a server-side dry run (FAKE_DRY_RUN_OUTPUT) and `diff` (exit
+// FAKE_DIFF_EXIT); `port-forward` serves FAKE_FORWARD_TICKS tenths of a second and then exits 1, as kubectl
+// does when its pod goes away. Anything else exits FAKE_KUBECTL_EXIT.
 writeFileSync(
   join(fakeBin, "kubectl"),
-  `#!/bin/sh\necho "$*" >> "$FAKE_KUBECTL_LOG"\nexit "\${FAKE_KUBECTL_EXIT:-0}"\n`,
+  `#!/bin/sh
+echo "\${KUBECTL_APPLYSET:+KUBECTL_APPLYSET=$KUBECTL_APPLYSET }$*" >> "${invocations}"
+case "$*" in *" -f -") cat >> "${stdinLog}";; esac
+case "$1" in
+  version)
+    minor="\${FAKE_KUBECTL_MINOR:-32}"
+    echo '{"clientVersion":{"major":"1","minor":"'"$minor"'","gitVersion":"v1.'"$minor"'.0"}}'
+    exit 0;;
+  get)
+    case "$2" in applysets.*)
+      if [ -n "$FAKE_NO_APPLYSET_CRD" ]; then echo "error: the server doesn't have a resource type applysets" >&2; exit 1; fi
+      [ -n "$FAKE_APPLYSET_PARENT" ] && echo "applyset.infer8s.io/$FAKE_APPLYSET_PARENT"
+      exit 0;;
+    esac;;
+  diff) exit "\${FAKE_DIFF_EXIT:-0}";;
+  port-forward)
+    trap 'exit 0' INT TERM
+    echo "Forwarding from $5"
+    i=0
+    while [ "$i" -lt "\${FAKE_FORWARD_TICKS:-1}" ]; do sleep 0.1; i=$((i + 1)); done
+    echo "lost connection to pod" >&2
+    exit 1;;
+esac
+case "$*" in *--dry-run=server*) printf '%s' "$FAKE_DRY_RUN_OUTPUT";; esac
+exit "\${FAKE_KUBECTL_EXIT:-0}"
+`,
 );
 chmodSync(join(fakeBin, "kubectl"), 0o755);
 
@@ -32,75 +72,192 @@ interface OpsRun {
   stderr: string;
   /** kubectl invocations, in order. */
   kubectl: string[];
+  /** What kubectl read from stdin, all invocations together. */
+  stdin: string;
 }
 
-/** Runs the CLI asynchronously, so a server in this process can answer the load generator. */
-async function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
-  runs += 1;
-  const invocations = join(fakeBin, `invocations-${runs}.log`);
+interface RunningOps {
+  readonly child: ChildProcess;
+  readonly output: () => { stdout: string; stderr: string };
+  readonly done: Promise<OpsRun>;
+}
+
+function kubectlCalls(): string[] {
+  return existsSync(invocations) ? readFileSync(invocations, "utf8").trim().split("\n") : [];
+}
+
+/** Starts the CLI asynchronously, so a server in this process can answer the load generator. */
+function startOps(args: string[], env: Record<string, string> = {}): RunningOps {
+  rmSync(invocations, { force: true });
+  rmSync(stdinLog, { force: true });
   const child = spawn(process.execPath, ["--import", "tsx", "ops/main.ts", ...args], {
     cwd: root,
-    env: {
-      PATH: `${fakeBin}:${process.env.PATH}`,
-      HOME: process.env.HOME,
-      FAKE_KUBECTL_LOG: invocations,
-      ...env,
-    },
+    env: { PATH: `${fakeBin}:${process.env.PATH}`, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const status = await new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
-  const kubectl = existsSync(invocations) ? readFileSync(invocations, "utf8").trim().split("\n") : [];
-  return { status, stdout, stderr, kubectl };
+  const done = new Promise<OpsRun>((resolve) =>
+    child.once("close", (status) =>
+      resolve({
+        status,
+        stdout,
+        stderr,
+        kubectl: kubectlCalls(),
+        stdin: existsSync(stdinLog) ? readFileSync(stdinLog, "utf8") : "",
+      }),
+    ),
+  );
+  return { child, output: () => ({ stdout, stderr }), done };
 }
 
-/** The `$ kubectl ...` lines a run printed, without the prompt and the program name. */
+function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
+  return startOps(args, env).done;
+}
+
+/** The commands a run printed (`$ ...` lines), without the prompt, the program name and here-documents. */
 function printed(run: OpsRun): string[] {
   return run.stdout
     .split("\n")
-    .filter((line) => line.startsWith("$ kubectl "))
-    .map((line) => line.slice("$ kubectl ".length));
+    .filter((line) => line.startsWith("$ "))
+    .map((line) =>
+      line
+        .slice(2)
+        .replace(/ <<'EOF'$/, "")
+        .replace(/^((?:\w+=\S+ )*)kubectl /, "$1"),
+    );
+}
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 afterAll(() => rmSync(fakeBin, { recursive: true, force: true }));
 
-describe.concurrent("npm run ops", () => {
-  it("deploy prints each kubectl command and runs exactly that", async () => {
+describe("npm run ops deploy and diff", () => {
+  const set = applySetFor(undefined);
+  const pruningApply = `KUBECTL_APPLYSET=true apply -f dist --server-side --prune --applyset=${set.flag}`;
+
+  it("first deploy checks kubectl, installs the parent CRD, creates the parent, applies with pruning", async () => {
     const run = await ops(["deploy"]);
     expect(run.status).toBe(0);
-    expect(printed(run)).toEqual([
-      "apply -f dist",
-      `rollout status deployment/${target.deploymentName} --namespace ${target.namespace} --timeout=5m`,
+    expect(run.kubectl).toEqual([
+      "version --client --output json",
+      "apply --server-side -f -",
+      "wait --for=condition=Established customresourcedefinition/applysets.infer8s.io --timeout=60s",
+      `get ${set.flag} --ignore-not-found --output name`,
+      "create -f -",
+      pruningApply,
+      rollout,
     ]);
-    expect(run.kubectl).toEqual(printed(run));
+    expect(printed(run)).toEqual(run.kubectl);
+    expect(run.stdin).toContain("kind: CustomResourceDefinition");
+    expect(run.stdin).toContain(`applyset.kubernetes.io/id: ${set.id}`);
+    expect(run.stdin).toContain("applyset.kubernetes.io/tooling: kubectl/v1.32.0");
+    expect(run.stdout).toContain("First deploy of ApplySet infer8s");
+  });
+
+  it("later deploys keep the existing parent, whose annotations list the set's members", async () => {
+    const run = await ops(["deploy"], { FAKE_APPLYSET_PARENT: "infer8s" });
+    expect(run.status).toBe(0);
+    expect(run.kubectl).not.toContain("create -f -");
+    expect(run.kubectl.slice(-2)).toEqual([pruningApply, rollout]);
+  });
+
+  it("refuses an older kubectl with the reason, before touching the cluster", async () => {
+    const run = await ops(["deploy"], { FAKE_KUBECTL_MINOR: "26" });
+    expect(run.status).toBe(1);
+    expect(run.kubectl).toEqual(["version --client --output json"]);
+    expect(run.stderr).toContain(
+      "kubectl v1.26.0 cannot prune: `kubectl apply --prune --applyset` needs kubectl 1.27 or newer",
+    );
+    expect(run.stderr).toContain("KUBECTL_APPLYSET=true");
   });
 
   it("stops at the first failing command and exits with its code", async () => {
     const run = await ops(["deploy"], { FAKE_KUBECTL_EXIT: "3" });
     expect(run.status).toBe(3);
-    expect(run.kubectl).toEqual(["apply -f dist"]);
+    expect(run.kubectl).toEqual(["version --client --output json", "apply --server-side -f -"]);
     expect(run.stdout).toContain("kubectl exited with code 3");
   });
 
-  it("diff reports differences (exit 1) as such, not as a failure", async () => {
-    const run = await ops(["diff"], { FAKE_KUBECTL_EXIT: "1" });
+  it("deploy --env NAME applies dist/NAME as that environment's own ApplySet", async () => {
+    const base = join(fakeBin, "envs");
+    mkdirSync(base, { recursive: true });
+    cpSync(join(root, "dist"), join(base, "staging"), { recursive: true });
+    const run = await ops(["--dist", base, "--env", "staging", "deploy"], {
+      FAKE_APPLYSET_PARENT: "infer8s-staging",
+    });
+    expect(run.status).toBe(0);
+    const staging = applySetFor("staging");
+    expect(run.kubectl.slice(-2)).toEqual([
+      `KUBECTL_APPLYSET=true apply -f ${join(base, "staging")} --server-side --prune --applyset=${staging.flag}`,
+      rollout,
+    ]);
+    const missing = await ops(["--dist", base, "--env", "qa", "deploy"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`--env qa: ${join(base, "qa")}/ does not exist`);
+    expect(missing.stderr).toContain("found: staging");
+    expect(missing.kubectl).toEqual([]);
+  });
+
+  it("diff reports differences (exit 1) and names the objects deploy would prune", async () => {
+    const run = await ops(["diff"], {
+      FAKE_DIFF_EXIT: "1",
+      FAKE_APPLYSET_PARENT: "infer8s",
+      FAKE_DRY_RUN_OUTPUT:
+        "deployment.apps/iris-inference serverside-applied (server dry run)\n" +
+        "configmap/old-dashboards pruned (server dry run)\n",
+    });
     expect(run.status).toBe(1);
-    expect(run.kubectl).toEqual(["diff -f dist"]);
+    expect(run.kubectl).toEqual([
+      "diff -f dist --server-side --field-manager=infer8s-diff --force-conflicts",
+      "version --client --output json",
+      `get ${set.flag} --ignore-not-found --output name`,
+      `${pruningApply} --dry-run=server`,
+    ]);
     expect(run.stdout).toContain("npm run ops -- deploy");
+    expect(run.stdout).toContain(
+      "deploy would delete 1 object(s) no longer in dist/:\n  configmap/old-dashboards pruned",
+    );
     expect(run.stdout).not.toContain("kubectl exited with code");
   });
 
+  it("diff says when nothing would be pruned, and before the first deploy that nothing can be", async () => {
+    const clean = await ops(["diff"], {
+      FAKE_APPLYSET_PARENT: "infer8s",
+      FAKE_DRY_RUN_OUTPUT: "x unchanged\n",
+    });
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toContain("deploy would delete nothing");
+    const first = await ops(["diff"], { FAKE_NO_APPLYSET_CRD: "1" });
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain("No ApplySet infer8s in the cluster yet");
+    expect(first.kubectl.some((call) => call.includes("--dry-run=server"))).toBe(false);
+  });
+});
+
+describe("npm run ops", () => {
   it("--dry-run prints the commands and runs none", async () => {
     const run = await ops(["--dry-run", "restart"]);
     expect(run.status).toBe(0);
     expect(printed(run)).toEqual([
       `rollout restart deployment/${target.deploymentName} --namespace ${target.namespace}`,
-      `rollout status deployment/${target.deploymentName} --namespace ${target.namespace} --timeout=5m`,
+      rollout,
     ]);
     expect(run.kubectl).toEqual([]);
+    const deploy = await ops(["--dry-run", "deploy"]);
+    expect(deploy.status).toBe(0);
+    expect(printed(deploy)).toContain(
+      `KUBECTL_APPLYSET=true apply -f dist --server-side --prune --applyset=${applySetFor(undefined).flag}`,
+    );
+    expect(deploy.kubectl).toEqual([]);
   });
 
   it("INFER8S_DRY_RUN=1 is the same as --dry-run", async () => {
@@ -112,14 +269,30 @@ describe.concurrent("npm run ops", () => {
     expect(run.kubectl).toEqual([]);
   });
 
-  it("port-forward api forwards the configured local port on loopback", async () => {
-    const run = await ops(["port-forward", "api"]);
-    expect(run.status).toBe(0);
+  it("port-forward api forwards again when kubectl exits, says so on stderr, and stops cleanly on SIGINT", async () => {
     const api = target.portForward.api!;
-    expect(run.kubectl).toEqual([
-      `port-forward --namespace ${api.namespace} service/${api.serviceName} ${api.localPort}:${api.servicePort} --address 127.0.0.1`,
-    ]);
+    const forward = `port-forward --namespace ${api.namespace} service/${api.serviceName} ${api.localPort}:${api.servicePort} --address 127.0.0.1`;
+    const running = startOps(["port-forward", "api"], { FAKE_FORWARD_TICKS: "3" });
+    await until(() => kubectlCalls().length >= 3);
+    running.child.kill("SIGINT");
+    const run = await running.done;
+    expect(run.status).toBe(0);
+    expect(run.kubectl.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(run.kubectl)).toEqual(new Set([forward]));
+    expect(run.stderr).toContain(
+      "port-forward: kubectl exited with code 1 (the pod it forwarded to went away",
+    );
     expect(run.stdout).toContain(`http://127.0.0.1:${api.localPort}${PATHS.info}`);
+  });
+
+  it("port-forward stops on SIGTERM while kubectl is serving, and kubectl is stopped too", async () => {
+    const running = startOps(["port-forward", "api"], { FAKE_FORWARD_TICKS: "600" });
+    await until(() => running.output().stdout.includes("Forwarding from"));
+    running.child.kill("SIGTERM");
+    const run = await running.done;
+    expect(run.status).toBe(0);
+    expect(run.kubectl).toHaveLength(1);
+    expect(run.stderr).not.toContain("forwarding again");
   });
 
   it("reads --settings overrides like npm run synth", async () => {
@@ -140,9 +313,21 @@ describe.concurrent("npm run ops", () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("Run again with --yes to confirm");
     expect(refused.kubectl).toEqual([]);
-    const confirmed = await ops(["delete", "--yes"]);
+    const flag = applySetFor(undefined).flag;
+    const confirmed = await ops(["delete", "--yes"], { FAKE_APPLYSET_PARENT: "infer8s" });
     expect(confirmed.status).toBe(0);
-    expect(confirmed.kubectl).toEqual(["delete -f dist --ignore-not-found"]);
+    expect(confirmed.kubectl).toEqual([
+      "delete -f dist --ignore-not-found",
+      `get ${flag} --ignore-not-found --output name`,
+      `delete ${flag} --ignore-not-found`,
+    ]);
+    // Deployed before pruning existed (or never): no parent to delete, and no error for its absence.
+    const withoutParent = await ops(["delete", "--yes"]);
+    expect(withoutParent.status).toBe(0);
+    expect(withoutParent.kubectl).toEqual([
+      "delete -f dist --ignore-not-found",
+      `get ${flag} --ignore-not-found --output name`,
+    ]);
   });
 
   it.each([
@@ -152,10 +337,14 @@ describe.concurrent("npm run ops", () => {
     [["port-forward", "db"], `port-forward: expected one of api, grafana, prometheus, got "db"`],
     [["logs", "--tail", "many"], `--tail must be a whole number >= 0, got "many"`],
     [["frobnicate"], `Unknown command "frobnicate"`],
-  ])("rejects %j with exit code 2: %s", async (args, message) => {
+    [["--frobnicate", "deploy"], "Unknown option '--frobnicate'"],
+    [["--env", "Staging!", "deploy"], `--env must be a lowercase name like "staging", got "Staging!"`],
+  ])("rejects %j with exit code 2 and a hint, without a stack trace: %s", async (args, message) => {
     const run = await ops(args);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain("See: npm run ops -- help");
+    expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.kubectl).toEqual([]);
   });
 
@@ -175,26 +364,40 @@ describe.concurrent("npm run ops", () => {
     expect(refused.kubectl).toEqual([]);
   });
 
-  it("help shows every command with the kubectl commands it runs", async () => {
-    const run = await ops(["help"]);
+  it.each([["help"], ["--help"], ["-h"]])(
+    "%s shows every command with the kubectl commands it runs",
+    async (flag) => {
+      const run = await ops([flag]);
+      expect(run.status).toBe(0);
+      for (const command of [
+        "deploy",
+        "diff",
+        "status",
+        "logs",
+        "scale",
+        "restart",
+        "rollout",
+        "port-forward",
+        "delete",
+        "load",
+      ]) {
+        expect(run.stdout).toMatch(new RegExp(`^  ${command}`, "m"));
+      }
+      expect(run.stdout).toContain(`$ KUBECTL_APPLYSET=true kubectl apply -f dist --server-side --prune`);
+      expect(run.kubectl).toEqual([]);
+    },
+  );
+
+  it.each([
+    ["deploy", "--help"],
+    ["port-forward", "-h"],
+    ["help", "diff"],
+  ])("%s %s shows that command's usage only", async (...args) => {
+    const run = await ops(args);
+    const command = args[0] === "help" ? args[1]! : args[0]!;
     expect(run.status).toBe(0);
-    for (const command of [
-      "deploy",
-      "diff",
-      "status",
-      "logs",
-      "scale",
-      "restart",
-      "rollout status",
-      "rollout promote",
-      "rollout abort",
-      "port-forward",
-      "delete",
-      "load",
-    ]) {
-      expect(run.stdout).toMatch(new RegExp(`^  ${command}`, "m"));
-    }
-    expect(run.stdout).toContain(`$ kubectl apply -f dist`);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: npm run ops -- ${command}`));
+    expect(run.stdout).not.toMatch(/^ {2}restart/m);
     expect(run.kubectl).toEqual([]);
   });
 });

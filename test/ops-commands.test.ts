@@ -2,16 +2,29 @@
  * The kubectl commands behind `npm run ops` act on the objects `kubectl apply -f dist` creates: names,
  * namespace, selector and ports are checked against the committed dist/ YAML, not retyped.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { buildApp } from "../charts/app.js";
+import { synthesizeInto } from "../charts/output-directory.js";
 import { DEFAULT_SETTINGS, resolveSettings } from "../charts/settings.js";
 import {
+  APPLYSET_ENV,
+  applySetFor,
+  applySetId,
+  applySetParentManifest,
+  parseKubectlClientVersion,
+  supportsApplySets,
+} from "../ops/applyset.js";
+import {
+  applySetDefinitionSteps,
   deleteSteps,
   deploySteps,
   diffSteps,
   formatCommand,
+  formatStep,
   logsSteps,
   portForwardSteps,
   restartSteps,
@@ -20,7 +33,7 @@ import {
   scaleSteps,
   statusSteps,
 } from "../ops/cluster-commands.js";
-import { deploymentTarget } from "../ops/deployment-target.js";
+import { deploymentTarget, readDeploymentTarget } from "../ops/deployment-target.js";
 
 interface K8sObject {
   kind: string;
@@ -53,6 +66,9 @@ const service = distObjects.find(
 )!;
 const namespace = deployment.metadata.namespace!;
 const target = deploymentTarget(DEFAULT_SETTINGS);
+const applySet = applySetFor(undefined);
+const scratch = mkdtempSync(join(tmpdir(), "infer8s-ops-commands-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("deployment target", () => {
   it("names the Deployment, namespace and HPA bounds that dist/ deploys", () => {
@@ -67,6 +83,25 @@ describe("deployment target", () => {
     expect(target.podSelector.split(",").sort()).toEqual(expected.sort());
     expect(expected.length).toBeGreaterThan(0);
   });
+
+  it("reads the same target from the synthesized directory, as --env does", () => {
+    expect(readDeploymentTarget(join(root, "dist"), DEFAULT_SETTINGS.portForwardPort)).toEqual(target);
+  });
+
+  it.each([
+    ["operator-mode monitoring", { monitoring: { mode: "operator" } }],
+    ["no monitoring", { namespace: "ml-serving", monitoring: { enabled: false } }],
+    ["a canary Rollout", { rollout: { strategy: "canary" } }],
+    ["a blue-green Rollout", { namespace: "ml-blue", rollout: { strategy: "blueGreen" } }],
+  ] as const)(
+    "reads the target of a directory synthesized with %s like the settings give it",
+    (_, overrides) => {
+      const settings = resolveSettings(overrides);
+      const outdir = join(scratch, JSON.stringify(overrides).replace(/\W+/g, "-"));
+      synthesizeInto(buildApp(settings, outdir).app);
+      expect(readDeploymentTarget(outdir, settings.portForwardPort)).toEqual(deploymentTarget(settings));
+    },
+  );
 
   it("follows settings overrides", () => {
     const custom = deploymentTarget(
@@ -89,12 +124,65 @@ describe("kubectl commands", () => {
     `--timeout=${ROLLOUT_TIMEOUT}`,
   ];
 
-  it("deploy applies the directory, then waits for the rollout", () => {
-    expect(deploySteps(target, "dist")).toEqual([{ args: ["apply", "-f", "dist"] }, { args: rolloutStatus }]);
+  it("deploy installs the parent CRD, creates the parent when missing, applies with pruning, then waits", () => {
+    const steps = deploySteps(target, "dist", applySet, "v1.32.4");
+    expect(steps.map(formatStep).map((line) => line.split("\n")[0])).toEqual([
+      "kubectl apply --server-side -f - <<'EOF'",
+      "kubectl wait --for=condition=Established customresourcedefinition/applysets.infer8s.io --timeout=60s",
+      "kubectl get applysets.infer8s.io/infer8s --ignore-not-found --output name",
+      "kubectl create -f - <<'EOF'",
+      "KUBECTL_APPLYSET=true kubectl apply -f dist --server-side --prune --applyset=applysets.infer8s.io/infer8s",
+      formatCommand(["kubectl", ...rolloutStatus]),
+    ]);
+    expect(steps[4]).toEqual({
+      args: ["apply", "-f", "dist", "--server-side", "--prune", "--applyset=applysets.infer8s.io/infer8s"],
+      env: { KUBECTL_APPLYSET: "true" },
+    });
   });
 
-  it("diff accepts exit code 1, which means there are differences", () => {
-    expect(diffSteps("my-dist")).toEqual([{ args: ["diff", "-f", "my-dist"], acceptedExitCodes: [1] }]);
+  it.each([
+    ["staging", "dist/staging", "infer8s-staging"],
+    ["production", "dist/production", "infer8s-production"],
+  ])("deploy --env %s prunes its own ApplySet only", (environment, dir, parent) => {
+    const steps = deploySteps(target, dir, applySetFor(environment), "v1.32.4");
+    expect(steps[4]?.args).toEqual([
+      "apply",
+      "-f",
+      dir,
+      "--server-side",
+      "--prune",
+      `--applyset=applysets.infer8s.io/${parent}`,
+    ]);
+    expect(steps[2]?.args).toContain(`applysets.infer8s.io/${parent}`);
+    expect(steps[3]?.stdin).toContain(`  name: ${parent}\n`);
+  });
+
+  it("diff shows field changes under its own field manager, then dry-runs the pruning apply", () => {
+    expect(diffSteps("dist/staging", applySetFor("staging"))).toEqual([
+      {
+        args: [
+          "diff",
+          "-f",
+          "dist/staging",
+          "--server-side",
+          "--field-manager=infer8s-diff",
+          "--force-conflicts",
+        ],
+        acceptedExitCodes: [1],
+      },
+      {
+        args: [
+          "apply",
+          "-f",
+          "dist/staging",
+          "--server-side",
+          "--prune",
+          "--applyset=applysets.infer8s.io/infer8s-staging",
+          "--dry-run=server",
+        ],
+        env: APPLYSET_ENV,
+      },
+    ]);
   });
 
   it("status lists the service's objects by selector, then the monitoring namespace", () => {
@@ -195,8 +283,78 @@ describe("kubectl commands", () => {
     expect(statusSteps(operator)).toHaveLength(1);
   });
 
-  it("delete deletes the directory's objects and tolerates already-deleted ones", () => {
-    expect(deleteSteps("dist")).toEqual([{ args: ["delete", "-f", "dist", "--ignore-not-found"] }]);
+  it("delete deletes the directory's objects, then the ApplySet parent, tolerating already-deleted ones", () => {
+    expect(deleteSteps("dist", applySet)).toEqual([
+      { args: ["delete", "-f", "dist", "--ignore-not-found"] },
+      { args: ["delete", "applysets.infer8s.io/infer8s", "--ignore-not-found"] },
+    ]);
+  });
+});
+
+describe("ApplySet", () => {
+  it("computes the parent ID as kubectl does (kubectl's own cross-namespace test fixture)", () => {
+    // staging/src/k8s.io/kubectl/pkg/cmd/apply/testdata/prune/cross_namespace/manifest1-expected-parent.yaml
+    expect(
+      applySetId({ name: "cross_namespace", namespace: "applyset-namespace", kind: "Secret", group: "" }),
+    ).toBe("applyset-maUyxm9hLztJjNIswOCgA-VT6EJxr1_CcWA5kSzuMYE-v1");
+  });
+
+  it("names one cluster-scoped parent per environment, with distinct IDs", () => {
+    const sets = [undefined, "development", "staging", "production"].map(applySetFor);
+    expect(sets.map((s) => s.flag)).toEqual([
+      "applysets.infer8s.io/infer8s",
+      "applysets.infer8s.io/infer8s-development",
+      "applysets.infer8s.io/infer8s-staging",
+      "applysets.infer8s.io/infer8s-production",
+    ]);
+    expect(new Set(sets.map((s) => s.id)).size).toBe(4);
+    expect(applySet.id).toBe(
+      applySetId({ name: "infer8s", namespace: "", kind: "ApplySet", group: "infer8s.io" }),
+    );
+  });
+
+  it("creates the parent with the metadata kubectl requires of an existing parent", () => {
+    const parent = parse(applySetParentManifest(applySet, "v1.32.4")) as {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    };
+    expect(parent.metadata.labels).toEqual({ "applyset.kubernetes.io/id": applySet.id });
+    expect(parent.metadata.annotations).toEqual({
+      "applyset.kubernetes.io/tooling": "kubectl/v1.32.4",
+      "applyset.kubernetes.io/contains-group-kinds": "",
+    });
+  });
+
+  it("installs a cluster-scoped CRD labelled as an ApplySet parent type", () => {
+    const crd = parse(applySetDefinitionSteps()[0]!.stdin!) as {
+      metadata: { name: string; labels: Record<string, string> };
+      spec: { group: string; scope: string; names: { kind: string; plural: string } };
+    };
+    expect(crd.metadata).toEqual({
+      name: "applysets.infer8s.io",
+      labels: { "applyset.kubernetes.io/is-parent-type": "true" },
+    });
+    expect([crd.spec.group, crd.spec.scope, crd.spec.names.kind, crd.spec.names.plural]).toEqual([
+      "infer8s.io",
+      "Cluster",
+      "ApplySet",
+      "applysets",
+    ]);
+  });
+
+  it.each([
+    ['{"clientVersion":{"major":"1","minor":"32+","gitVersion":"v1.32.4-dispatcher"}}', true],
+    ['{"clientVersion":{"major":"1","minor":"27","gitVersion":"v1.27.0"}}', true],
+    ['{"clientVersion":{"major":"1","minor":"26","gitVersion":"v1.26.15"}}', false],
+    ['{"clientVersion":{"major":"2","minor":"0","gitVersion":"v2.0.0"}}', true],
+  ])("reads kubectl's version from %s: ApplySets supported %s", (json, supported) => {
+    const version = parseKubectlClientVersion(json);
+    expect(version).toBeDefined();
+    expect(supportsApplySets(version!)).toBe(supported);
+  });
+
+  it("does not mistake other output for a version", () => {
+    expect(parseKubectlClientVersion("Client Version: v1.32.4")).toBeUndefined();
+    expect(parseKubectlClientVersion('{"serverVersion":{}}')).toBeUndefined();
   });
 });
 
@@ -257,7 +415,7 @@ describe("deployment target with an Argo Rollout (rollout.strategy canary or blu
       "--timeout",
       ROLLOUT_TIMEOUT,
     ];
-    expect(deploySteps(canary, "dist")).toEqual([{ args: ["apply", "-f", "dist"] }, { args: wait }]);
+    expect(deploySteps(canary, "dist", applySetFor(undefined), "v1.32.4").at(-1)).toEqual({ args: wait });
     expect(restartSteps(canary)).toEqual([
       { args: ["argo", "rollouts", "restart", rolling.name, "--namespace", namespace] },
       { args: wait },

@@ -1,15 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
+import { join } from "node:path";
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { parseServerConfig } from "../../src/contract/server-config.js";
-import {
-  ENV,
-  PATHS,
-  RUN_AS_GID,
-  RUN_AS_UID,
-  SERVER_PORT,
-  SERVER_PORT_NAME,
-} from "../../src/contract/index.js";
+import { ENV, PATHS, SERVER_PORT, SERVER_PORT_NAME } from "../../src/contract/index.js";
+import { readDockerfile, stageNamed } from "../../test/support/dockerfile.js";
 import { workloadObjects } from "../../test/support/workload-objects.js";
 import { IMAGE_MODEL_DIR, InferenceService, type InferenceServiceProps } from "./inference-service.js";
 
@@ -141,8 +136,10 @@ describe("InferenceService", () => {
 
   it("runs under the restricted Pod Security Standard as the image's uid and gid", () => {
     const { pod, container } = synth();
-    const identity = { runAsNonRoot: true, runAsUser: RUN_AS_UID, runAsGroup: RUN_AS_GID };
-    expect(pod.spec.securityContext).toMatchObject({ ...identity, fsGroup: RUN_AS_GID });
+    const imageUser = stageNamed(readDockerfile(join(import.meta.dirname, "../..")), "runtime").user ?? "";
+    const [uid, gid] = imageUser.split(":").map(Number);
+    const identity = { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid };
+    expect(pod.spec.securityContext).toMatchObject({ ...identity, fsGroup: gid });
     expect(container.securityContext).toMatchObject({ ...identity, readOnlyRootFilesystem: true });
     expect(pod.spec.automountServiceAccountToken).toBe(false);
   });
@@ -168,19 +165,7 @@ describe("InferenceService", () => {
     const parsed = parseServerConfig(env);
     expect(parsed).toEqual({
       ok: true,
-      config: {
-        port: SERVER_PORT,
-        host: "0.0.0.0",
-        modelDir: IMAGE_MODEL_DIR,
-        tfjsBackend: "wasm",
-        logLevel: "warn",
-        bodyLimitBytes: 65536,
-        maxRowsPerRequest: 64,
-        drainSeconds: 4,
-        inflightTimeoutSeconds: 6,
-        batching: { enabled: false, maxRowsPerCall: 32, maxDelayMs: 2, queueRows: 512 },
-        http: { keepAliveTimeoutSeconds: 75, headersTimeoutSeconds: 5.5, requestTimeoutSeconds: 20 },
-      },
+      config: { port: SERVER_PORT, host: "0.0.0.0", modelDir: IMAGE_MODEL_DIR, ...PROPS.server },
     });
   });
 

@@ -17,7 +17,7 @@ import {
 } from "../../src/contract/index.js";
 import { isDnsLabel } from "./names.js";
 import { httpGetProbe, type ProbeTiming } from "./restricted-pod.js";
-import { RestrictedWorkload, type DeploymentJson } from "./restricted-workload.js";
+import { RestrictedWorkload, type DeploymentJson, type WorkloadContainer } from "./restricted-workload.js";
 
 /** CPU and memory quantities, e.g. `{ cpu: "250m", memory: "256Mi" }`. */
 export interface InferenceResources {
@@ -163,23 +163,7 @@ export class InferenceService extends Construct {
       },
       terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
       spreadAcrossNodes: true,
-      containers: [
-        {
-          name: "server",
-          ports: [{ name: this.portName, containerPort: this.containerPort }],
-          env: [
-            ...serverEnv(props.server),
-            ...(props.heapLimitMiB === undefined
-              ? []
-              : [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${props.heapLimitMiB}` }]),
-          ],
-          resources: { requests: props.requests, limits: props.limits },
-          startupProbe: httpGetProbe(PATHS.health, this.portName, this.probes.startup),
-          livenessProbe: httpGetProbe(PATHS.health, this.portName, this.probes.liveness),
-          readinessProbe: httpGetProbe(PATHS.ready, this.portName, this.probes.readiness),
-          volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-        },
-      ],
+      containers: [this.serverContainer(props)],
       // The root filesystem is read-only; Node and TF.js may write temporary files.
       volumes: [{ name: "tmp", emptyDir: { sizeLimit: Quantity.fromString("64Mi") } }],
       service: {
@@ -204,17 +188,37 @@ export class InferenceService extends Construct {
     this.deploymentName = this.name;
 
     const shutdownBound = props.server.drainSeconds + props.server.inflightTimeoutSeconds;
-    this.node.addValidation({
-      validate: () => {
-        const grace = (this.deployment.toJson() as DeploymentJson).spec.template.spec
-          .terminationGracePeriodSeconds;
-        return grace !== undefined && grace > shutdownBound
+    this.node.addValidation({ validate: () => this.gracePeriodProblems(shutdownBound) });
+  }
+
+  /** The server: its settings as environment variables, probed on `/health` and `/ready`. */
+  private serverContainer(props: InferenceServiceProps): WorkloadContainer {
+    return {
+      name: "server",
+      ports: [{ name: this.portName, containerPort: this.containerPort }],
+      env: [
+        ...serverEnv(props.server),
+        ...(props.heapLimitMiB === undefined
           ? []
-          : [
-              `Deployment ${this.deploymentName}: terminationGracePeriodSeconds (${grace}) must exceed server.drainSeconds + server.inflightTimeoutSeconds (${shutdownBound}), or Kubernetes kills pods still finishing requests`,
-            ];
-      },
-    });
+          : [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${props.heapLimitMiB}` }]),
+      ],
+      resources: { requests: props.requests, limits: props.limits },
+      startupProbe: httpGetProbe(PATHS.health, this.portName, this.probes.startup),
+      livenessProbe: httpGetProbe(PATHS.health, this.portName, this.probes.liveness),
+      readinessProbe: httpGetProbe(PATHS.ready, this.portName, this.probes.readiness),
+      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    };
+  }
+
+  /** Kubernetes must wait out the server's drain and in-flight bound before it kills a pod. */
+  private gracePeriodProblems(shutdownBound: number): string[] {
+    const grace = (this.deployment.toJson() as DeploymentJson).spec.template.spec
+      .terminationGracePeriodSeconds;
+    return grace !== undefined && grace > shutdownBound
+      ? []
+      : [
+          `Deployment ${this.deploymentName}: terminationGracePeriodSeconds (${grace}) must exceed server.drainSeconds + server.inflightTimeoutSeconds (${shutdownBound}), or Kubernetes kills pods still finishing requests`,
+        ];
   }
 }
 

@@ -191,37 +191,7 @@ export class RestrictedWorkload extends Construct {
         revisionHistoryLimit: props.revisionHistoryLimit ?? 3,
         ...(props.strategy ? { strategy: props.strategy } : {}),
         selector: { matchLabels: { ...this.selectorLabels } },
-        template: {
-          metadata: {
-            labels: { ...this.labels },
-            ...(props.podAnnotations ? { annotations: { ...props.podAnnotations } } : {}),
-          },
-          spec: {
-            serviceAccountName: this.name,
-            automountServiceAccountToken: this.automountServiceAccountToken,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurity(this.uid, this.gid),
-            ...(props.terminationGracePeriodSeconds === undefined
-              ? {}
-              : { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds }),
-            // ScheduleAnyway: spread when the cluster has the nodes, still schedule on a one-node cluster.
-            ...(props.spreadAcrossNodes
-              ? {
-                  topologySpreadConstraints: [
-                    {
-                      maxSkew: 1,
-                      topologyKey: "kubernetes.io/hostname",
-                      whenUnsatisfiable: "ScheduleAnyway",
-                      labelSelector: { matchLabels: { ...this.selectorLabels } },
-                      matchLabelKeys: ["pod-template-hash"],
-                    },
-                  ],
-                }
-              : {}),
-            containers: props.containers.map((c) => this.container(c)),
-            ...(props.volumes ? { volumes: [...props.volumes] } : {}),
-          },
-        },
+        template: this.podTemplate(props),
       },
     });
 
@@ -250,6 +220,39 @@ export class RestrictedWorkload extends Construct {
    */
   public addDependency(...dependencies: Construct[]): void {
     for (const dependency of dependencies) this.deployment.node.addDependency(dependency);
+  }
+
+  /** The restricted pod: its own ServiceAccount, no service links, the workload's uid and gid. */
+  private podTemplate(props: RestrictedWorkloadProps) {
+    return {
+      metadata: {
+        labels: { ...this.labels },
+        ...(props.podAnnotations ? { annotations: { ...props.podAnnotations } } : {}),
+      },
+      spec: {
+        serviceAccountName: this.name,
+        automountServiceAccountToken: this.automountServiceAccountToken,
+        enableServiceLinks: false,
+        securityContext: restrictedPodSecurity(this.uid, this.gid),
+        ...(props.terminationGracePeriodSeconds === undefined
+          ? {}
+          : { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds }),
+        ...(props.spreadAcrossNodes ? { topologySpreadConstraints: [this.spreadAcrossNodes()] } : {}),
+        containers: props.containers.map((c) => this.container(c)),
+        ...(props.volumes ? { volumes: [...props.volumes] } : {}),
+      },
+    };
+  }
+
+  /** ScheduleAnyway: spread when the cluster has the nodes, still schedule on a one-node cluster. */
+  private spreadAcrossNodes() {
+    return {
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels: { ...this.selectorLabels } },
+      matchLabelKeys: ["pod-template-hash"],
+    };
   }
 
   private container(c: WorkloadContainer): Container {

@@ -126,53 +126,20 @@ export class Grafana extends Construct {
     };
 
     this.ini = grafanaIni(`${PATHS.dashboards}/${props.dashboards[0]?.fileName}`);
-    this.datasources = {
-      apiVersion: 1,
-      datasources: [
-        {
-          name: "Prometheus",
-          type: "prometheus",
-          uid: PROMETHEUS_DATASOURCE_UID,
-          access: "proxy",
-          url: props.prometheusUrl,
-          isDefault: true,
-          editable: false,
-          jsonData: { timeInterval: props.scrapeInterval, httpMethod: "POST" },
-        },
-      ],
-    };
-    this.dashboardProviders = {
-      apiVersion: 1,
-      providers: [
-        {
-          name: this.folder,
-          orgId: 1,
-          folder: this.folder,
-          type: "file",
-          disableDeletion: true,
-          allowUiUpdates: false,
-          updateIntervalSeconds: 60,
-          options: { path: PATHS.dashboards, foldersFromFilesStructure: false },
-        },
-      ],
-    };
+    this.datasources = prometheusDatasource(props.prometheusUrl, props.scrapeInterval);
+    this.dashboardProviders = dashboardFolder(this.folder);
     this.dashboardFiles = Object.fromEntries(
       props.dashboards.map((d) => [d.fileName, renderDashboard(d.dashboard)]),
     );
     const datasourcesText = stringify(this.datasources, { lineWidth: 0 });
     const providersText = stringify(this.dashboardProviders, { lineWidth: 0 });
-    const hash = createHash("sha256").update(this.ini).update("\0").update(datasourcesText);
-    hash.update("\0").update(providersText);
-    for (const [file, text] of Object.entries(this.dashboardFiles))
-      hash.update("\0").update(file).update(text);
-    this.configChecksum = hash.digest("hex");
-
-    const names = {
-      config: `${this.name}-config`,
-      datasources: `${this.name}-datasources`,
-      providers: `${this.name}-dashboard-providers`,
-      dashboards: `${this.name}-dashboards`,
-    };
+    this.configChecksum = checksumOf([this.ini, datasourcesText, providersText], this.dashboardFiles);
+    const provisioned = provisionedFiles({
+      "grafana.ini": this.ini,
+      "datasources.yaml": datasourcesText,
+      "providers.yaml": providersText,
+      dashboards: this.dashboardFiles,
+    });
 
     this.workload = new RestrictedWorkload(this, "workload", {
       namespace: this.namespace,
@@ -189,60 +156,142 @@ export class Grafana extends Construct {
           // Only the operator's Secret may add settings (the admin password); it is optional.
           envFrom: [{ secretRef: { name: GRAFANA_ADMIN_SECRET, optional: true } }],
           ports: [{ name: this.portName, containerPort: this.port }],
-          startupProbe: httpGetProbe("/api/health", this.portName, {
-            periodSeconds: 5,
-            failureThreshold: 24,
-          }),
-          readinessProbe: httpGetProbe("/api/health", this.portName, {
-            periodSeconds: 10,
-            failureThreshold: 3,
-          }),
-          livenessProbe: httpGetProbe("/api/health", this.portName, {
-            periodSeconds: 15,
-            failureThreshold: 4,
-          }),
+          ...healthProbes(this.portName),
           resources,
-          volumeMounts: [
-            { name: "config", mountPath: PATHS.config, subPath: "grafana.ini", readOnly: true },
-            { name: "datasources", mountPath: PATHS.datasources, readOnly: true },
-            { name: "dashboard-providers", mountPath: PATHS.providers, readOnly: true },
-            { name: "dashboards", mountPath: PATHS.dashboards, readOnly: true },
-            { name: "data", mountPath: PATHS.data },
-            { name: "tmp", mountPath: PATHS.tmp },
-          ],
+          volumeMounts: volumeMounts(provisioned),
         },
       ],
-      volumes: [
-        { name: "config", configMap: { name: names.config } },
-        { name: "datasources", configMap: { name: names.datasources } },
-        { name: "dashboard-providers", configMap: { name: names.providers } },
-        { name: "dashboards", configMap: { name: names.dashboards } },
-        { name: "data", emptyDir: {} },
-        { name: "tmp", emptyDir: {} },
-      ],
+      volumes: volumes(this.name, provisioned),
       service: { portName: this.portName, port: this.port },
     });
     this.labels = this.workload.labels;
-    const metadata = (name: string) => ({ name, namespace: this.namespace, labels: { ...this.labels } });
     this.workload.addDependency(
-      new KubeConfigMap(this, "config", {
-        metadata: metadata(names.config),
-        data: { "grafana.ini": this.ini },
-      }),
-      new KubeConfigMap(this, "datasources", {
-        metadata: metadata(names.datasources),
-        data: { "datasources.yaml": datasourcesText },
-      }),
-      new KubeConfigMap(this, "dashboard-providers", {
-        metadata: metadata(names.providers),
-        data: { "providers.yaml": providersText },
-      }),
-      new KubeConfigMap(this, "dashboards", {
-        metadata: metadata(names.dashboards),
-        data: this.dashboardFiles,
-      }),
+      ...provisioned.map(
+        ({ volume, data }) =>
+          new KubeConfigMap(this, volume, {
+            metadata: {
+              name: `${this.name}-${volume}`,
+              namespace: this.namespace,
+              labels: { ...this.labels },
+            },
+            data,
+          }),
+      ),
     );
   }
+}
+
+/** Files Grafana reads from one ConfigMap, mounted read-only at `mountPath` (only `subPath` when given). */
+interface ProvisionedFiles {
+  readonly volume: string;
+  readonly mountPath: string;
+  readonly subPath?: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** Grafana's configuration and dashboards, each volume mounted in this order from the ConfigMap `<name>-<volume>`. */
+function provisionedFiles(files: {
+  readonly "grafana.ini": string;
+  readonly "datasources.yaml": string;
+  readonly "providers.yaml": string;
+  readonly dashboards: Readonly<Record<string, string>>;
+}): readonly ProvisionedFiles[] {
+  return [
+    {
+      volume: "config",
+      mountPath: PATHS.config,
+      subPath: "grafana.ini",
+      data: { "grafana.ini": files["grafana.ini"] },
+    },
+    {
+      volume: "datasources",
+      mountPath: PATHS.datasources,
+      data: { "datasources.yaml": files["datasources.yaml"] },
+    },
+    {
+      volume: "dashboard-providers",
+      mountPath: PATHS.providers,
+      data: { "providers.yaml": files["providers.yaml"] },
+    },
+    { volume: "dashboards", mountPath: PATHS.dashboards, data: files.dashboards },
+  ];
+}
+
+/** The provisioned files, read-only, then Grafana's writable database and /tmp. */
+function volumeMounts(provisioned: readonly ProvisionedFiles[]) {
+  return [
+    ...provisioned.map(({ volume, mountPath, subPath }) => ({
+      name: volume,
+      mountPath,
+      ...(subPath === undefined ? {} : { subPath }),
+      readOnly: true,
+    })),
+    { name: "data", mountPath: PATHS.data },
+    { name: "tmp", mountPath: PATHS.tmp },
+  ];
+}
+
+/** A ConfigMap volume `<name>-<volume>` for each provisioned volume, then two emptyDirs. */
+function volumes(name: string, provisioned: readonly ProvisionedFiles[]) {
+  return [
+    ...provisioned.map(({ volume }) => ({ name: volume, configMap: { name: `${name}-${volume}` } })),
+    { name: "data", emptyDir: {} },
+    { name: "tmp", emptyDir: {} },
+  ];
+}
+
+/** sha256 over the configuration texts and every dashboard file (name and text), so a change rolls the pod. */
+function checksumOf(texts: readonly string[], dashboardFiles: Readonly<Record<string, string>>): string {
+  const hash = createHash("sha256").update(texts.join("\0"));
+  for (const [file, text] of Object.entries(dashboardFiles)) hash.update("\0").update(file).update(text);
+  return hash.digest("hex");
+}
+
+/** The one datasource: Prometheus at `url`, with `$__rate_interval` floored at the scrape interval. */
+function prometheusDatasource(url: string, scrapeInterval: string): DatasourceProvisioning {
+  return {
+    apiVersion: 1,
+    datasources: [
+      {
+        name: "Prometheus",
+        type: "prometheus",
+        uid: PROMETHEUS_DATASOURCE_UID,
+        access: "proxy",
+        url,
+        isDefault: true,
+        editable: false,
+        jsonData: { timeInterval: scrapeInterval, httpMethod: "POST" },
+      },
+    ],
+  };
+}
+
+/** The dashboard files as one read-only folder, reread every minute. */
+function dashboardFolder(folder: string): DashboardProviderProvisioning {
+  return {
+    apiVersion: 1,
+    providers: [
+      {
+        name: folder,
+        orgId: 1,
+        folder,
+        type: "file",
+        disableDeletion: true,
+        allowUiUpdates: false,
+        updateIntervalSeconds: 60,
+        options: { path: PATHS.dashboards, foldersFromFilesStructure: false },
+      },
+    ],
+  };
+}
+
+/** Startup (up to 2 minutes), readiness and liveness probes on Grafana's health endpoint. */
+function healthProbes(portName: string) {
+  return {
+    startupProbe: httpGetProbe("/api/health", portName, { periodSeconds: 5, failureThreshold: 24 }),
+    readinessProbe: httpGetProbe("/api/health", portName, { periodSeconds: 10, failureThreshold: 3 }),
+    livenessProbe: httpGetProbe("/api/health", portName, { periodSeconds: 15, failureThreshold: 4 }),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { appFor, monitoredServiceFor } from "../../test/monitoring/fixtures.js";
+import { appFor, prometheusInputsFor } from "../../test/monitoring/fixtures.js";
 import { monitoredService } from "./monitored-service.js";
 import {
   buildPrometheusConfig,
@@ -13,10 +13,10 @@ import {
   type PrometheusConfigInput,
 } from "./prometheus-config.js";
 
-const service = monitoredServiceFor();
+const { inference: service, kubeStateMetricsAddress } = prometheusInputsFor();
 const input: PrometheusConfigInput = {
   inference: service,
-  kubeStateMetricsAddress: "kube-state-metrics.monitoring.svc:8080",
+  kubeStateMetricsAddress,
   selfAddress: "localhost:9090",
   cadvisorNamespaces: [service.namespace, "monitoring"],
   scrapeInterval: "15s",

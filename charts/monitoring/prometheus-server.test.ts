@@ -3,8 +3,7 @@ import { createHash } from "node:crypto";
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { monitoredServiceFor } from "../../test/monitoring/fixtures.js";
-import { inferenceMixin } from "./mixin/mixin.js";
+import { prometheusInputsFor } from "../../test/monitoring/fixtures.js";
 import {
   CONFIG_CHECKSUM_ANNOTATION,
   PROMETHEUS_FILES,
@@ -13,13 +12,8 @@ import {
   type PrometheusServerProps,
 } from "./prometheus-server.js";
 
-const service = monitoredServiceFor();
-const baseProps: PrometheusServerProps = {
-  namespace: "monitoring",
-  inference: service,
-  kubeStateMetricsAddress: "kube-state-metrics.monitoring.svc:8080",
-  ruleGroups: inferenceMixin(service).ruleGroups,
-};
+const baseProps: PrometheusServerProps = { namespace: "monitoring", ...prometheusInputsFor() };
+const service = baseProps.inference;
 
 function synth(props: Partial<PrometheusServerProps> = {}) {
   const chart = Testing.chart();
@@ -89,7 +83,7 @@ describe("PrometheusServer", () => {
       .update(prometheus.rulesText)
       .digest("hex");
     expect(deployment.spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION]).toBe(expected);
-    const fewerRules = synth({ ruleGroups: inferenceMixin(service).ruleGroups.slice(1) });
+    const fewerRules = synth({ ruleGroups: baseProps.ruleGroups.slice(1) });
     expect(fewerRules.prometheus.configChecksum).not.toBe(expected);
     expect(synth().prometheus.configChecksum).toBe(expected);
   });

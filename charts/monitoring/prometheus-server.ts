@@ -19,7 +19,7 @@ import {
   type PrometheusDuration,
 } from "./prometheus-config.js";
 import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
-import { RestrictedWorkload } from "../constructs/restricted-workload.js";
+import { RestrictedWorkload, type WorkloadContainer } from "../constructs/restricted-workload.js";
 
 /** Pinned Prometheus image (the 3.5 long-term-support line). */
 export const PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0";
@@ -160,40 +160,51 @@ export class PrometheusServer extends Construct {
       strategy: { type: "Recreate" },
       podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: this.configChecksum },
       terminationGracePeriodSeconds: 60,
-      containers: [
-        {
-          name: "prometheus",
-          args: [
-            `--config.file=${CONFIG_DIR}/${PROMETHEUS_FILES.config}`,
-            `--storage.tsdb.path=${DATA_DIR}`,
-            `--storage.tsdb.retention.time=${this.retention}`,
-            `--web.listen-address=:${this.port}`,
-          ],
-          ports: [{ name: this.portName, containerPort: this.port }],
-          // Replaying the write-ahead log after a restart can take a while: allow 5 minutes.
-          startupProbe: httpGetProbe("/-/ready", this.portName, { periodSeconds: 5, failureThreshold: 60 }),
-          readinessProbe: httpGetProbe("/-/ready", this.portName, { periodSeconds: 5, failureThreshold: 3 }),
-          livenessProbe: httpGetProbe("/-/healthy", this.portName, {
-            periodSeconds: 15,
-            failureThreshold: 4,
-            timeoutSeconds: 10,
-          }),
-          resources,
-          volumeMounts: [
-            { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-            { name: "data", mountPath: DATA_DIR },
-          ],
-        },
-      ],
+      containers: [this.container(resources)],
       volumes: [{ name: "config", configMap: { name: this.name } }, dataVolume],
       service: { portName: this.portName, port: this.port },
     });
     this.labels = this.workload.labels;
-    const metadata = { name: this.name, namespace: this.namespace, labels: { ...this.labels } };
+    this.addServiceDiscoveryAccess(props.inference.namespace, props.clusterRoleNamePrefix ?? "infer8s");
+    this.addFiles();
+  }
+
+  /** Prometheus with its config read-only and its TSDB in the data volume, on `this.port`. */
+  private container(resources: ContainerResources): WorkloadContainer {
+    return {
+      name: "prometheus",
+      args: [
+        `--config.file=${CONFIG_DIR}/${PROMETHEUS_FILES.config}`,
+        `--storage.tsdb.path=${DATA_DIR}`,
+        `--storage.tsdb.retention.time=${this.retention}`,
+        `--web.listen-address=:${this.port}`,
+      ],
+      ports: [{ name: this.portName, containerPort: this.port }],
+      // Replaying the write-ahead log after a restart can take a while: allow 5 minutes.
+      startupProbe: httpGetProbe("/-/ready", this.portName, { periodSeconds: 5, failureThreshold: 60 }),
+      readinessProbe: httpGetProbe("/-/ready", this.portName, { periodSeconds: 5, failureThreshold: 3 }),
+      livenessProbe: httpGetProbe("/-/healthy", this.portName, {
+        periodSeconds: 15,
+        failureThreshold: 4,
+        timeoutSeconds: 10,
+      }),
+      resources,
+      volumeMounts: [
+        { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+        { name: "data", mountPath: DATA_DIR },
+      ],
+    };
+  }
+
+  /**
+   * Read access for the ServiceAccount: pods, services and endpoint slices in the inference namespace
+   * (service discovery), nodes and their cAdvisor metrics cluster-wide.
+   */
+  private addServiceDiscoveryAccess(inferenceNamespace: string, clusterRoleNamePrefix: string): void {
     const clusterLabels = { labels: { ...this.labels } };
     const subjects = [{ kind: "ServiceAccount", name: this.name, namespace: this.namespace }];
 
-    const clusterRolePrefix = `${props.clusterRoleNamePrefix ?? "infer8s"}-${this.name}`;
+    const clusterRolePrefix = `${clusterRoleNamePrefix}-${this.name}`;
     const discoveryRole = `${clusterRolePrefix}-discovery`;
     this.workload.addDependency(
       new KubeClusterRole(this, "discovery-role", {
@@ -204,7 +215,7 @@ export class PrometheusServer extends Construct {
         ],
       }),
       new KubeRoleBinding(this, "discovery-binding", {
-        metadata: { name: discoveryRole, namespace: props.inference.namespace, ...clusterLabels },
+        metadata: { name: discoveryRole, namespace: inferenceNamespace, ...clusterLabels },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: discoveryRole },
         subjects,
       }),
@@ -224,6 +235,13 @@ export class PrometheusServer extends Construct {
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: nodesRole },
         subjects,
       }),
+    );
+  }
+
+  /** The ConfigMap with the configuration and rules, and the data volume's claim when storage is set. */
+  private addFiles(): void {
+    const metadata = { name: this.name, namespace: this.namespace, labels: { ...this.labels } };
+    this.workload.addDependency(
       new KubeConfigMap(this, "config", {
         metadata,
         data: { [PROMETHEUS_FILES.config]: this.configText, [PROMETHEUS_FILES.rules]: this.rulesText },

@@ -8,14 +8,38 @@ import { parseArgs } from "node:util";
 import { DEFAULT_TRAINING, type TrainingConfig } from "./train-model.js";
 import { AccuracyBelowThresholdError, trainAndSave } from "./training-run.js";
 
-const { values } = parseArgs({
-  options: {
-    out: { type: "string", default: "model" },
-    seed: { type: "string", default: String(DEFAULT_TRAINING.seed) },
-    epochs: { type: "string", default: String(DEFAULT_TRAINING.epochs) },
-    "min-accuracy": { type: "string", default: "0.95" },
-  },
-});
+const USAGE = `Usage: npm run train [-- --out DIR] [--seed N] [--epochs N] [--min-accuracy A]
+Trains the Iris classifier and writes model.json, weights.bin and metadata.json into --out.
+  --out DIR           where the artifacts go (default model)
+  --seed N            seed of the split and the initial weights (default ${DEFAULT_TRAINING.seed})
+  --epochs N          training epochs (default ${DEFAULT_TRAINING.epochs})
+  --min-accuracy A    write nothing and exit 1 when the holdout accuracy is below A (default 0.95)
+  -h, --help          this text`;
+
+/** The command line, or exit: 0 after printing the usage for --help, 2 with a hint for a mistake. */
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        out: { type: "string", default: "model" },
+        seed: { type: "string", default: String(DEFAULT_TRAINING.seed) },
+        epochs: { type: "string", default: String(DEFAULT_TRAINING.epochs) },
+        "min-accuracy": { type: "string", default: "0.95" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    console.error(`train: ${(error as Error).message}\nSee: npm run train -- --help`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseCommandLine();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const config: TrainingConfig = {
   ...DEFAULT_TRAINING,

@@ -5,6 +5,7 @@ import { buildApp } from "../../charts/app.js";
 import { MonitoringChart } from "../../charts/monitoring-chart.js";
 import { OperatorMonitoringChart } from "../../charts/operator-monitoring-chart.js";
 import type { MonitoredService } from "../../charts/monitoring/monitored-service.js";
+import type { PrometheusServerProps } from "../../charts/monitoring/prometheus-server.js";
 import { resolveSettings, type Settings, type SettingsOverrides } from "../../charts/settings.js";
 
 /** A fresh temporary directory. */
@@ -38,4 +39,17 @@ export function operatorMonitoring(overrides: SettingsOverrides = {}): OperatorM
 /** The inference service as the real charts describe it for the default settings. */
 export function monitoredServiceFor(): MonitoredService {
   return standaloneMonitoring().monitored;
+}
+
+/** What the standalone chart gives its Prometheus for the default settings: targets and rule groups. */
+export function prometheusInputsFor(): Pick<
+  PrometheusServerProps,
+  "inference" | "kubeStateMetricsAddress" | "ruleGroups"
+> {
+  const monitoring = standaloneMonitoring();
+  return {
+    inference: monitoring.monitored,
+    kubeStateMetricsAddress: monitoring.kubeStateMetrics.address,
+    ruleGroups: monitoring.ruleGroups,
+  };
 }

@@ -185,113 +185,147 @@ const EVALUATION_INTERVAL_SECONDS = { min: 1, max: 300 } as const;
 /** A rate window should span at least four scrapes, so one missed scrape still leaves a rate. */
 const SCRAPES_PER_WINDOW = 4;
 
+/** Problems with a `MonitoringConfig`, each `<path>.<setting>: expectation, got value`, in the order found. */
+class ConfigProblems {
+  readonly list: string[] = [];
+  /** The scrape interval rate windows are held against, once it is known to be valid. */
+  private scrapeInterval: PrometheusDuration | undefined;
+
+  constructor(readonly path: string) {}
+
+  check(ok: boolean, setting: string, expectation: string, value: unknown): boolean {
+    if (!ok) this.list.push(`${this.path}.${setting}: ${expectation}, got ${describe(value)}`);
+    return ok;
+  }
+
+  duration(setting: string, value: unknown): value is PrometheusDuration {
+    return this.check(
+      isDuration(value),
+      setting,
+      'must be a single-unit Prometheus duration such as "30s", "5m" or "1h"',
+      value,
+    );
+  }
+
+  durationBetween(setting: string, value: unknown, bounds: { min: number; max: number }): boolean {
+    return (
+      this.duration(setting, value) &&
+      this.check(
+        durationSeconds(value) >= bounds.min && durationSeconds(value) <= bounds.max,
+        setting,
+        `must be from ${bounds.min}s to ${bounds.max}s`,
+        value,
+      )
+    );
+  }
+
+  fraction(setting: string, value: unknown): boolean {
+    return this.check(
+      typeof value === "number" && value > 0 && value < 1,
+      setting,
+      "must be a number between 0 and 1 (exclusive)",
+      value,
+    );
+  }
+
+  positive(setting: string, value: unknown): boolean {
+    return this.check(
+      typeof value === "number" && Number.isFinite(value) && value > 0,
+      setting,
+      "must be a positive number",
+      value,
+    );
+  }
+
+  /** Checks the scrape and evaluation intervals; rate windows are then held against a valid scrape interval. */
+  intervals(scrapeInterval: unknown, evaluationInterval: unknown): void {
+    if (this.durationBetween("scrapeInterval", scrapeInterval, SCRAPE_INTERVAL_SECONDS)) {
+      this.scrapeInterval = scrapeInterval as PrometheusDuration;
+    }
+    this.durationBetween("evaluationInterval", evaluationInterval, EVALUATION_INTERVAL_SECONDS);
+  }
+
+  /** A rate() window: a duration spanning several scrapes. */
+  window(setting: string, value: unknown): boolean {
+    const scrape = this.scrapeInterval;
+    return (
+      this.duration(setting, value) &&
+      (scrape === undefined ||
+        this.check(
+          durationSeconds(value) >= SCRAPES_PER_WINDOW * durationSeconds(scrape),
+          setting,
+          `must be at least ${SCRAPES_PER_WINDOW} × ${this.path}.scrapeInterval (${scrape}), so a missed scrape still leaves a rate`,
+          value,
+        ))
+    );
+  }
+}
+
 /**
  * Every problem with `config`, each naming the setting by its dotted path under `path`, e.g.
  * `monitoring.alerts.highErrorRatio.ratio: must be a number between 0 and 1 (exclusive), got 2`.
  * Empty when the config is valid.
  */
 export function monitoringConfigProblems(config: MonitoringConfig, path = "monitoring"): string[] {
-  const problems: string[] = [];
-  const check = (ok: boolean, setting: string, expectation: string, value: unknown): boolean => {
-    if (!ok) problems.push(`${path}.${setting}: ${expectation}, got ${describe(value)}`);
-    return ok;
-  };
-  const duration = (setting: string, value: unknown): value is PrometheusDuration =>
-    check(
-      isDuration(value),
-      setting,
-      'must be a single-unit Prometheus duration such as "30s", "5m" or "1h"',
-      value,
-    );
-  const durationBetween = (setting: string, value: unknown, bounds: { min: number; max: number }): boolean =>
-    duration(setting, value) &&
-    check(
-      durationSeconds(value) >= bounds.min && durationSeconds(value) <= bounds.max,
-      setting,
-      `must be from ${bounds.min}s to ${bounds.max}s`,
-      value,
-    );
-  const fraction = (setting: string, value: unknown): boolean =>
-    check(
-      typeof value === "number" && value > 0 && value < 1,
-      setting,
-      "must be a number between 0 and 1 (exclusive)",
-      value,
-    );
-  const positive = (setting: string, value: unknown): boolean =>
-    check(
-      typeof value === "number" && Number.isFinite(value) && value > 0,
-      setting,
-      "must be a positive number",
-      value,
-    );
-
-  const scrapeOk = durationBetween("scrapeInterval", config.scrapeInterval, SCRAPE_INTERVAL_SECONDS);
-  durationBetween("evaluationInterval", config.evaluationInterval, EVALUATION_INTERVAL_SECONDS);
-  // A rate() window: a duration spanning several scrapes.
-  const window = (setting: string, value: unknown): boolean =>
-    duration(setting, value) &&
-    (!scrapeOk ||
-      check(
-        durationSeconds(value) >= SCRAPES_PER_WINDOW * durationSeconds(config.scrapeInterval),
-        setting,
-        `must be at least ${SCRAPES_PER_WINDOW} × ${path}.scrapeInterval (${config.scrapeInterval}), so a missed scrape still leaves a rate`,
-        value,
-      ));
-
-  check(
+  const problems = new ConfigProblems(path);
+  problems.intervals(config.scrapeInterval, config.evaluationInterval);
+  problems.check(
     isHttpUrl(config.runbookBaseUrl),
     "runbookBaseUrl",
     "must be an absolute http(s) URL without a #fragment",
     config.runbookBaseUrl,
   );
+  checkAlerts(problems, config.alerts);
+  checkSlo(problems, config.slo);
+  return problems.list;
+}
 
-  const a = config.alerts;
+function checkAlerts(problems: ConfigProblems, a: AlertsConfig): void {
   for (const name of ["targetDown", "serviceDown", "autoscalerAtMaxReplicas"] as const) {
-    duration(`alerts.${name}.for`, a[name].for);
+    problems.duration(`alerts.${name}.for`, a[name].for);
   }
-  fraction("alerts.highErrorRatio.ratio", a.highErrorRatio.ratio);
-  window("alerts.highErrorRatio.window", a.highErrorRatio.window);
-  duration("alerts.highErrorRatio.for", a.highErrorRatio.for);
-  positive("alerts.highLatency.p95Seconds", a.highLatency.p95Seconds);
-  window("alerts.highLatency.window", a.highLatency.window);
-  duration("alerts.highLatency.for", a.highLatency.for);
-  check(
-    Number.isInteger(a.podRestarting.restarts) &&
-      a.podRestarting.restarts >= 1 &&
-      a.podRestarting.restarts <= 1000,
+  problems.fraction("alerts.highErrorRatio.ratio", a.highErrorRatio.ratio);
+  problems.window("alerts.highErrorRatio.window", a.highErrorRatio.window);
+  problems.duration("alerts.highErrorRatio.for", a.highErrorRatio.for);
+  problems.positive("alerts.highLatency.p95Seconds", a.highLatency.p95Seconds);
+  problems.window("alerts.highLatency.window", a.highLatency.window);
+  problems.duration("alerts.highLatency.for", a.highLatency.for);
+  const { restarts } = a.podRestarting;
+  problems.check(
+    Number.isInteger(restarts) && restarts >= 1 && restarts <= 1000,
     "alerts.podRestarting.restarts",
     "must be an integer from 1 to 1000",
-    a.podRestarting.restarts,
+    restarts,
   );
-  window("alerts.podRestarting.window", a.podRestarting.window);
-  duration("alerts.podRestarting.for", a.podRestarting.for);
+  problems.window("alerts.podRestarting.window", a.podRestarting.window);
+  problems.duration("alerts.podRestarting.for", a.podRestarting.for);
+}
 
-  const targetOk = fraction("slo.availabilityTarget", config.slo.availabilityTarget);
+function checkSlo(problems: ConfigProblems, slo: SloConfig): void {
+  const targetOk = problems.fraction("slo.availabilityTarget", slo.availabilityTarget);
   for (const speed of ["fast", "slow"] as const) {
-    const burn = config.slo.burnRates[speed];
+    const burn = slo.burnRates[speed];
     const at = `slo.burnRates.${speed}`;
-    if (positive(`${at}.factor`, burn.factor) && targetOk) {
-      const budget = 1 - config.slo.availabilityTarget;
-      check(
+    if (problems.positive(`${at}.factor`, burn.factor) && targetOk) {
+      const budget = 1 - slo.availabilityTarget;
+      problems.check(
         burn.factor * budget < 1,
         `${at}.factor`,
-        `times the error budget (1 - ${path}.slo.availabilityTarget = ${formatNumber(budget)}) must stay below 1, or the alert could never fire`,
+        `times the error budget (1 - ${problems.path}.slo.availabilityTarget = ${formatNumber(budget)}) must stay below 1, or the alert could never fire`,
         burn.factor,
       );
     }
-    const longOk = window(`${at}.longWindow`, burn.longWindow);
-    if (window(`${at}.shortWindow`, burn.shortWindow) && longOk) {
-      check(
+    const longOk = problems.window(`${at}.longWindow`, burn.longWindow);
+    if (problems.window(`${at}.shortWindow`, burn.shortWindow) && longOk) {
+      problems.check(
         durationSeconds(burn.shortWindow) < durationSeconds(burn.longWindow),
         `${at}.shortWindow`,
-        `must be shorter than ${path}.${at}.longWindow (${burn.longWindow})`,
+        `must be shorter than ${problems.path}.${at}.longWindow (${burn.longWindow})`,
         burn.shortWindow,
       );
     }
-    duration(`${at}.for`, burn.for);
+    problems.duration(`${at}.for`, burn.for);
   }
-  return problems;
 }
 
 /**

@@ -5,7 +5,8 @@ import { appFor, monitoredServiceFor } from "../../../../test/monitoring/fixture
 import { parsePromql } from "../../../../test/monitoring/promql-syntax.js";
 import { monitoredService } from "../../monitored-service.js";
 import { formatNumber } from "../../promql.js";
-import { DEFAULT_MONITORING_CONFIG, type MonitoringConfig } from "../config.js";
+import { patched } from "../../../../test/support/patched.js";
+import { DEFAULT_MONITORING_CONFIG } from "../config.js";
 import { inferenceMixin } from "../mixin.js";
 import { errorRatioRecord, errorRatioRecordingRules } from "../rules/error-ratio.js";
 import { renderRuleFile } from "../rules/rule-file.js";
@@ -82,24 +83,17 @@ describe("inference alerts", () => {
   });
 
   it("take every threshold, window and `for` from the config", () => {
-    const config: MonitoringConfig = {
-      ...DEFAULT_MONITORING_CONFIG,
-      alerts: {
-        targetDown: { for: "7m" },
-        serviceDown: { for: "3m" },
-        highErrorRatio: { ratio: 0.01, window: "10m", for: "20m" },
-        highLatency: { p95Seconds: 0.25, window: "15m", for: "30m" },
-        autoscalerAtMaxReplicas: { for: "1h" },
-        podRestarting: { restarts: 5, window: "1h", for: "1m" },
-      },
-      slo: {
-        availabilityTarget: 0.99,
-        burnRates: {
-          fast: { factor: 10, longWindow: "2h", shortWindow: "10m", for: "4m" },
-          slow: { factor: 3, longWindow: "1d", shortWindow: "2h", for: "1h" },
-        },
-      },
-    };
+    const config = patched(DEFAULT_MONITORING_CONFIG, {
+      "alerts.targetDown.for": "7m",
+      "alerts.serviceDown.for": "3m",
+      "alerts.highErrorRatio": { ratio: 0.01, window: "10m", for: "20m" },
+      "alerts.highLatency": { p95Seconds: 0.25, window: "15m", for: "30m" },
+      "alerts.autoscalerAtMaxReplicas.for": "1h",
+      "alerts.podRestarting": { restarts: 5, window: "1h", for: "1m" },
+      "slo.availabilityTarget": 0.99,
+      "slo.burnRates.fast": { factor: 10, longWindow: "2h", shortWindow: "10m", for: "4m" },
+      "slo.burnRates.slow": { factor: 3, longWindow: "1d", shortWindow: "2h", for: "1h" },
+    });
     const tuned = new Map(inferenceAlerts(service, config).map((a) => [a.rule.alert, a.rule]));
     const rule = (name: string) => tuned.get(name) ?? expect.fail(`no alert ${name}`);
     expect([...tuned.values()].map((r) => r.for)).toEqual(["7m", "3m", "20m", "30m", "1h", "1m", "4m", "1h"]);

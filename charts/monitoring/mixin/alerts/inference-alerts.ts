@@ -9,7 +9,7 @@ import {
 } from "../../monitored-service.js";
 import type { PrometheusDuration } from "../../prometheus-config.js";
 import { formatNumber, selector, type LabelMatchers } from "../../promql.js";
-import { durationInWords, type BurnRateConfig, type MonitoringConfig } from "../config.js";
+import { durationInWords, type AlertsConfig, type MonitoringConfig, type SloConfig } from "../config.js";
 import { errorRatioExpr, errorRatioRecord } from "../rules/error-ratio.js";
 import type { AlertingRule, Severity } from "../rules/rule-file.js";
 
@@ -44,6 +44,120 @@ export function latencyQuantileExpr(
   return `histogram_quantile(${quantile}, sum by (namespace, job, le) (rate(${buckets}[${window}])))`;
 }
 
+/** What an alert says, beside its name, severity, `for` and signals. */
+interface AlertText {
+  readonly expr: string;
+  readonly summary: string;
+  readonly description: string;
+}
+
+/** The alert `name`, firing once `expr` has held for `forDuration`, watching `signals`. */
+function alertOn(
+  name: string,
+  severity: Severity,
+  forDuration: PrometheusDuration,
+  signals: readonly string[],
+  { expr, summary, description }: AlertText,
+): AlertDefinition {
+  return {
+    signals,
+    rule: {
+      alert: name,
+      expr,
+      for: forDuration,
+      labels: { severity },
+      annotations: { summary, description },
+    },
+  };
+}
+
+/** Pods Prometheus cannot scrape, and no pod scraped at all. */
+function scrapeAlerts(service: MonitoredService, tuned: AlertsConfig): AlertDefinition[] {
+  const up = selector("up", targetMatchers(service));
+  return [
+    alertOn("InferenceTargetDown", "warning", tuned.targetDown.for, [up], {
+      expr: `${up} == 0`,
+      summary: "An inference pod cannot be scraped.",
+      description: `Prometheus has failed to scrape {{ $labels.namespace }}/{{ $labels.pod }} (job {{ $labels.job }}) for ${durationInWords(tuned.targetDown.for)}: the pod is down, not serving or unreachable.`,
+    }),
+    alertOn("InferenceServiceDown", "critical", tuned.serviceDown.for, [up], {
+      expr: `absent(${up} == 1)`,
+      summary: "No inference pod is up.",
+      description: `No target of job ${jobName(service)} in namespace ${service.namespace} has been scraped successfully for ${durationInWords(tuned.serviceDown.for)}: the inference service is down or its pods are not discovered.`,
+    }),
+  ];
+}
+
+/** User requests that fail or are slow. */
+function trafficAlerts(service: MonitoredService, tuned: AlertsConfig): AlertDefinition[] {
+  const { highErrorRatio, highLatency } = tuned;
+  const errorRatio = errorRatioExpr(service, highErrorRatio.window);
+  const p95 = latencyQuantileExpr(service, 0.95, highLatency.window);
+  return [
+    alertOn("InferenceHighErrorRatio", "warning", highErrorRatio.for, [errorRatio], {
+      expr: `${errorRatio} > ${formatNumber(highErrorRatio.ratio)}`,
+      summary: "Many inference requests fail with 5xx.",
+      description: `{{ $value | humanizePercentage }} of user requests to {{ $labels.namespace }}/{{ $labels.job }} were answered 5xx over the last ${durationInWords(highErrorRatio.window)} (threshold ${formatNumber(highErrorRatio.ratio * 100)}%).`,
+    }),
+    alertOn("InferenceHighLatency", "warning", highLatency.for, [p95], {
+      expr: `${p95} > ${formatNumber(highLatency.p95Seconds)}`,
+      summary: "Inference requests are slow.",
+      description: `The 95th percentile latency of user requests to {{ $labels.namespace }}/{{ $labels.job }} is {{ $value | humanizeDuration }} (threshold ${formatNumber(highLatency.p95Seconds)}s).`,
+    }),
+  ];
+}
+
+/** An autoscaler that cannot add pods, and containers that keep restarting. */
+function capacityAlerts(service: MonitoredService, tuned: AlertsConfig): AlertDefinition[] {
+  const ns = KUBE_STATE_METRICS_LABELS.namespace;
+  const hpa: LabelMatchers = { [ns]: service.namespace, [KUBE_STATE_METRICS_LABELS.hpa]: service.hpaName };
+  const current = selector(KUBE_STATE_METRICS.hpaCurrentReplicas, hpa);
+  const max = selector(KUBE_STATE_METRICS.hpaMaxReplicas, hpa);
+  const pods: LabelMatchers = {
+    [ns]: service.namespace,
+    [KUBE_STATE_METRICS_LABELS.pod]: { op: "=~", value: podNamePattern(service) },
+  };
+  const restarts = `increase(${selector(KUBE_STATE_METRICS.containerRestarts, pods)}[${tuned.podRestarting.window}])`;
+  return [
+    alertOn(
+      "InferenceAutoscalerAtMaxReplicas",
+      "warning",
+      tuned.autoscalerAtMaxReplicas.for,
+      [current, max],
+      {
+        expr: `${current} >= on (namespace, horizontalpodautoscaler) ${max}`,
+        summary: "The inference autoscaler cannot add more pods.",
+        description: `HorizontalPodAutoscaler {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has run at its maximum of {{ $value }} replicas for ${durationInWords(tuned.autoscalerAtMaxReplicas.for)}; latency and errors may follow. Raise maxReplicas or add capacity.`,
+      },
+    ),
+    alertOn("InferencePodRestarting", "warning", tuned.podRestarting.for, [restarts], {
+      expr: `${restarts} >= ${tuned.podRestarting.restarts}`,
+      summary: "An inference container keeps restarting.",
+      description: `Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value | printf "%.0f" }} times in the last ${durationInWords(tuned.podRestarting.window)}.`,
+    }),
+  ];
+}
+
+/** The SLO's error budget spent `burn.factor` times too fast over both of `burn`'s windows. */
+function burnRateAlert(
+  service: MonitoredService,
+  slo: SloConfig,
+  { alert, speed, severity }: (typeof BURN_RATE_ALERTS)[number],
+): AlertDefinition {
+  const burn = slo.burnRates[speed];
+  const budget = formatNumber(1 - slo.availabilityTarget);
+  const objectivePercent = formatNumber(slo.availabilityTarget * 100);
+  const long = selector(errorRatioRecord(burn.longWindow), targetMatchers(service));
+  const short = selector(errorRatioRecord(burn.shortWindow), targetMatchers(service));
+  const limit = `(${formatNumber(burn.factor)} * ${budget})`;
+  const pace = severity === "critical" ? "fast" : "steadily";
+  return alertOn(alert, severity, burn.for, [long, short], {
+    expr: `${long} > ${limit} and ${short} > ${limit}`,
+    summary: `The inference service is burning its ${objectivePercent}% availability error budget ${pace}.`,
+    description: `{{ $labels.namespace }}/{{ $labels.job }} answered {{ $value | humanizePercentage }} of user requests with 5xx over the last ${burn.longWindow}, ${formatNumber(burn.factor)} times the rate its ${objectivePercent}% objective allows (and still over the last ${burn.shortWindow}).`,
+  });
+}
+
 /**
  * Every alert about the inference service, without runbook links (see `inferenceMixin` for the shipped set).
  * `config` must be valid (`assertMonitoringConfig`).
@@ -51,124 +165,10 @@ export function latencyQuantileExpr(
  * @example inferenceAlerts(service, DEFAULT_MONITORING_CONFIG).map((a) => a.rule.alert)
  */
 export function inferenceAlerts(service: MonitoredService, config: MonitoringConfig): AlertDefinition[] {
-  const { alerts: tuned, slo } = config;
-  const up = selector("up", targetMatchers(service));
-  const errorRatio = errorRatioExpr(service, tuned.highErrorRatio.window);
-  const p95 = latencyQuantileExpr(service, 0.95, tuned.highLatency.window);
-  const hpa: LabelMatchers = {
-    [KUBE_STATE_METRICS_LABELS.namespace]: service.namespace,
-    [KUBE_STATE_METRICS_LABELS.hpa]: service.hpaName,
-  };
-  const current = selector(KUBE_STATE_METRICS.hpaCurrentReplicas, hpa);
-  const max = selector(KUBE_STATE_METRICS.hpaMaxReplicas, hpa);
-  const restarts = `increase(${selector(KUBE_STATE_METRICS.containerRestarts, {
-    [KUBE_STATE_METRICS_LABELS.namespace]: service.namespace,
-    [KUBE_STATE_METRICS_LABELS.pod]: { op: "=~", value: podNamePattern(service) },
-  })}[${tuned.podRestarting.window}])`;
-  const budget = formatNumber(1 - slo.availabilityTarget);
-  const objectivePercent = formatNumber(slo.availabilityTarget * 100);
-
-  const burnRateAlert = (alert: string, burn: BurnRateConfig, severity: Severity): AlertDefinition => {
-    const long = selector(errorRatioRecord(burn.longWindow), targetMatchers(service));
-    const short = selector(errorRatioRecord(burn.shortWindow), targetMatchers(service));
-    const limit = `(${formatNumber(burn.factor)} * ${budget})`;
-    const speed = severity === "critical" ? "fast" : "steadily";
-    return {
-      signals: [long, short],
-      rule: {
-        alert,
-        expr: `${long} > ${limit} and ${short} > ${limit}`,
-        for: burn.for,
-        labels: { severity },
-        annotations: {
-          summary: `The inference service is burning its ${objectivePercent}% availability error budget ${speed}.`,
-          description: `{{ $labels.namespace }}/{{ $labels.job }} answered {{ $value | humanizePercentage }} of user requests with 5xx over the last ${burn.longWindow}, ${formatNumber(burn.factor)} times the rate its ${objectivePercent}% objective allows (and still over the last ${burn.shortWindow}).`,
-        },
-      },
-    };
-  };
-
   return [
-    {
-      signals: [up],
-      rule: {
-        alert: "InferenceTargetDown",
-        expr: `${up} == 0`,
-        for: tuned.targetDown.for,
-        labels: { severity: "warning" },
-        annotations: {
-          summary: "An inference pod cannot be scraped.",
-          description: `Prometheus has failed to scrape {{ $labels.namespace }}/{{ $labels.pod }} (job {{ $labels.job }}) for ${durationInWords(tuned.targetDown.for)}: the pod is down, not serving or unreachable.`,
-        },
-      },
-    },
-    {
-      signals: [up],
-      rule: {
-        alert: "InferenceServiceDown",
-        expr: `absent(${up} == 1)`,
-        for: tuned.serviceDown.for,
-        labels: { severity: "critical" },
-        annotations: {
-          summary: "No inference pod is up.",
-          description: `No target of job ${jobName(service)} in namespace ${service.namespace} has been scraped successfully for ${durationInWords(tuned.serviceDown.for)}: the inference service is down or its pods are not discovered.`,
-        },
-      },
-    },
-    {
-      signals: [errorRatio],
-      rule: {
-        alert: "InferenceHighErrorRatio",
-        expr: `${errorRatio} > ${formatNumber(tuned.highErrorRatio.ratio)}`,
-        for: tuned.highErrorRatio.for,
-        labels: { severity: "warning" },
-        annotations: {
-          summary: "Many inference requests fail with 5xx.",
-          description: `{{ $value | humanizePercentage }} of user requests to {{ $labels.namespace }}/{{ $labels.job }} were answered 5xx over the last ${durationInWords(tuned.highErrorRatio.window)} (threshold ${formatNumber(tuned.highErrorRatio.ratio * 100)}%).`,
-        },
-      },
-    },
-    {
-      signals: [p95],
-      rule: {
-        alert: "InferenceHighLatency",
-        expr: `${p95} > ${formatNumber(tuned.highLatency.p95Seconds)}`,
-        for: tuned.highLatency.for,
-        labels: { severity: "warning" },
-        annotations: {
-          summary: "Inference requests are slow.",
-          description: `The 95th percentile latency of user requests to {{ $labels.namespace }}/{{ $labels.job }} is {{ $value | humanizeDuration }} (threshold ${formatNumber(tuned.highLatency.p95Seconds)}s).`,
-        },
-      },
-    },
-    {
-      signals: [current, max],
-      rule: {
-        alert: "InferenceAutoscalerAtMaxReplicas",
-        expr: `${current} >= on (namespace, horizontalpodautoscaler) ${max}`,
-        for: tuned.autoscalerAtMaxReplicas.for,
-        labels: { severity: "warning" },
-        annotations: {
-          summary: "The inference autoscaler cannot add more pods.",
-          description: `HorizontalPodAutoscaler {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has run at its maximum of {{ $value }} replicas for ${durationInWords(tuned.autoscalerAtMaxReplicas.for)}; latency and errors may follow. Raise maxReplicas or add capacity.`,
-        },
-      },
-    },
-    {
-      signals: [restarts],
-      rule: {
-        alert: "InferencePodRestarting",
-        expr: `${restarts} >= ${tuned.podRestarting.restarts}`,
-        for: tuned.podRestarting.for,
-        labels: { severity: "warning" },
-        annotations: {
-          summary: "An inference container keeps restarting.",
-          description: `Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value | printf "%.0f" }} times in the last ${durationInWords(tuned.podRestarting.window)}.`,
-        },
-      },
-    },
-    ...BURN_RATE_ALERTS.map(({ alert, speed, severity }) =>
-      burnRateAlert(alert, slo.burnRates[speed], severity),
-    ),
+    ...scrapeAlerts(service, config.alerts),
+    ...trafficAlerts(service, config.alerts),
+    ...capacityAlerts(service, config.alerts),
+    ...BURN_RATE_ALERTS.map((burnRate) => burnRateAlert(service, config.slo, burnRate)),
   ];
 }

@@ -1,6 +1,8 @@
 import { ReduceDataOptionsBuilder, VizLegendOptionsBuilder } from "@grafana/grafana-foundation-sdk/common";
+import type { DataSourceRef } from "@grafana/grafana-foundation-sdk/common";
 import { LegendDisplayMode, LegendPlacement } from "@grafana/grafana-foundation-sdk/common";
-import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
+import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
+import type { Dashboard, Panel } from "@grafana/grafana-foundation-sdk/dashboard";
 import {
   DashboardBuilder,
   QueryVariableBuilder,
@@ -63,6 +65,410 @@ const legend = () =>
     .displayMode(LegendDisplayMode.List)
     .placement(LegendPlacement.Bottom);
 
+/** The range of every rate() on the dashboard. */
+const rate = GRAFANA_RATE_INTERVAL;
+
+/** What the panels select on, and the panel-id counter they share. */
+interface PanelContext {
+  readonly ids: PanelIds;
+  /** The inference pods' own series (scraped from the server). */
+  readonly target: LabelMatchers;
+  /** `target` without probes and scrapes: the traffic users send. */
+  readonly user: LabelMatchers;
+  /** kube-state-metrics series of the selected pods. */
+  readonly podObjects: LabelMatchers;
+  /** kube-state-metrics series of the Deployment. */
+  readonly deployment: LabelMatchers;
+  /** kube-state-metrics series of the HorizontalPodAutoscaler. */
+  readonly hpa: LabelMatchers;
+  /** cAdvisor series of the selected pods' containers. */
+  readonly containers: LabelMatchers;
+  /** User requests per second. */
+  readonly userRate: string;
+  /** Seconds since each server process started. */
+  readonly uptime: string;
+}
+
+function panelContext(service: MonitoredService): PanelContext {
+  const ns = `$${DASHBOARD_VARIABLES.namespace}`;
+  const pod = { op: "=~", value: `$${DASHBOARD_VARIABLES.pod}` } as const;
+  const target: LabelMatchers = { job: jobName(service), namespace: ns, pod };
+  const user: LabelMatchers = {
+    ...target,
+    [METRIC_LABELS.route]: { op: "!~", value: anyOf(NON_USER_ROUTES) },
+  };
+  const podObjects: LabelMatchers = {
+    [KUBE_STATE_METRICS_LABELS.namespace]: ns,
+    [KUBE_STATE_METRICS_LABELS.pod]: pod,
+  };
+  return {
+    ids: new PanelIds(),
+    target,
+    user,
+    podObjects,
+    deployment: {
+      [KUBE_STATE_METRICS_LABELS.namespace]: ns,
+      [KUBE_STATE_METRICS_LABELS.deployment]: service.deploymentName,
+    },
+    hpa: { [KUBE_STATE_METRICS_LABELS.namespace]: ns, [KUBE_STATE_METRICS_LABELS.hpa]: service.hpaName },
+    // cAdvisor also reports the pod's own cgroup (container="") and, with some runtimes, the pause container.
+    containers: { ...podObjects, container: { op: "!~", value: "|POD" } },
+    userRate: `sum(rate(${selector(METRICS.httpRequests, user)}[${rate}]))`,
+    uptime: `time() - ${selector("process_start_time_seconds", target)}`,
+  };
+}
+
+/** Share of user requests whose status matches `statusRegex`. */
+function shareOf(ctx: PanelContext, statusRegex: string): string {
+  const matching = { ...ctx.user, [METRIC_LABELS.status]: { op: "=~", value: statusRegex } } as const;
+  const failed = `sum(rate(${selector(METRICS.httpRequests, matching)}[${rate}]))`;
+  // No series for a status class that never happened: count that as 0 %, not as no data.
+  return `(${failed} or ${ctx.userRate} * 0) / ${ctx.userRate}`;
+}
+
+function quantile(histogram: string, q: number, matchers: LabelMatchers): string {
+  return `histogram_quantile(${q}, sum by (le) (rate(${selector(`${histogram}_bucket`, matchers)}[${rate}])))`;
+}
+
+function quantiles(histogram: string, matchers: LabelMatchers): DataqueryBuilder[] {
+  return queries([0.5, 0.95, 0.99].map((q) => [quantile(histogram, q, matchers), `p${q * 100}`] as const));
+}
+
+/** One series per gauge, each selected by `matchers` and named by its legend. */
+function gauges(
+  matchers: LabelMatchers,
+  series: readonly (readonly [metric: string, legend: string])[],
+): DataqueryBuilder[] {
+  return queries(series.map(([metric, legend]) => [selector(metric, matchers), legend] as const));
+}
+
+/** `sum by (pod)` of `inner`, one series per pod. */
+function perPod(inner: string, legendFormat: string): readonly [string, string] {
+  return [`sum by (pod) (${inner})`, `{{pod}} (${legendFormat})`];
+}
+
+/** The builder methods every panel kind has. */
+interface PanelBase<P> {
+  id(id: number): P;
+  title(title: string): P;
+  description(description: string): P;
+  datasource(datasource: DataSourceRef): P;
+}
+
+/** `panel` with the next id, its title and description, reading from Prometheus. */
+function titled<P extends PanelBase<P>>(ctx: PanelContext, panel: P, title: string, description: string): P {
+  return panel.id(ctx.ids.take()).title(title).description(description).datasource(PROMETHEUS_DATASOURCE);
+}
+
+/** A half-width, 8-high time series starting at 0. */
+function timeSeries(
+  ctx: PanelContext,
+  title: string,
+  unit: string,
+  description: string,
+  targets: DataqueryBuilder[],
+): TimeSeriesPanel {
+  return titled(ctx, new TimeSeriesPanel(), title, description)
+    .unit(unit)
+    .min(0)
+    .fillOpacity(10)
+    .legend(legend())
+    .height(8)
+    .span(12)
+    .targets(targets);
+}
+
+/** A third-width, 4-high single value: the last one in the time range. */
+function stat(
+  ctx: PanelContext,
+  title: string,
+  unit: string,
+  description: string,
+  expr: string,
+  legendFormat = "",
+): StatPanel {
+  return titled(ctx, new StatPanel(), title, description)
+    .unit(unit)
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(["lastNotNull"]))
+    .height(4)
+    .span(4)
+    .targets([query(expr, legendFormat, "A")]);
+}
+
+function overviewPanels(ctx: PanelContext): Builder<Panel>[] {
+  const p95 = quantile(METRICS.httpRequestDuration, 0.95, ctx.user);
+  return [
+    stat(
+      ctx,
+      "Request rate",
+      "reqps",
+      "User requests per second (probes and scrapes excluded).",
+      ctx.userRate,
+    ),
+    stat(ctx, "5xx errors", "percentunit", "Share of user requests answered 5xx.", shareOf(ctx, "5..")),
+    stat(ctx, "p95 latency", "s", "95th percentile latency of user requests.", p95),
+    stat(
+      ctx,
+      "Ready pods",
+      "none",
+      "Available replicas of the Deployment (kube-state-metrics).",
+      selector(KUBE_STATE_METRICS.deploymentAvailableReplicas, ctx.deployment),
+    ),
+    stat(
+      ctx,
+      "Scraped pods up",
+      "none",
+      "Inference pods Prometheus scrapes successfully.",
+      `sum(${selector("up", ctx.target)})`,
+    ),
+    stat(
+      ctx,
+      "Uptime (youngest pod)",
+      "s",
+      "Time since the most recent process start.",
+      `min(${ctx.uptime})`,
+    ),
+  ];
+}
+
+function modelPanels(ctx: PanelContext): Builder<Panel>[] {
+  const { model, version, backend } = METRIC_LABELS;
+  return [
+    titled(
+      ctx,
+      new TablePanel(),
+      "Model version and backend",
+      "The model each pod serves and the TF.js backend it runs on (ml_model_info).",
+    )
+      .height(6)
+      .span(16)
+      .targets([
+        query(
+          `max by (pod, ${model}, ${version}, ${backend}) (${selector(METRICS.modelInfo, ctx.target)})`,
+          "",
+          "A",
+        )
+          .instant()
+          .format(PromQueryFormat.Table),
+      ]),
+    stat(
+      ctx,
+      "Model accuracy",
+      "percentunit",
+      "Held-out test accuracy recorded when the model was trained.",
+      `max by (${model}, ${version}) (${selector(METRICS.modelAccuracy, ctx.target)})`,
+      `{{${version}}}`,
+    )
+      .height(6)
+      .span(8),
+  ];
+}
+
+function trafficPanels(ctx: PanelContext): Builder<Panel>[] {
+  const { route, status, errorType } = METRIC_LABELS;
+  return [
+    timeSeries(
+      ctx,
+      "Request rate by route and status",
+      "reqps",
+      "All requests, probes and scrapes included.",
+      [
+        query(
+          `sum by (${route}, ${status}) (rate(${selector(METRICS.httpRequests, ctx.target)}[${rate}]))`,
+          `{{${route}}} {{${status}}}`,
+          "A",
+        ),
+      ],
+    ),
+    timeSeries(
+      ctx,
+      "Error rate",
+      "percentunit",
+      "Share of user requests answered 5xx (server) and 4xx (client).",
+      queries([
+        [shareOf(ctx, "5.."), "5xx"],
+        [shareOf(ctx, "4.."), "4xx"],
+      ]),
+    ).max(1),
+    timeSeries(ctx, "Errors by type", "ops", "Errors counted by the server, by kind (ml_errors_total).", [
+      query(
+        `sum by (${errorType}) (rate(${selector(METRICS.errors, ctx.target)}[${rate}]))`,
+        `{{${errorType}}}`,
+        "A",
+      ),
+    ]),
+    timeSeries(ctx, "In-flight requests", "none", "Requests being processed, per pod.", [
+      query(`sum by (pod) (${selector(METRICS.inflightRequests, ctx.target)})`, "{{pod}}", "A"),
+    ]),
+  ];
+}
+
+function latencyPanels(ctx: PanelContext): Builder<Panel>[] {
+  const rows = METRICS.inferenceBatchRows;
+  const meanRows = `sum(rate(${selector(`${rows}_sum`, ctx.target)}[${rate}])) / sum(rate(${selector(`${rows}_count`, ctx.target)}[${rate}]))`;
+  return [
+    timeSeries(
+      ctx,
+      "Request latency",
+      "s",
+      "Quantiles of user request latency across all selected pods, from the histogram.",
+      quantiles(METRICS.httpRequestDuration, ctx.user),
+    ),
+    timeSeries(
+      ctx,
+      "Prediction latency",
+      "s",
+      "Quantiles of model inference time alone, without HTTP and validation.",
+      quantiles(METRICS.predictionDuration, ctx.target),
+    ),
+    timeSeries(
+      ctx,
+      "Rows per inference batch",
+      "none",
+      "How many rows each model call processed.",
+      queries([
+        [meanRows, "mean"],
+        [quantile(rows, 0.95, ctx.target), "p95"],
+      ]),
+    ),
+    timeSeries(
+      ctx,
+      "Event loop lag p99",
+      "s",
+      "Node.js event loop delay, per pod: high values delay every request.",
+      [query(`max by (pod) (${selector("nodejs_eventloop_lag_p99_seconds", ctx.target)})`, "{{pod}}", "A")],
+    ),
+  ];
+}
+
+function predictionPanels(ctx: PanelContext): Builder<Panel>[] {
+  const byClass = (fn: "rate" | "increase", window: string) =>
+    `sum by (${METRIC_LABELS.class}) (${fn}(${selector(METRICS.predictions, ctx.target)}[${window}]))`;
+  const classLegend = `{{${METRIC_LABELS.class}}}`;
+  return [
+    timeSeries(ctx, "Predictions by class", "ops", "Predicted classes per second.", [
+      query(byClass("rate", rate), classLegend, "A"),
+    ]).span(16),
+    titled(
+      ctx,
+      new PieChartPanel(),
+      "Predictions by class (time range)",
+      "Share of each predicted class over the dashboard's time range.",
+    )
+      .reduceOptions(new ReduceDataOptionsBuilder().calcs(["lastNotNull"]))
+      .height(8)
+      .span(8)
+      .targets([query(byClass("increase", GRAFANA_RANGE), classLegend, "A").instant()]),
+  ];
+}
+
+/** Replica counts of the Deployment and of its autoscaler, as kube-state-metrics reports them. */
+const REPLICA_PANELS = [
+  {
+    title: "Available and desired pods",
+    description: "Available replicas of the Deployment against its desired count (kube-state-metrics).",
+    object: "deployment",
+    series: [
+      [KUBE_STATE_METRICS.deploymentAvailableReplicas, "available"],
+      [KUBE_STATE_METRICS.deploymentSpecReplicas, "desired"],
+    ],
+  },
+  {
+    title: "Autoscaler replicas",
+    description:
+      "Current, desired, minimum and maximum replicas of the HorizontalPodAutoscaler (kube-state-metrics).",
+    object: "hpa",
+    series: [
+      [KUBE_STATE_METRICS.hpaCurrentReplicas, "current"],
+      [KUBE_STATE_METRICS.hpaDesiredReplicas, "desired"],
+      [KUBE_STATE_METRICS.hpaMinReplicas, "min"],
+      [KUBE_STATE_METRICS.hpaMaxReplicas, "max"],
+    ],
+  },
+] as const;
+
+function replicaPanels(ctx: PanelContext): Builder<Panel>[] {
+  return REPLICA_PANELS.map(({ title, description, object, series }) =>
+    timeSeries(ctx, title, "none", description, gauges(ctx[object], series)),
+  );
+}
+
+function resourcePanels(ctx: PanelContext): Builder<Panel>[] {
+  return [
+    timeSeries(
+      ctx,
+      "CPU per pod",
+      "short",
+      "Cores used per pod: by the containers (cAdvisor) and by the server process itself.",
+      queries([
+        perPod(`rate(${selector(CADVISOR_METRICS.cpuSeconds, ctx.containers)}[${rate}])`, "containers"),
+        perPod(`rate(${selector("process_cpu_seconds_total", ctx.target)}[${rate}])`, "process"),
+      ]),
+    ),
+    timeSeries(
+      ctx,
+      "Memory per pod",
+      "bytes",
+      "Working set per pod (cAdvisor; what the OOM killer and the HPA see) and the server's resident memory.",
+      queries([
+        perPod(selector(CADVISOR_METRICS.memoryWorkingSet, ctx.containers), "working set"),
+        perPod(selector("process_resident_memory_bytes", ctx.target), "process RSS"),
+      ]),
+    ),
+    timeSeries(
+      ctx,
+      "Container restarts (last hour)",
+      "none",
+      "Restarts per pod over the preceding hour (kube-state-metrics).",
+      [
+        query(
+          `sum by (pod) (increase(${selector(KUBE_STATE_METRICS.containerRestarts, ctx.podObjects)}[1h]))`,
+          "{{pod}}",
+          "A",
+        ),
+      ],
+    ),
+    timeSeries(ctx, "Uptime per pod", "s", "Time since each server process started.", [
+      query(ctx.uptime, "{{pod}}", "A"),
+    ]),
+  ];
+}
+
+/** The dashboard's rows, top to bottom, and the panels each holds. */
+const ROWS: readonly { readonly title: string; readonly panels: (ctx: PanelContext) => Builder<Panel>[] }[] =
+  [
+    { title: "Overview", panels: overviewPanels },
+    { title: "Model", panels: modelPanels },
+    { title: "Traffic and errors", panels: trafficPanels },
+    { title: "Latency", panels: latencyPanels },
+    { title: "Predictions", panels: predictionPanels },
+    { title: "Pods and autoscaling", panels: (ctx) => [...replicaPanels(ctx), ...resourcePanels(ctx)] },
+  ];
+
+/** The `namespace` and `pod` variables: every namespace the service is scraped in, and its pods there. */
+function dashboardVariables(service: MonitoredService): QueryVariableBuilder[] {
+  const job = jobName(service);
+  return [
+    new QueryVariableBuilder(DASHBOARD_VARIABLES.namespace)
+      .label("Namespace")
+      .datasource(PROMETHEUS_DATASOURCE)
+      .query(`label_values(${selector("up", { job })}, namespace)`)
+      .current({ text: service.namespace, value: service.namespace })
+      .refresh(VariableRefresh.OnTimeRangeChanged)
+      .sort(VariableSort.AlphabeticalAsc),
+    new QueryVariableBuilder(DASHBOARD_VARIABLES.pod)
+      .label("Pod")
+      .datasource(PROMETHEUS_DATASOURCE)
+      .query(`label_values(${selector("up", { job, namespace: `$${DASHBOARD_VARIABLES.namespace}` })}, pod)`)
+      .multi(true)
+      .includeAll(true)
+      .allValue(".*")
+      .current({ text: "All", value: "$__all" })
+      .refresh(VariableRefresh.OnTimeRangeChanged)
+      .sort(VariableSort.AlphabeticalAsc),
+  ];
+}
+
 /**
  * The inference service's dashboard: traffic, errors, latency, predictions, model, pods, autoscaling,
  * CPU, memory, restarts and uptime, filtered by the `namespace` and `pod` variables.
@@ -70,74 +476,6 @@ const legend = () =>
  * @example JSON.stringify(inferenceDashboard(service))
  */
 export function inferenceDashboard(service: MonitoredService): Dashboard {
-  const ids = new PanelIds();
-  const ns = `$${DASHBOARD_VARIABLES.namespace}`;
-  const podRegex = `$${DASHBOARD_VARIABLES.pod}`;
-  const rate = GRAFANA_RATE_INTERVAL;
-  const target: LabelMatchers = {
-    job: jobName(service),
-    namespace: ns,
-    pod: { op: "=~", value: podRegex },
-  };
-  const user: LabelMatchers = {
-    ...target,
-    [METRIC_LABELS.route]: { op: "!~", value: anyOf(NON_USER_ROUTES) },
-  };
-  const podObjects: LabelMatchers = {
-    [KUBE_STATE_METRICS_LABELS.namespace]: ns,
-    [KUBE_STATE_METRICS_LABELS.pod]: { op: "=~", value: podRegex },
-  };
-  const deployment: LabelMatchers = {
-    [KUBE_STATE_METRICS_LABELS.namespace]: ns,
-    [KUBE_STATE_METRICS_LABELS.deployment]: service.deploymentName,
-  };
-  const hpa: LabelMatchers = {
-    [KUBE_STATE_METRICS_LABELS.namespace]: ns,
-    [KUBE_STATE_METRICS_LABELS.hpa]: service.hpaName,
-  };
-  // cAdvisor also reports the pod's own cgroup (container="") and, with some runtimes, the pause container.
-  const containers: LabelMatchers = { ...podObjects, container: { op: "!~", value: "|POD" } };
-
-  const requests = METRICS.httpRequests;
-  const userRate = `sum(rate(${selector(requests, user)}[${rate}]))`;
-  const shareOf = (statusRegex: string) => {
-    const failed = `sum(rate(${selector(requests, { ...user, [METRIC_LABELS.status]: { op: "=~", value: statusRegex } })}[${rate}]))`;
-    // No series for a status class that never happened: count that as 0 %, not as no data.
-    return `(${failed} or ${userRate} * 0) / ${userRate}`;
-  };
-  const quantile = (histogram: string, q: number, matchers: LabelMatchers) =>
-    `histogram_quantile(${q}, sum by (le) (rate(${selector(`${histogram}_bucket`, matchers)}[${rate}])))`;
-  const quantiles = (histogram: string, matchers: LabelMatchers) =>
-    queries([0.5, 0.95, 0.99].map((q) => [quantile(histogram, q, matchers), `p${q * 100}`] as const));
-
-  const timeSeries = (title: string, unit: string, description: string, targets: DataqueryBuilder[]) =>
-    new TimeSeriesPanel()
-      .id(ids.take())
-      .title(title)
-      .description(description)
-      .datasource(PROMETHEUS_DATASOURCE)
-      .unit(unit)
-      .min(0)
-      .fillOpacity(10)
-      .legend(legend())
-      .height(8)
-      .span(12)
-      .targets(targets);
-  const stat = (title: string, unit: string, description: string, expr: string, legendFormat = "") =>
-    new StatPanel()
-      .id(ids.take())
-      .title(title)
-      .description(description)
-      .datasource(PROMETHEUS_DATASOURCE)
-      .unit(unit)
-      .reduceOptions(new ReduceDataOptionsBuilder().calcs(["lastNotNull"]))
-      .height(4)
-      .span(4)
-      .targets([query(expr, legendFormat, "A")]);
-
-  const uptime = `time() - ${selector("process_start_time_seconds", target)}`;
-  const p95 = quantile(METRICS.httpRequestDuration, 0.95, user);
-
   const builder = new DashboardBuilder(`infer8s / ${MODEL_NAME} inference`)
     .uid(INFERENCE_DASHBOARD_UID)
     .description(
@@ -147,258 +485,12 @@ export function inferenceDashboard(service: MonitoredService): Dashboard {
     .readonly()
     .refresh("30s")
     .time({ from: "now-1h", to: "now" })
-    .timezone("browser")
-    .withVariable(
-      new QueryVariableBuilder(DASHBOARD_VARIABLES.namespace)
-        .label("Namespace")
-        .datasource(PROMETHEUS_DATASOURCE)
-        .query(`label_values(${selector("up", { job: jobName(service) })}, namespace)`)
-        .current({ text: service.namespace, value: service.namespace })
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .sort(VariableSort.AlphabeticalAsc),
-    )
-    .withVariable(
-      new QueryVariableBuilder(DASHBOARD_VARIABLES.pod)
-        .label("Pod")
-        .datasource(PROMETHEUS_DATASOURCE)
-        .query(`label_values(${selector("up", { job: jobName(service), namespace: ns })}, pod)`)
-        .multi(true)
-        .includeAll(true)
-        .allValue(".*")
-        .current({ text: "All", value: "$__all" })
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .sort(VariableSort.AlphabeticalAsc),
-    )
-    .withRow(new RowBuilder("Overview").id(ids.take()))
-    .withPanel(
-      stat("Request rate", "reqps", "User requests per second (probes and scrapes excluded).", userRate),
-    )
-    .withPanel(stat("5xx errors", "percentunit", "Share of user requests answered 5xx.", shareOf("5..")))
-    .withPanel(stat("p95 latency", "s", "95th percentile latency of user requests.", p95))
-    .withPanel(
-      stat(
-        "Ready pods",
-        "none",
-        "Available replicas of the Deployment (kube-state-metrics).",
-        selector(KUBE_STATE_METRICS.deploymentAvailableReplicas, deployment),
-      ),
-    )
-    .withPanel(
-      stat(
-        "Scraped pods up",
-        "none",
-        "Inference pods Prometheus scrapes successfully.",
-        `sum(${selector("up", target)})`,
-      ),
-    )
-    .withPanel(
-      stat("Uptime (youngest pod)", "s", "Time since the most recent process start.", `min(${uptime})`),
-    )
-    .withRow(new RowBuilder("Model").id(ids.take()))
-    .withPanel(
-      new TablePanel()
-        .id(ids.take())
-        .title("Model version and backend")
-        .description("The model each pod serves and the TF.js backend it runs on (ml_model_info).")
-        .datasource(PROMETHEUS_DATASOURCE)
-        .height(6)
-        .span(16)
-        .targets([
-          query(
-            `max by (pod, ${METRIC_LABELS.model}, ${METRIC_LABELS.version}, ${METRIC_LABELS.backend}) (${selector(METRICS.modelInfo, target)})`,
-            "",
-            "A",
-          )
-            .instant()
-            .format(PromQueryFormat.Table),
-        ]),
-    )
-    .withPanel(
-      stat(
-        "Model accuracy",
-        "percentunit",
-        "Held-out test accuracy recorded when the model was trained.",
-        `max by (${METRIC_LABELS.model}, ${METRIC_LABELS.version}) (${selector(METRICS.modelAccuracy, target)})`,
-        `{{${METRIC_LABELS.version}}}`,
-      )
-        .height(6)
-        .span(8),
-    )
-    .withRow(new RowBuilder("Traffic and errors").id(ids.take()))
-    .withPanel(
-      timeSeries("Request rate by route and status", "reqps", "All requests, probes and scrapes included.", [
-        query(
-          `sum by (${METRIC_LABELS.route}, ${METRIC_LABELS.status}) (rate(${selector(requests, target)}[${rate}]))`,
-          `{{${METRIC_LABELS.route}}} {{${METRIC_LABELS.status}}}`,
-          "A",
-        ),
-      ]),
-    )
-    .withPanel(
-      timeSeries(
-        "Error rate",
-        "percentunit",
-        "Share of user requests answered 5xx (server) and 4xx (client).",
-        queries([
-          [shareOf("5.."), "5xx"],
-          [shareOf("4.."), "4xx"],
-        ]),
-      ).max(1),
-    )
-    .withPanel(
-      timeSeries("Errors by type", "ops", "Errors counted by the server, by kind (ml_errors_total).", [
-        query(
-          `sum by (${METRIC_LABELS.errorType}) (rate(${selector(METRICS.errors, target)}[${rate}]))`,
-          `{{${METRIC_LABELS.errorType}}}`,
-          "A",
-        ),
-      ]),
-    )
-    .withPanel(
-      timeSeries("In-flight requests", "none", "Requests being processed, per pod.", [
-        query(`sum by (pod) (${selector(METRICS.inflightRequests, target)})`, "{{pod}}", "A"),
-      ]),
-    )
-    .withRow(new RowBuilder("Latency").id(ids.take()))
-    .withPanel(
-      timeSeries(
-        "Request latency",
-        "s",
-        "Quantiles of user request latency across all selected pods, from the histogram.",
-        quantiles(METRICS.httpRequestDuration, user),
-      ),
-    )
-    .withPanel(
-      timeSeries(
-        "Prediction latency",
-        "s",
-        "Quantiles of model inference time alone, without HTTP and validation.",
-        quantiles(METRICS.predictionDuration, target),
-      ),
-    )
-    .withPanel(
-      timeSeries(
-        "Rows per inference batch",
-        "none",
-        "How many rows each model call processed.",
-        queries([
-          [
-            `sum(rate(${selector(`${METRICS.inferenceBatchRows}_sum`, target)}[${rate}])) / sum(rate(${selector(`${METRICS.inferenceBatchRows}_count`, target)}[${rate}]))`,
-            "mean",
-          ],
-          [quantile(METRICS.inferenceBatchRows, 0.95, target), "p95"],
-        ]),
-      ),
-    )
-    .withPanel(
-      timeSeries(
-        "Event loop lag p99",
-        "s",
-        "Node.js event loop delay, per pod: high values delay every request.",
-        [query(`max by (pod) (${selector("nodejs_eventloop_lag_p99_seconds", target)})`, "{{pod}}", "A")],
-      ),
-    )
-    .withRow(new RowBuilder("Predictions").id(ids.take()))
-    .withPanel(
-      timeSeries("Predictions by class", "ops", "Predicted classes per second.", [
-        query(
-          `sum by (${METRIC_LABELS.class}) (rate(${selector(METRICS.predictions, target)}[${rate}]))`,
-          `{{${METRIC_LABELS.class}}}`,
-          "A",
-        ),
-      ]).span(16),
-    )
-    .withPanel(
-      new PieChartPanel()
-        .id(ids.take())
-        .title("Predictions by class (time range)")
-        .description("Share of each predicted class over the dashboard's time range.")
-        .datasource(PROMETHEUS_DATASOURCE)
-        .reduceOptions(new ReduceDataOptionsBuilder().calcs(["lastNotNull"]))
-        .height(8)
-        .span(8)
-        .targets([
-          query(
-            `sum by (${METRIC_LABELS.class}) (increase(${selector(METRICS.predictions, target)}[${GRAFANA_RANGE}]))`,
-            `{{${METRIC_LABELS.class}}}`,
-            "A",
-          ).instant(),
-        ]),
-    )
-    .withRow(new RowBuilder("Pods and autoscaling").id(ids.take()))
-    .withPanel(
-      timeSeries(
-        "Available and desired pods",
-        "none",
-        "Available replicas of the Deployment against its desired count (kube-state-metrics).",
-        queries([
-          [selector(KUBE_STATE_METRICS.deploymentAvailableReplicas, deployment), "available"],
-          [selector(KUBE_STATE_METRICS.deploymentSpecReplicas, deployment), "desired"],
-        ]),
-      ),
-    )
-    .withPanel(
-      timeSeries(
-        "Autoscaler replicas",
-        "none",
-        "Current, desired, minimum and maximum replicas of the HorizontalPodAutoscaler (kube-state-metrics).",
-        queries([
-          [selector(KUBE_STATE_METRICS.hpaCurrentReplicas, hpa), "current"],
-          [selector(KUBE_STATE_METRICS.hpaDesiredReplicas, hpa), "desired"],
-          [selector(KUBE_STATE_METRICS.hpaMinReplicas, hpa), "min"],
-          [selector(KUBE_STATE_METRICS.hpaMaxReplicas, hpa), "max"],
-        ]),
-      ),
-    )
-    .withPanel(
-      timeSeries(
-        "CPU per pod",
-        "short",
-        "Cores used per pod: by the containers (cAdvisor) and by the server process itself.",
-        queries([
-          [
-            `sum by (pod) (rate(${selector(CADVISOR_METRICS.cpuSeconds, containers)}[${rate}]))`,
-            "{{pod}} (containers)",
-          ],
-          [
-            `sum by (pod) (rate(${selector("process_cpu_seconds_total", target)}[${rate}]))`,
-            "{{pod}} (process)",
-          ],
-        ]),
-      ),
-    )
-    .withPanel(
-      timeSeries(
-        "Memory per pod",
-        "bytes",
-        "Working set per pod (cAdvisor; what the OOM killer and the HPA see) and the server's resident memory.",
-        queries([
-          [
-            `sum by (pod) (${selector(CADVISOR_METRICS.memoryWorkingSet, containers)})`,
-            "{{pod}} (working set)",
-          ],
-          [`sum by (pod) (${selector("process_resident_memory_bytes", target)})`, "{{pod}} (process RSS)"],
-        ]),
-      ),
-    )
-    .withPanel(
-      timeSeries(
-        "Container restarts (last hour)",
-        "none",
-        "Restarts per pod over the preceding hour (kube-state-metrics).",
-        [
-          query(
-            `sum by (pod) (increase(${selector(KUBE_STATE_METRICS.containerRestarts, podObjects)}[1h]))`,
-            "{{pod}}",
-            "A",
-          ),
-        ],
-      ),
-    )
-    .withPanel(
-      timeSeries("Uptime per pod", "s", "Time since each server process started.", [
-        query(uptime, "{{pod}}", "A"),
-      ]),
-    );
+    .timezone("browser");
+  for (const variable of dashboardVariables(service)) builder.withVariable(variable);
+  const ctx = panelContext(service);
+  for (const row of ROWS) {
+    builder.withRow(new RowBuilder(row.title).id(ctx.ids.take()));
+    for (const panel of row.panels(ctx)) builder.withPanel(panel);
+  }
   return builder.build();
 }
