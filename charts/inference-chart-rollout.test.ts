@@ -5,6 +5,7 @@ import { METRICS } from "../src/contract/index.js";
 import { manifestProblems, selectorMatches, synthObjects } from "../test/support/k8s-checks.js";
 import { schemaProblems } from "../test/support/k8s-schema.js";
 import { parsePromql } from "../test/monitoring/promql-syntax.js";
+import { expandGrafanaVariables } from "../test/monitoring/query-inventory.js";
 import { buildApp } from "./app.js";
 import {
   ANALYSIS_ARGS,
@@ -238,6 +239,34 @@ describe("rollout.strategy", () => {
     expect(find("AnalysisTemplate").spec.metrics[0].provider.prometheus.query).toContain(
       'job=~"iris-inference|iris-inference-preview"',
     );
+  });
+
+  it("the dashboard gains a row by rollout role after the overview, only with a Rollout", () => {
+    const rows = (make: () => { monitoring: unknown }) =>
+      ((make().monitoring as any).dashboards[0].dashboard.panels as any[])
+        .filter((p) => p.type === "row")
+        .map((p) => p.title);
+    expect(rows(canary).slice(0, 2)).toEqual(["Overview", "Progressive delivery by rollout role"]);
+    expect(rows(build)).not.toContain("Progressive delivery by rollout role");
+    const panels = ((canary().monitoring as any).dashboards[0].dashboard.panels as any[]).filter(
+      (p) => p.type !== "row" && String(p.title).endsWith("by rollout role"),
+    );
+    expect(panels.map((p) => p.title)).toEqual([
+      "Request rate by rollout role",
+      "5xx ratio by rollout role",
+      "p95 latency by rollout role",
+      "Predicted class share by rollout role",
+    ]);
+    for (const p of panels) {
+      const expr = expandGrafanaVariables(p.targets[0].expr as string, {
+        namespace: "infer8s",
+        pod: ".*",
+        rateInterval: "1m",
+        range: "1h",
+      });
+      expect(parsePromql(expr).errorsAt, expr).toEqual([]);
+      expect(expr).toMatch(/by \(([a-z]+, )?rollout_role/);
+    }
   });
 
   it("a misspelt field in the Rollout or the AnalysisTemplate fails the strict schema", async () => {

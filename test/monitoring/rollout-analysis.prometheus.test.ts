@@ -35,6 +35,7 @@ import {
   type RunningServer,
 } from "../support/server-process.js";
 import { appFor, tempDir } from "./fixtures.js";
+import { dashboardQueries, expandGrafanaVariables } from "./query-inventory.js";
 import { describeWithPrometheus } from "./prometheus-tools.js";
 import { simulatedInferenceTarget, withStaticDiscovery } from "./static-discovery.js";
 
@@ -290,6 +291,42 @@ describeWithPrometheus(
       // All setosa against a third each: the largest class-share difference is 2/3.
       expect(drift.result[0]).toBeCloseTo(2 / 3, 1);
       expect(drift.verdict).toBe("Failed");
+    });
+
+    it("the dashboard's progressive-delivery panels show each rollout role as its own series", async () => {
+      const panels = monitoring.dashboards
+        .flatMap((d) => dashboardQueries(d.fileName, d.dashboard))
+        .filter((q) => q.origin.includes("by rollout role"));
+      expect(panels.map((q) => q.origin.split(" / ")[1])).toEqual([
+        "Request rate by rollout role",
+        "5xx ratio by rollout role",
+        "p95 latency by rollout role",
+        "Predicted class share by rollout role",
+      ]);
+      const values = { namespace: service.namespace, pod: ".*", rateInterval: "15s", range: "5m" };
+      const seriesOf = async (expr: string) => {
+        const res = await fetch(`${prometheusUrl}/api/v1/query`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ query: expandGrafanaVariables(expr, values) }),
+        });
+        const body = (await res.json()) as {
+          status: string;
+          data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+        };
+        expect(body.status, expr).toBe("success");
+        return body.data.result;
+      };
+      const [requests, errors, latency, classes] = await Promise.all(panels.map((q) => seriesOf(q.expr)));
+      const roles = (series: { metric: Record<string, string> }[] = []) =>
+        [...new Set(series.map((s) => s.metric[ROLLOUT_ROLE_SERIES_LABEL]))].sort();
+      for (const series of [requests, errors, latency, classes])
+        expect(roles(series)).toEqual(["canary", "stable"]);
+      // Both canaries (one failing) share the role: their 5xx ratio together is far above stable's 0.
+      const ratio = (role: string) =>
+        Number(errors?.find((s) => s.metric[ROLLOUT_ROLE_SERIES_LABEL] === role)?.value[1]);
+      expect(ratio("stable")).toBe(0);
+      expect(ratio("canary")).toBeGreaterThan(0.1);
     });
 
     it("is inconclusive (the rollout pauses) while the canary has no traffic, instead of passing", async () => {
