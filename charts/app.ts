@@ -35,9 +35,5 @@ export function buildApp(settings: Settings, outdir: string): Infer8sApp {
       ? new MonitoringChart(app, "monitoring", settings, inference)
       : new OperatorMonitoringChart(app, "monitoring", settings, inference);
   monitoring?.addDependency(namespaces, inference);
-  // The analysis reads our own Prometheus in standalone mode; otherwise settings name one (validated).
-  inference.addRolloutAnalysis(
-    monitoring && "prometheus" in monitoring ? monitoring.prometheus.url : undefined,
-  );
   return { app, namespaces, inference, monitoring };
 }

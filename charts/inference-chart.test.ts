@@ -127,10 +127,92 @@ describe("InferenceChart and NamespacesChart", () => {
       { ingress: { host: "iris.example.com", className: "nginx", tlsSecretName: "iris-tls" } },
       { clientNamespaces: ["web"], service: { type: "LoadBalancer" } },
       { monitoring: { enabled: false }, namespace: "ml" },
+      { autoscaling: { mode: "requests" } },
+      {
+        autoscaling: {
+          mode: "requests",
+          requests: { prometheusUrl: "http://prometheus-operated.monitoring.svc:9090", fallbackReplicas: 6 },
+        },
+        monitoring: { mode: "operator" },
+      },
     ];
     for (const profile of profiles) {
       const { namespaces, inference } = synth(profile);
       expect(await manifestProblems([...namespaces, ...inference])).toEqual([]);
     }
+  });
+});
+
+describe("InferenceChart in autoscaling mode requests", () => {
+  const requestsMode: SettingsOverrides = {
+    autoscaling: { mode: "requests", minReplicas: 3, maxReplicas: 12 },
+  };
+
+  it("emits a KEDA ScaledObject instead of our HorizontalPodAutoscaler", () => {
+    const { inference } = synth(requestsMode);
+    expect(kinds(inference)).toEqual([
+      "ServiceAccount",
+      "Deployment",
+      "Service",
+      "ScaledObject",
+      "PodDisruptionBudget",
+      "NetworkPolicy",
+    ]);
+  });
+
+  it("scales the Deployment on the service's user request rate from the standalone Prometheus, 311 req/s per pod", () => {
+    const { inference, chart } = synth(requestsMode);
+    const scaled = inference.find((o) => o.kind === "ScaledObject") as any;
+    expect(scaled.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "iris-inference" },
+      minReplicaCount: 3,
+      maxReplicaCount: 12,
+      advanced: {
+        horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 300 } } },
+      },
+    });
+    expect(scaled.spec.triggers[0]).toMatchObject({
+      type: "prometheus",
+      metricType: "AverageValue",
+      metadata: {
+        serverAddress: "http://prometheus.monitoring.svc:9090",
+        query:
+          'sum(rate(http_requests_total{job="iris-inference",namespace="infer8s",route!~"/health|/ready|/metrics"}[1m]))',
+        threshold: "311",
+      },
+    });
+    expect(chart.autoscaler.hpaName).toBe("keda-hpa-iris-inference");
+  });
+
+  it("points KEDA at the standalone Prometheus the monitoring chart deploys, in its namespace", () => {
+    const { inference, monitoring } = buildApp(
+      resolveSettings({ ...requestsMode, monitoring: { namespace: "observability" } }),
+      "unused-outdir",
+    );
+    const scaled = synthObjects(inference).find((o) => o.kind === "ScaledObject") as any;
+    expect(monitoring && "prometheus" in monitoring).toBe(true);
+    const prometheusUrl = (monitoring as { prometheus: { url: string } }).prometheus.url;
+    expect(scaled.spec.triggers[0].metadata.serverAddress).toBe(prometheusUrl);
+    expect(prometheusUrl).toBe("http://prometheus.observability.svc:9090");
+  });
+
+  it("fails the strict schema check when a ScaledObject field is misspelt", async () => {
+    const { namespaces, inference } = synth(requestsMode);
+    const misspelt = inference.map((o: any) =>
+      o.kind === "ScaledObject"
+        ? { ...o, spec: { ...o.spec, triggers: [{ ...o.spec.triggers[0], metricTyp: "Value" }] } }
+        : o,
+    );
+    expect(await manifestProblems([...namespaces, ...misspelt])).toEqual([
+      "ScaledObject infer8s/iris-inference: spec.triggers[0].metricTyp: unknown field (not in IScaledObject of @kubernetes-models/keda 0.4.2)",
+    ]);
+  });
+
+  it("fails the semantic checks when our HPA and the ScaledObject scale the same Deployment", async () => {
+    const { namespaces, inference } = synth(requestsMode);
+    const hpa = synth().inference.find((o) => o.kind === "HorizontalPodAutoscaler")!;
+    expect(await manifestProblems([...namespaces, ...inference, hpa])).toEqual([
+      "Deployment infer8s/iris-inference is scaled by 2 autoscalers: ScaledObject infer8s/iris-inference, HorizontalPodAutoscaler infer8s/iris-inference",
+    ]);
   });
 });

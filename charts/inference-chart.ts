@@ -6,27 +6,31 @@ import { InferenceDisruptionBudget } from "./constructs/inference-disruption-bud
 import { InferenceIngress } from "./constructs/inference-ingress.js";
 import { InferenceNetworkPolicy } from "./constructs/inference-network-policy.js";
 import { InferenceRollout } from "./constructs/inference-rollout.js";
+import { InferenceScaledObject } from "./constructs/inference-scaled-object.js";
 import { InferenceService } from "./constructs/inference-service.js";
-import { terminationGracePeriodSeconds, type Settings } from "./settings.js";
+import { prometheusServerUrl } from "./monitoring/prometheus-server.js";
+import { serviceRequestRateQuery } from "./monitoring/request-rate.js";
+import { requestRateTarget, terminationGracePeriodSeconds, type Settings } from "./settings.js";
 
 /**
- * The inference service with its autoscaler, disruption budget, network policy and optional ingress; with
- * `rollout.strategy` canary or blueGreen, an Argo Rollouts Rollout in place of the Deployment.
+ * The inference service with its autoscaler (our HPA, or a KEDA ScaledObject in `autoscaling.mode:
+ * "requests"`), disruption budget, network policy and optional ingress; with `rollout.strategy` canary or
+ * blueGreen, an Argo Rollouts Rollout in place of the Deployment, and its AnalysisTemplate.
  */
 export class InferenceChart extends Chart {
   /** The service; monitoring charts read its namespace, labels, port name and metrics path from here. */
   public readonly service: InferenceService;
-  public readonly autoscaler: InferenceAutoscaler;
+  /** What scales the pods: our HPA on CPU and memory, or a KEDA ScaledObject on the request rate. */
+  public readonly autoscaler: InferenceAutoscaler | InferenceScaledObject;
   /** The Rollout replacing the Deployment, or undefined with the "rolling" strategy. */
   public readonly rollout: InferenceRollout | undefined;
-  /** What autoscalers (the HPA, or a KEDA ScaledObject) scale: `apps/v1 Deployment` or `argoproj.io/v1alpha1 Rollout`. */
+  /** The Rollout's analysis, or undefined without a Rollout. */
+  public readonly analysis: InferenceAnalysisTemplate | undefined;
+  /** What the autoscaler scales: `apps/v1 Deployment`, or `argoproj.io/v1alpha1 Rollout` with a Rollout. */
   public readonly scaleTarget: ScaleTarget;
-  private readonly settings: Settings;
-  private analysis: InferenceAnalysisTemplate | undefined;
 
   constructor(scope: Construct, id: string, settings: Settings) {
     super(scope, id, { disableResourceNameHashes: true });
-    this.settings = settings;
     this.service = new InferenceService(this, "service", {
       namespace: settings.namespace,
       imageRepository: settings.image.repository,
@@ -40,7 +44,10 @@ export class InferenceChart extends Chart {
       serviceType: settings.service.type,
       servicePort: settings.service.port,
     });
-    const { strategy, canarySteps, blueGreenAutoPromotion } = settings.rollout;
+    // Our own Prometheus in standalone mode; settings validation demands an explicit URL otherwise.
+    const ownPrometheus = prometheusServerUrl(settings.monitoring.namespace);
+
+    const { strategy, canarySteps, blueGreenAutoPromotion, analysis } = settings.rollout;
     this.rollout =
       strategy === "rolling"
         ? undefined
@@ -50,18 +57,53 @@ export class InferenceChart extends Chart {
             canarySteps,
             autoPromotion: blueGreenAutoPromotion,
           });
+    this.analysis =
+      this.rollout &&
+      new InferenceAnalysisTemplate(this, "analysis-template", {
+        name: this.rollout.analysisTemplateName,
+        namespace: this.service.namespace,
+        labels: this.service.labels,
+        prometheusUrl: analysis.prometheusUrl ?? ownPrometheus,
+        scope: { namespace: this.service.namespace, jobs: this.rollout.scrapedServiceNames },
+        thresholds: analysis,
+        interval: analysis.interval,
+        window: analysis.window,
+        failureLimit: analysis.failureLimit,
+      });
     const deployment = this.service.deployment;
     this.scaleTarget = this.rollout?.scaleTarget ?? {
       apiVersion: deployment.apiVersion,
       kind: deployment.kind,
       name: deployment.name,
     };
-    this.autoscaler = new InferenceAutoscaler(this, "autoscaler", {
-      service: this.service,
-      scaleTarget: this.scaleTarget,
-      ...settings.autoscaling,
-      behavior: settings.autoscalingBehavior,
-    });
+
+    const { mode, minReplicas, maxReplicas, cpuUtilizationPercent, memoryUtilizationPercent, requests } =
+      settings.autoscaling;
+    this.autoscaler =
+      mode === "requests"
+        ? new InferenceScaledObject(this, "scaled-object", {
+            service: this.service,
+            scaleTarget: this.scaleTarget,
+            prometheusUrl: requests.prometheusUrl ?? ownPrometheus,
+            query: serviceRequestRateQuery(this.service),
+            targetRequestsPerSecondPerPod: requestRateTarget(settings),
+            minReplicas,
+            maxReplicas,
+            pollingIntervalSeconds: requests.pollingIntervalSeconds,
+            behavior: settings.autoscalingBehavior,
+            ...(requests.fallbackReplicas === undefined
+              ? {}
+              : { fallbackReplicas: requests.fallbackReplicas }),
+          })
+        : new InferenceAutoscaler(this, "autoscaler", {
+            service: this.service,
+            scaleTarget: this.scaleTarget,
+            minReplicas,
+            maxReplicas,
+            cpuUtilizationPercent,
+            memoryUtilizationPercent,
+            behavior: settings.autoscalingBehavior,
+          });
     new InferenceDisruptionBudget(this, "disruption-budget", { service: this.service });
     new InferenceNetworkPolicy(this, "network-policy", {
       service: this.service,
@@ -76,41 +118,5 @@ export class InferenceChart extends Chart {
         ...(settings.ingress.tlsSecretName ? { tlsSecretName: settings.ingress.tlsSecretName } : {}),
       });
     }
-    this.node.addValidation({
-      validate: () =>
-        this.rollout && !this.analysis
-          ? [
-              `Rollout ${this.rollout.name} refers to AnalysisTemplate ${this.rollout.analysisTemplateName}, which was never added (call addRolloutAnalysis)`,
-            ]
-          : [],
-    });
-  }
-
-  /**
-   * Adds the Rollout's AnalysisTemplate, reading from the Prometheus at `defaultPrometheusUrl` unless
-   * `rollout.analysis.prometheusUrl` is set. The app calls it once the monitoring chart (and so the URL of
-   * our own Prometheus) exists; without a Rollout it does nothing.
-   */
-  public addRolloutAnalysis(defaultPrometheusUrl: string | undefined): InferenceAnalysisTemplate | undefined {
-    if (!this.rollout) return undefined;
-    const { analysis } = this.settings.rollout;
-    const prometheusUrl = analysis.prometheusUrl ?? defaultPrometheusUrl;
-    if (prometheusUrl === undefined) {
-      throw new Error(
-        "InferenceChart: the Rollout's analysis needs a Prometheus URL (rollout.analysis.prometheusUrl)",
-      );
-    }
-    this.analysis = new InferenceAnalysisTemplate(this, "analysis-template", {
-      name: this.rollout.analysisTemplateName,
-      namespace: this.service.namespace,
-      labels: this.service.labels,
-      prometheusUrl,
-      scope: { namespace: this.service.namespace, jobs: this.rollout.scrapedServiceNames },
-      thresholds: analysis,
-      interval: analysis.interval,
-      window: analysis.window,
-      failureLimit: analysis.failureLimit,
-    });
-    return this.analysis;
   }
 }

@@ -14,6 +14,7 @@ import {
   DEFAULT_SETTINGS,
   PACKAGE_VERSION,
   readSettingsOverrides,
+  requestRateTarget,
   resolveSettings,
   terminationGracePeriodSeconds,
   type SettingsOverrides,
@@ -53,10 +54,17 @@ describe("resolveSettings", () => {
     const settings = resolveSettings({ image: { tag: "1.2.3" }, autoscaling: { maxReplicas: 4 } });
     expect(settings.image).toEqual({ repository: "infer8s", tag: "1.2.3" });
     expect(settings.autoscaling).toEqual({
+      mode: "resource",
       minReplicas: 2,
       maxReplicas: 4,
       cpuUtilizationPercent: 70,
       memoryUtilizationPercent: 80,
+      requests: {
+        targetRequestsPerSecondPerPod: undefined,
+        prometheusUrl: undefined,
+        pollingIntervalSeconds: 15,
+        fallbackReplicas: undefined,
+      },
     });
   });
 
@@ -320,6 +328,81 @@ describe("autoscalingBehavior and probes", () => {
     ]);
     expect(errorOf({ autoscalingBehavior: { scaleDown: { policies: [50] } } })).toBe(
       "Invalid settings:\n  - autoscalingBehavior.scaleDown.policies[0]: must be an object with type, value and periodSeconds",
+    );
+  });
+});
+
+describe("autoscaling.mode and autoscaling.requests", () => {
+  it("defaults to resource mode, with the request-rate target derived from the CPU request (311 req/s)", () => {
+    expect(DEFAULT_SETTINGS.autoscaling.mode).toBe("resource");
+    expect(requestRateTarget(DEFAULT_SETTINGS)).toBe(311);
+  });
+
+  it("derives the target from resources.requests.cpu and cpuUtilizationPercent unless it is set", () => {
+    const derived = resolveSettings({
+      autoscaling: { mode: "requests", cpuUtilizationPercent: 50 },
+      resources: { requests: { cpu: "500m" } },
+    });
+    expect(requestRateTarget(derived)).toBe(449);
+    const set = resolveSettings({
+      autoscaling: { mode: "requests", requests: { targetRequestsPerSecondPerPod: 120 } },
+    });
+    expect(requestRateTarget(set)).toBe(120);
+  });
+
+  it("rejects an unknown mode and bad request-scaling values by their paths", () => {
+    expect(
+      errorOf({
+        autoscaling: {
+          mode: "rps" as never,
+          requests: {
+            targetRequestsPerSecondPerPod: 0,
+            prometheusUrl: "prometheus:9090",
+            pollingIntervalSeconds: 0,
+            fallbackReplicas: 11,
+          },
+        },
+      }),
+    ).toBe(
+      [
+        "Invalid settings:",
+        '  - autoscaling.mode: must be one of "resource", "requests", got "rps"',
+        "  - autoscaling.requests.targetRequestsPerSecondPerPod: must be a number of requests per second above 0 and at most 1000000, got 0",
+        '  - autoscaling.requests.prometheusUrl: must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090, got "prometheus:9090"',
+        "  - autoscaling.requests.pollingIntervalSeconds: must be an integer from 1 to 3600, got 0",
+        "  - autoscaling.requests.fallbackReplicas: must be an integer from autoscaling.minReplicas (2) to autoscaling.maxReplicas (10), got 11",
+      ].join("\n"),
+    );
+  });
+
+  it("requires prometheusUrl in requests mode without the standalone Prometheus", () => {
+    const message =
+      'Invalid settings:\n  - autoscaling.requests.prometheusUrl: must be set when autoscaling.mode is "requests" without the standalone monitoring stack (monitoring.enabled true, monitoring.mode "operator"): there is no Prometheus of ours for KEDA to query';
+    expect(errorOf({ autoscaling: { mode: "requests" }, monitoring: { mode: "operator" } })).toBe(message);
+    expect(errorOf({ autoscaling: { mode: "requests" }, monitoring: { enabled: false } })).toContain(
+      "autoscaling.requests.prometheusUrl: must be set",
+    );
+    // Not needed in resource mode, nor when set.
+    expect(() => resolveSettings({ monitoring: { mode: "operator" } })).not.toThrow();
+    expect(() =>
+      resolveSettings({
+        autoscaling: {
+          mode: "requests",
+          requests: { prometheusUrl: "http://prometheus-operated.monitoring.svc:9090" },
+        },
+        monitoring: { mode: "operator" },
+      }),
+    ).not.toThrow();
+  });
+
+  it("refuses to derive a target from a CPU request that leaves nothing above idle", () => {
+    expect(
+      errorOf({
+        autoscaling: { mode: "requests", cpuUtilizationPercent: 1 },
+        resources: { requests: { cpu: "100m" } },
+      }),
+    ).toBe(
+      "Invalid settings:\n  - autoscaling.requests.targetRequestsPerSecondPerPod: must be set: targetRequestsPerSecondPerPod: 1 % of 100 millicores leaves no CPU above the server's idle 5 millicores",
     );
   });
 });

@@ -25,6 +25,7 @@ import {
 } from "./constructs/inference-service.js";
 import { IMAGE_REPOSITORY, IMAGE_TAG } from "./constructs/image-reference.js";
 import type { ScalingBehavior } from "./constructs/inference-autoscaler.js";
+import { targetRequestsPerSecondPerPod } from "./constructs/request-rate-capacity.js";
 import { DNS_SUBDOMAIN, INGRESS_HOST, isDnsLabel, LABEL_KEY, LABEL_VALUE } from "./constructs/names.js";
 import {
   DEFAULT_MONITORING_CONFIG,
@@ -54,6 +55,13 @@ export interface CanaryStep {
   readonly pauseSeconds: number | "promote";
 }
 
+/**
+ * What drives the replica count: `resource` is our own HorizontalPodAutoscaler on CPU and memory (no operator
+ * needed); `requests` is a KEDA ScaledObject on the request rate per pod, read from Prometheus (KEDA creates
+ * the HPA).
+ */
+export type AutoscalingMode = "resource" | "requests";
+
 /** Kubernetes Service types the inference Service may use. */
 export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
 
@@ -75,12 +83,36 @@ export interface Settings {
      */
     readonly heapLimitMiB: number;
   };
-  /** HorizontalPodAutoscaler bounds and average-utilisation targets (percent of the requests). */
+  /**
+   * Autoscaling: the mode, the replica bounds (both modes), the CPU and memory targets of `resource` mode
+   * (average utilisation, percent of the requests) and the KEDA trigger of `requests` mode.
+   */
   readonly autoscaling: {
+    readonly mode: AutoscalingMode;
     readonly minReplicas: number;
     readonly maxReplicas: number;
     readonly cpuUtilizationPercent: number;
     readonly memoryUtilizationPercent: number;
+    /** The KEDA ScaledObject of `mode: "requests"` (ignored in `resource` mode). */
+    readonly requests: {
+      /**
+       * Requests per second one pod should carry (the trigger's threshold; KEDA keeps
+       * ceil(total rate / this) pods). Undefined derives it from `resources.requests.cpu` at
+       * `cpuUtilizationPercent` by the measured CPU cost per request (`targetRequestsPerSecondPerPod` in
+       * charts/constructs/request-rate-capacity.ts): 311 with the defaults.
+       */
+      readonly targetRequestsPerSecondPerPod: number | undefined;
+      /**
+       * Prometheus KEDA queries. Undefined: the standalone Prometheus this repo deploys
+       * (`http://prometheus.<monitoring.namespace>.svc:9090`); required with `monitoring.mode: "operator"` or
+       * monitoring disabled.
+       */
+      readonly prometheusUrl: string | undefined;
+      /** Seconds between KEDA's checks of the trigger (`pollingInterval`). */
+      readonly pollingIntervalSeconds: number;
+      /** Replicas KEDA falls back to after three failed queries; undefined keeps the current count. */
+      readonly fallbackReplicas: number | undefined;
+    };
   };
   /** The Service in front of the pods. */
   readonly service: {
@@ -217,7 +249,21 @@ export const DEFAULT_SETTINGS: Settings = {
     limits: { cpu: "1", memory: "640Mi" },
     heapLimitMiB: 128,
   },
-  autoscaling: { minReplicas: 2, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
+  autoscaling: {
+    mode: "resource",
+    minReplicas: 2,
+    maxReplicas: 10,
+    cpuUtilizationPercent: 70,
+    memoryUtilizationPercent: 80,
+    // KEDA's HPA reads the trigger every 15 s (its sync period) whatever this is; 15 s keeps KEDA's own checks
+    // in step with it and with the default scrape interval.
+    requests: {
+      targetRequestsPerSecondPerPod: undefined,
+      prometheusUrl: undefined,
+      pollingIntervalSeconds: 15,
+      fallbackReplicas: undefined,
+    },
+  },
   service: { type: "ClusterIP", port: 80 },
   portForwardPort: 8080,
   // The server's own defaults (src/contract/server-config.ts), written into the Deployment so `kubectl get -o yaml` shows them.
@@ -444,6 +490,7 @@ function validateSettings(s: Settings): string[] {
   validateImage(problems, s.image);
   validateResources(problems, s.resources);
   validateAutoscaling(problems, s.autoscaling);
+  validateRequestScaling(problems, s);
   problems.oneOf("service.type", s.service.type, ["ClusterIP", "NodePort", "LoadBalancer"]);
   problems.integer("service.port", s.service.port, 1, 65535);
   problems.integer("portForwardPort", s.portForwardPort, 1, 65535);
@@ -533,6 +580,7 @@ function validateAutoscaling(problems: SettingProblems, a: Settings["autoscaling
   }
   problems.integer("autoscaling.cpuUtilizationPercent", a.cpuUtilizationPercent, 1, 100);
   problems.integer("autoscaling.memoryUtilizationPercent", a.memoryUtilizationPercent, 1, 100);
+  problems.oneOf("autoscaling.mode", a.mode, ["resource", "requests"]);
 }
 
 function validateClientNamespaces(
@@ -722,8 +770,6 @@ function gitOpsProblems(g: GitOpsSettings): string[] {
   return problems;
 }
 
-const HTTP_URL = /^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?(\/[^\s]*)?$/;
-
 /** Argo Rollouts settings; the analysis needs a Prometheus unless ours (standalone) is deployed. */
 function validateRollout(problems: SettingProblems, s: Settings): void {
   const r = s.rollout;
@@ -793,6 +839,72 @@ function validateRollout(problems: SettingProblems, s: Settings): void {
     "rollout.analysis.maxP95LatencySeconds",
     "must be a number of seconds above 0 and at most 60",
     a.maxP95LatencySeconds,
+  );
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+
+/**
+ * `autoscaling.requests`: checked in both modes (a typo should not wait for the switch); what requests mode
+ * needs (a Prometheus to query, a derivable target) only in that mode.
+ */
+function validateRequestScaling(problems: SettingProblems, s: Settings): void {
+  const r = s.autoscaling.requests;
+  const path = "autoscaling.requests";
+  const target = r.targetRequestsPerSecondPerPod;
+  if (target !== undefined)
+    problems.check(
+      typeof target === "number" && Number.isFinite(target) && target > 0 && target <= 1_000_000,
+      `${path}.targetRequestsPerSecondPerPod`,
+      "must be a number of requests per second above 0 and at most 1000000",
+      target,
+    );
+  problems.optionalString(
+    `${path}.prometheusUrl`,
+    r.prometheusUrl,
+    HTTP_URL,
+    "must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090",
+  );
+  problems.integer(`${path}.pollingIntervalSeconds`, r.pollingIntervalSeconds, 1, 3600);
+  const { minReplicas, maxReplicas } = s.autoscaling;
+  if (r.fallbackReplicas !== undefined)
+    problems.check(
+      Number.isInteger(r.fallbackReplicas) &&
+        r.fallbackReplicas >= minReplicas &&
+        r.fallbackReplicas <= maxReplicas,
+      `${path}.fallbackReplicas`,
+      `must be an integer from autoscaling.minReplicas (${minReplicas}) to autoscaling.maxReplicas (${maxReplicas})`,
+      r.fallbackReplicas,
+    );
+  if (s.autoscaling.mode !== "requests") return;
+  const ourPrometheus = s.monitoring.enabled && s.monitoring.mode === "standalone";
+  if (r.prometheusUrl === undefined && !ourPrometheus)
+    problems.add(
+      `${path}.prometheusUrl: must be set when autoscaling.mode is "requests" without the standalone monitoring stack (monitoring.enabled ${String(s.monitoring.enabled)}, monitoring.mode "${s.monitoring.mode}"): there is no Prometheus of ours for KEDA to query`,
+    );
+  const cpuRequest = s.resources.requests.cpu;
+  const cpuPercent = s.autoscaling.cpuUtilizationPercent;
+  const derivable =
+    typeof cpuRequest === "string" && CPU_QUANTITY.test(cpuRequest) && Number.isInteger(cpuPercent);
+  if (target === undefined && derivable) {
+    try {
+      targetRequestsPerSecondPerPod(cpuMillis(cpuRequest), cpuPercent);
+    } catch (error) {
+      problems.add(`${path}.targetRequestsPerSecondPerPod: must be set: ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * The per-pod request rate of `mode: "requests"`: the setting, or derived from the CPU request at the CPU
+ * target by the measured cost per request.
+ *
+ * @example requestRateTarget(DEFAULT_SETTINGS) // => 311
+ */
+export function requestRateTarget(s: Settings): number {
+  return (
+    s.autoscaling.requests.targetRequestsPerSecondPerPod ??
+    targetRequestsPerSecondPerPod(cpuMillis(s.resources.requests.cpu), s.autoscaling.cpuUtilizationPercent)
   );
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { buildApp } from "../charts/app.js";
+import { KEDA_HPA_PREFIX } from "../charts/constructs/inference-scaled-object.js";
 import type { MonitoringChart } from "../charts/monitoring-chart.js";
 import type { Settings } from "../charts/settings.js";
 import { PATHS } from "../src/contract/index.js";
@@ -38,6 +39,8 @@ export interface DeploymentTarget {
   readonly rollout: { readonly name: string; readonly strategy: "canary" | "blueGreen" } | undefined;
   /** `kubectl --selector` value matching the server pods, e.g. `app.kubernetes.io/name=iris-inference,...`. */
   readonly podSelector: string;
+  /** Name of the HorizontalPodAutoscaler: ours (the Deployment's name), or KEDA's (`keda-hpa-<name>`) in requests mode. */
+  readonly hpaName: string;
   /** Lower bound of the HorizontalPodAutoscaler. */
   readonly minReplicas: number;
   /** Upper bound of the HorizontalPodAutoscaler: how many pods `logs --follow` may stream from. */
@@ -68,6 +71,7 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
     deploymentName: service.deploymentName,
     rollout: inference.rollout && { name: inference.rollout.name, strategy: inference.rollout.strategy },
     podSelector: selectorFlag(service.selectorLabels),
+    hpaName: inference.autoscaler.hpaName,
     minReplicas: inference.autoscaler.minReplicas,
     maxReplicas: inference.autoscaler.maxReplicas,
     monitoringNamespace: namespaces.monitoring?.name,
@@ -117,6 +121,10 @@ interface ManifestObject {
     ports?: { port?: number }[];
     minReplicas?: number;
     maxReplicas?: number;
+    /** A KEDA ScaledObject's bounds and the name of the HPA it creates. */
+    minReplicaCount?: number;
+    maxReplicaCount?: number;
+    advanced?: { horizontalPodAutoscalerConfig?: { name?: string } };
     scaleTargetRef?: { kind?: string; name?: string };
     strategy?: { canary?: unknown; blueGreen?: unknown };
   };
@@ -160,17 +168,19 @@ export function readDeploymentTarget(dir: string, portForwardPort: number): Depl
   const service = objects.find(
     (o) => o.kind === "Service" && o.metadata?.namespace === namespace && selects(o),
   );
+  // Our HPA, or in request-rate mode the KEDA ScaledObject that creates one (`keda-hpa-<name>` by default).
   const autoscaler = objects.find(
     (o) =>
-      o.kind === "HorizontalPodAutoscaler" &&
+      (o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject") &&
       o.metadata?.namespace === namespace &&
       o.spec?.scaleTargetRef?.name === deployment.metadata?.name,
   );
-  if (service?.metadata?.name === undefined || autoscaler === undefined) {
+  if (service?.metadata?.name === undefined || autoscaler?.metadata?.name === undefined) {
     throw new Error(
-      `${dir}: no Service or HorizontalPodAutoscaler for Deployment ${deployment.metadata.name}`,
+      `${dir}: no Service or HorizontalPodAutoscaler (or KEDA ScaledObject) for Deployment ${deployment.metadata.name}`,
     );
   }
+  const keda = autoscaler.kind === "ScaledObject";
   const stackService = (name: string, path: string): PortForwardTarget | undefined => {
     const found = objects.find((o) => o.kind === "Service" && o.metadata?.labels?.[NAME_LABEL] === name);
     const port = found?.spec?.ports?.[0]?.port;
@@ -198,8 +208,13 @@ export function readDeploymentTarget(dir: string, portForwardPort: number): Depl
           }
         : undefined,
     podSelector: selectorFlag(matchLabels),
-    minReplicas: autoscaler.spec?.minReplicas ?? 1,
-    maxReplicas: autoscaler.spec?.maxReplicas ?? 1,
+    hpaName: keda
+      ? (autoscaler.spec?.advanced?.horizontalPodAutoscalerConfig?.name ??
+        `${KEDA_HPA_PREFIX}${autoscaler.metadata.name}`)
+      : autoscaler.metadata.name,
+    // KEDA's defaults: 0 and 100.
+    minReplicas: (keda ? autoscaler.spec?.minReplicaCount : autoscaler.spec?.minReplicas) ?? (keda ? 0 : 1),
+    maxReplicas: (keda ? autoscaler.spec?.maxReplicaCount : autoscaler.spec?.maxReplicas) ?? (keda ? 100 : 1),
     monitoringNamespace: prometheus?.namespace ?? grafana?.namespace,
     portForward: {
       api: {

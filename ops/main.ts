@@ -339,7 +339,7 @@ async function load(target: DeploymentTarget, portForwardPort: number): Promise<
   console.log(
     `POST ${options.url} with ${options.connections} connections, for at most ${options.durationSeconds} s or ` +
       `${options.maxRequests} requests. Watch the autoscaler in another terminal:\n` +
-      `  ${formatCommand(["kubectl", "get", "hpa", target.deploymentName, "--namespace", target.namespace, "--watch"])}`,
+      `  ${formatCommand(["kubectl", "get", "hpa", target.hpaName, "--namespace", target.namespace, "--watch"])}`,
   );
   if (dryRun) return 0;
   let lastReport = 0;

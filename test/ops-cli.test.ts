@@ -437,9 +437,7 @@ describe("npm run ops -- load", () => {
     expect(run.status).toBe(0);
     expect(received).toBe(30);
     expect(run.stdout).toContain("Done: 30 responses");
-    expect(run.stdout).toContain(
-      `kubectl get hpa ${target.deploymentName} --namespace ${target.namespace} --watch`,
-    );
+    expect(run.stdout).toContain(`kubectl get hpa ${target.hpaName} --namespace ${target.namespace} --watch`);
   });
 
   it("refuses a non-loopback URL unless --allow-remote", async () => {

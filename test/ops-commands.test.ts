@@ -75,6 +75,13 @@ describe("deployment target", () => {
     expect(target.deploymentName).toBe(deployment.metadata.name);
     expect(target.namespace).toBe(namespace);
     expect([target.minReplicas, target.maxReplicas]).toEqual([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]);
+    expect(target.hpaName).toBe(hpa.metadata.name);
+  });
+
+  it("names KEDA's HorizontalPodAutoscaler in request-rate autoscaling mode", () => {
+    const requests = deploymentTarget(resolveSettings({ autoscaling: { mode: "requests", maxReplicas: 6 } }));
+    expect(requests.hpaName).toBe(`keda-hpa-${deployment.metadata.name}`);
+    expect([requests.minReplicas, requests.maxReplicas]).toEqual([2, 6]);
   });
 
   it("selects the pods with the Deployment's own selector", () => {
@@ -93,6 +100,11 @@ describe("deployment target", () => {
     ["no monitoring", { namespace: "ml-serving", monitoring: { enabled: false } }],
     ["a canary Rollout", { rollout: { strategy: "canary" } }],
     ["a blue-green Rollout", { namespace: "ml-blue", rollout: { strategy: "blueGreen" } }],
+    ["request-rate autoscaling", { autoscaling: { mode: "requests", minReplicas: 3, maxReplicas: 7 } }],
+    [
+      "a canary Rollout scaled by KEDA",
+      { rollout: { strategy: "canary" }, autoscaling: { mode: "requests" } },
+    ],
   ] as const)(
     "reads the target of a directory synthesized with %s like the settings give it",
     (_, overrides) => {

@@ -38,6 +38,19 @@ export interface ScaleTarget {
   readonly name: string;
 }
 
+/**
+ * What the rest of the app reads from whichever autoscaler scales the service (this HPA, or KEDA's for a
+ * ScaledObject): the bounds, and the name of the HorizontalPodAutoscaler that kube-state-metrics reports.
+ */
+export interface ReplicaAutoscaler {
+  /** Name of the HorizontalPodAutoscaler in the cluster. */
+  readonly hpaName: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Requests per second per pod it scales at, for an autoscaler on the request rate. */
+  readonly requestRateTargetPerPod?: number;
+}
+
 export interface InferenceAutoscalerProps {
   /** The service whose pods are scaled (its pod controller must have no `replicas` field: checked at synth). */
   readonly service: InferenceService;
@@ -56,10 +69,12 @@ export interface InferenceAutoscalerProps {
 }
 
 /** An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory for an `InferenceService`. */
-export class InferenceAutoscaler extends Construct {
+export class InferenceAutoscaler extends Construct implements ReplicaAutoscaler {
   /** The service whose Deployment is scaled. */
   public readonly service: InferenceService;
   public readonly name: string;
+  /** Same as `name`: this construct is the HPA. */
+  public readonly hpaName: string;
   public readonly namespace: string;
   public readonly minReplicas: number;
   public readonly maxReplicas: number;
@@ -74,6 +89,7 @@ export class InferenceAutoscaler extends Construct {
     super(scope, id);
     this.service = props.service;
     this.name = props.service.name;
+    this.hpaName = this.name;
     this.namespace = props.service.namespace;
     this.minReplicas = props.minReplicas ?? 2;
     this.maxReplicas = props.maxReplicas ?? 10;
@@ -112,9 +128,7 @@ export class InferenceAutoscaler extends Construct {
           utilization("cpu", this.cpuUtilizationPercent),
           utilization("memory", this.memoryUtilizationPercent),
         ],
-        ...(this.behavior
-          ? { behavior: { scaleUp: rules(this.behavior.scaleUp), scaleDown: rules(this.behavior.scaleDown) } }
-          : {}),
+        ...(this.behavior ? { behavior: hpaBehavior(this.behavior) } : {}),
       },
     });
 
@@ -130,6 +144,11 @@ export class InferenceAutoscaler extends Construct {
       },
     });
   }
+}
+
+/** `behavior` of autoscaling/v2 (also what KEDA copies into the HPA it creates). */
+export function hpaBehavior(b: ScalingBehavior) {
+  return { scaleUp: rules(b.scaleUp), scaleDown: rules(b.scaleDown) };
 }
 
 function rules(r: ScalingRules) {

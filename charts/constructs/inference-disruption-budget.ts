@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { IntOrString, KubePodDisruptionBudget } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { InferenceAutoscaler } from "./inference-autoscaler.js";
+import { InferenceScaledObject } from "./inference-scaled-object.js";
 import type { InferenceService } from "./inference-service.js";
 import type { DeploymentJson } from "./restricted-workload.js";
 
@@ -16,7 +17,8 @@ export interface InferenceDisruptionBudgetProps {
  * not serving protects nothing, and keeping it would block drains forever (`unhealthyPodEvictionPolicy`).
  *
  * At synth time it checks that `minAvailable` stays below the fewest replicas the service may run (the
- * HorizontalPodAutoscaler's `minReplicas`, or the fixed `replicas`): otherwise no pod may ever be evicted.
+ * HorizontalPodAutoscaler's `minReplicas`, the ScaledObject's `minReplicaCount`, or the fixed `replicas`):
+ * otherwise no pod may ever be evicted.
  */
 export class InferenceDisruptionBudget extends Construct {
   public readonly minAvailable: number;
@@ -48,8 +50,15 @@ export class InferenceDisruptionBudget extends Construct {
     const autoscalers = this.node.root.node
       .findAll()
       .filter((c): c is InferenceAutoscaler => c instanceof InferenceAutoscaler && c.service === service);
+    const scaledObjects = this.node.root.node
+      .findAll()
+      .filter((c): c is InferenceScaledObject => c instanceof InferenceScaledObject && c.service === service);
     const replicas = (service.deployment.toJson() as DeploymentJson).spec.replicas;
     const floors = [
+      ...scaledObjects.map((s) => ({
+        value: s.minReplicas,
+        what: `the ScaledObject's minReplicaCount (${s.minReplicas}, ${s.node.path})`,
+      })),
       ...autoscalers.map((a) => ({
         value: a.minReplicas,
         what: `the HorizontalPodAutoscaler's minReplicas (${a.minReplicas}, ${a.node.path})`,

@@ -1,5 +1,5 @@
 import { METRIC_LABELS, PATHS } from "../../src/contract/index.js";
-import type { InferenceAutoscaler } from "../constructs/inference-autoscaler.js";
+import type { ReplicaAutoscaler } from "../constructs/inference-autoscaler.js";
 import type { InferenceRollout } from "../constructs/inference-rollout.js";
 import type { InferenceService } from "../constructs/inference-service.js";
 import { anyOf, escapeRegex, type LabelMatchers } from "./promql.js";
@@ -18,8 +18,17 @@ export interface MonitoredService {
   readonly selectorLabels: Readonly<Record<string, string>>;
   /** Name of the Deployment; its pods are named `<deploymentName>-<replicaset hash>-<pod hash>`. */
   readonly deploymentName: string;
-  /** Name of the HorizontalPodAutoscaler, as kube-state-metrics reports it. */
+  /** Name of the HorizontalPodAutoscaler, as kube-state-metrics reports it (KEDA's in requests mode). */
   readonly hpaName: string;
+  /**
+   * KEDA's request-rate scaling (`autoscaling.mode: "requests"`): the per-pod target and the bounds;
+   * undefined when our own HPA scales on CPU and memory.
+   */
+  readonly requestScaling?: {
+    readonly targetRequestsPerSecondPerPod: number;
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+  };
   /** Name of the container port (and Service port) that serves the metrics. */
   readonly portName: string;
   /** HTTP path of the Prometheus exposition. */
@@ -34,12 +43,12 @@ export interface MonitoredService {
 }
 
 /** The Prometheus `job` label of the inference targets, identical in standalone and operator mode. */
-export function jobName(service: MonitoredService): string {
+export function jobName(service: Pick<MonitoredService, "serviceName">): string {
   return service.serviceName;
 }
 
 /** Matchers that select the inference targets' own series. */
-export function targetMatchers(service: MonitoredService): LabelMatchers {
+export function targetMatchers(service: Pick<MonitoredService, "namespace" | "serviceName">): LabelMatchers {
   return { job: jobName(service), namespace: service.namespace };
 }
 
@@ -58,14 +67,16 @@ export function podNamePattern(service: MonitoredService): string {
 export const NON_USER_ROUTES: readonly string[] = [PATHS.health, PATHS.ready, PATHS.metrics];
 
 /** Matchers for user traffic of the inference targets (everything but probes and scrapes). */
-export function userTrafficMatchers(service: MonitoredService): LabelMatchers {
+export function userTrafficMatchers(
+  service: Pick<MonitoredService, "namespace" | "serviceName">,
+): LabelMatchers {
   return { ...targetMatchers(service), [METRIC_LABELS.route]: { op: "!~", value: anyOf(NON_USER_ROUTES) } };
 }
 
 /** Reads what monitoring needs from the inference constructs' public fields. */
 export function monitoredService(
   service: InferenceService,
-  autoscaler: InferenceAutoscaler,
+  autoscaler: ReplicaAutoscaler,
   rollout?: InferenceRollout,
 ): MonitoredService {
   return {
@@ -73,7 +84,16 @@ export function monitoredService(
     serviceName: service.serviceName,
     selectorLabels: service.selectorLabels,
     deploymentName: service.deploymentName,
-    hpaName: autoscaler.name,
+    hpaName: autoscaler.hpaName,
+    ...(autoscaler.requestRateTargetPerPod === undefined
+      ? {}
+      : {
+          requestScaling: {
+            targetRequestsPerSecondPerPod: autoscaler.requestRateTargetPerPod,
+            minReplicas: autoscaler.minReplicas,
+            maxReplicas: autoscaler.maxReplicas,
+          },
+        }),
     portName: service.portName,
     metricsPath: service.metricsPath,
     ...(rollout

@@ -21,6 +21,22 @@ import {
 import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
 import { RestrictedWorkload, type WorkloadContainer } from "../constructs/restricted-workload.js";
 
+/** Name of the standalone Prometheus' ServiceAccount, ConfigMap, Deployment and Service, by default. */
+export const PROMETHEUS_NAME = "prometheus";
+
+/** Port of the standalone Prometheus' web UI and API. */
+export const PROMETHEUS_PORT = 9090;
+
+/**
+ * In-cluster URL of the standalone Prometheus' API, known before the monitoring chart is built (KEDA's
+ * trigger in the inference chart points at it).
+ *
+ * @example prometheusServerUrl("monitoring") // => "http://prometheus.monitoring.svc:9090"
+ */
+export function prometheusServerUrl(namespace: string, name: string = PROMETHEUS_NAME): string {
+  return `http://${name}.${namespace}.svc:${PROMETHEUS_PORT}`;
+}
+
 /** Pinned Prometheus image (the 3.5 long-term-support line). */
 export const PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0";
 
@@ -92,7 +108,7 @@ export class PrometheusServer extends Construct {
   /** Named container and Service port of the web UI and API. */
   public readonly portName = "web";
   /** Number of that port. */
-  public readonly port = 9090;
+  public readonly port = PROMETHEUS_PORT;
   /** In-cluster URL of the API, for Grafana's datasource. */
   public readonly url: string;
   /** TSDB retention. */
@@ -115,11 +131,11 @@ export class PrometheusServer extends Construct {
   constructor(scope: Construct, id: string, props: PrometheusServerProps) {
     super(scope, id);
     this.namespace = props.namespace;
-    this.name = props.name ?? "prometheus";
+    this.name = props.name ?? PROMETHEUS_NAME;
     this.image = props.image ?? PROMETHEUS_IMAGE;
     this.retention = props.retention ?? "15d";
     this.storage = props.storage;
-    this.url = `http://${this.name}.${this.namespace}.svc:${this.port}`;
+    this.url = prometheusServerUrl(this.namespace, this.name);
     validate(this.retention, this.storage);
     const resources = props.resources ?? {
       requests: { cpu: "100m", memory: "512Mi" },

@@ -18,7 +18,9 @@ import { jobName } from "../../charts/monitoring/monitored-service.js";
 import { renderPrometheusConfig, type PrometheusConfig } from "../../charts/monitoring/prometheus-config.js";
 import { PROMETHEUS_FILES } from "../../charts/monitoring/prometheus-server.js";
 import { escapeRegex } from "../../charts/monitoring/promql.js";
-import { standaloneMonitoring, tempDir } from "./fixtures.js";
+import { serviceRequestRateQuery } from "../../charts/monitoring/request-rate.js";
+import { InferenceScaledObject } from "../../charts/constructs/inference-scaled-object.js";
+import { appFor, standaloneMonitoring, tempDir } from "./fixtures.js";
 import { describeWithPrometheus } from "./prometheus-tools.js";
 import {
   dashboardQueries,
@@ -37,6 +39,13 @@ const service = chart.monitored;
 const pod = `${service.deploymentName}-6d4cf56db6-e2e00`;
 const job = jobName(service);
 const variables = { namespace: service.namespace, pod: escapeRegex(pod), rateInterval: "15s", range: "5m" };
+// The same deployment with request-rate autoscaling: KEDA's ScaledObject carries the query checked below.
+const requestsMode = appFor({ autoscaling: { mode: "requests" } });
+const requestsModeChart = standaloneMonitoring({ autoscaling: { mode: "requests" } });
+const scaledObject = requestsMode.inference.autoscaler;
+if (!(scaledObject instanceof InferenceScaledObject)) throw new Error("requests mode gave no ScaledObject");
+/** Window of the request-rate checks: short enough to be full of traffic within the test's run. */
+const RATE_CHECK_WINDOW_SECONDS = 10;
 
 /** Prometheus' answer to an instant query. */
 interface QueryAnswer {
@@ -83,6 +92,10 @@ describeWithPrometheus(
     let prom: ReturnType<typeof start> | undefined;
     let traffic: NodeJS.Timeout | undefined;
     const sent = { ok: 0, clientErrors: 0 };
+    /** When each user request (every one counts towards the request rate) was answered, ms since the epoch. */
+    const answeredAt: number[] = [];
+    /** When the test's traffic began, ms since the epoch. */
+    let trafficSince = 0;
 
     const query = async (expr: string): Promise<QueryAnswer> => {
       const res = await fetch(`${prometheusUrl}/api/v1/query`, {
@@ -121,6 +134,7 @@ describeWithPrometheus(
       ]);
       for (const res of responses) {
         await res.arrayBuffer();
+        answeredAt.push(Date.now());
         if (res.status < 300) sent.ok += 1;
         else if (res.status < 500) sent.clientErrors += 1;
       }
@@ -194,6 +208,7 @@ describeWithPrometheus(
         ),
       ]);
 
+      trafficSince = Date.now();
       await sendTraffic();
       traffic = setInterval(() => void sendTraffic().catch(() => undefined), 250);
       // Enough scrapes for rate() over the test window, and the recording rules evaluated on them.
@@ -221,6 +236,46 @@ describeWithPrometheus(
     it("sends user traffic with client errors", () => {
       expect(sent.ok).toBeGreaterThan(0);
       expect(sent.clientErrors).toBeGreaterThan(0);
+    });
+
+    it("runs KEDA's trigger query: one finite, positive sample of the service's request rate", async () => {
+      expect(scaledObject.query).toBe(serviceRequestRateQuery(service));
+      const answer = await query(scaledObject.query);
+      expect(answer.error ?? "", scaledObject.query).toBe("");
+      expect(answer.data?.resultType).toBe("vector");
+      expect(answer.data?.result).toHaveLength(1);
+      expect(Number(answer.data?.result[0]?.value?.[1])).toBeGreaterThan(0);
+    });
+
+    it("gives KEDA the request rate the client sent (one pod, so the per-pod value AverageValue compares with the threshold)", async () => {
+      // A window full of traffic, and scraped all along: the target was up at the last scrape before the
+      // window and at every scrape in it (Prometheus starts while the server loads, so early scrapes fail).
+      const up = `up{job="${job}"}`;
+      await waitFor(
+        `${RATE_CHECK_WINDOW_SECONDS} s of traffic, scraped all along`,
+        async () =>
+          Date.now() - trafficSince > (RATE_CHECK_WINDOW_SECONDS + 1) * 1000 &&
+          hasFiniteSample(await query(`${up} offset ${RATE_CHECK_WINDOW_SECONDS}s == 1`)) &&
+          hasFiniteSample(await query(`min_over_time(${up}[${RATE_CHECK_WINDOW_SECONDS}s]) == 1`)),
+        (RATE_CHECK_WINDOW_SECONDS + 20) * 1000,
+        () => "",
+      );
+      const windowed = serviceRequestRateQuery(service, `${RATE_CHECK_WINDOW_SECONDS}s`);
+      const answer = await query(windowed);
+      const measured = Number(answer.data?.result[0]?.value?.[1]);
+      const since = Date.now() - RATE_CHECK_WINDOW_SECONDS * 1000;
+      const sentRate = answeredAt.filter((t) => t > since).length / RATE_CHECK_WINDOW_SECONDS;
+      console.info(
+        `[monitoring e2e] KEDA trigger over ${RATE_CHECK_WINDOW_SECONDS}s: ${measured.toFixed(1)} req/s; client sent ${sentRate.toFixed(1)} req/s; threshold ${scaledObject.targetRequestsPerSecondPerPod} req/s per pod`,
+      );
+      expect(sentRate).toBeGreaterThan(10);
+      // Prometheus lags the client by up to a scrape (1 s here) and extrapolates to the window's edges.
+      expect(Math.abs(measured - sentRate) / sentRate).toBeLessThan(0.2);
+      // Probes and scrapes are not user traffic: counting Prometheus' 1/s scrapes of /metrics adds ~1 req/s.
+      const withScrapes = await query(
+        `sum(rate(http_requests_total{job="${job}",namespace="${service.namespace}"}[${RATE_CHECK_WINDOW_SECONDS}s]))`,
+      );
+      expect(Number(withScrapes.data?.result[0]?.value?.[1]) - measured).toBeGreaterThan(0.5);
     });
 
     it("scrapes exactly the inference pod, labelled by the generated relabelling", async () => {
@@ -285,10 +340,18 @@ describeWithPrometheus(
       expect(checked.sort()).toEqual(["namespace", "pod"]);
     });
 
-    const inventory: InventoriedQuery[] = [
+    const defaultQueries: InventoriedQuery[] = [
       ...chart.dashboards.flatMap((d) => dashboardQueries(d.fileName, d.dashboard)),
       ...ruleQueries(chart.mixin.recordingRules, chart.mixin.alerts),
     ];
+    // What request-rate autoscaling changes: its panels, and the HPA panels and alert following KEDA's HPA.
+    const requestsModeQueries = [
+      ...requestsModeChart.dashboards.flatMap((d) => dashboardQueries(d.fileName, d.dashboard)),
+      ...ruleQueries(requestsModeChart.mixin.recordingRules, requestsModeChart.mixin.alerts),
+    ]
+      .filter((q) => !defaultQueries.some((d) => d.expr === q.expr))
+      .map((q) => ({ ...q, origin: `(autoscaling.mode requests) ${q.origin}` }));
+    const inventory: InventoriedQuery[] = [...defaultQueries, ...requestsModeQueries];
     const needsData = (q: InventoriedQuery) => q.kind !== "alert" && dataSourceOf(q.expr) === "inference";
 
     it("lists the queries checked for parse/eval only: exactly those reading kube-state-metrics or cAdvisor", () => {

@@ -478,31 +478,51 @@ export function portProblems(objects: readonly KubeObject[]): string[] {
   return problems;
 }
 
-/** HPAs target an existing workload in their namespace that has no `replicas` field (the HPA owns it). */
+/**
+ * HPAs and KEDA ScaledObjects target an existing workload in their namespace that has no `replicas` field
+ * (the autoscaler owns it), and no workload has two of them (they would fight; KEDA's webhook refuses a
+ * ScaledObject on a workload another HPA scales).
+ */
 export function autoscalerProblems(objects: readonly KubeObject[]): string[] {
   const problems: string[] = [];
-  for (const hpa of objects.filter((o) => o.kind === "HorizontalPodAutoscaler")) {
-    const spec = asObject(hpa.spec);
+  const scaledBy = new Map<string, string[]>();
+  for (const scaler of objects.filter(
+    (o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject",
+  )) {
+    const keda = scaler.kind === "ScaledObject";
+    const spec = asObject(scaler.spec);
     const ref = asObject(spec.scaleTargetRef);
+    // KEDA defaults the target to a Deployment.
+    const apiVersion = ref.apiVersion ?? (keda ? "apps/v1" : undefined);
+    const kind = ref.kind ?? (keda ? "Deployment" : undefined);
     const target = objects.find(
       (o) =>
-        o.apiVersion === ref.apiVersion &&
-        o.kind === ref.kind &&
+        o.apiVersion === apiVersion &&
+        o.kind === kind &&
         o.metadata.name === ref.name &&
-        o.metadata.namespace === hpa.metadata.namespace,
+        o.metadata.namespace === scaler.metadata.namespace,
     );
-    const where = describeObject(hpa);
+    const where = describeObject(scaler);
     if (!target) {
       problems.push(
-        `${where}: scaleTargetRef ${ref.kind} "${String(ref.name)}" does not exist in its namespace`,
+        `${where}: scaleTargetRef ${String(kind)} "${String(ref.name)}" does not exist in its namespace`,
       );
-    } else if (asObject(target.spec).replicas !== undefined) {
-      problems.push(`${where}: ${describeObject(target)} sets spec.replicas, which fights the autoscaler`);
+    } else {
+      problems.push(
+        ...(asObject(target.spec).replicas !== undefined
+          ? [`${where}: ${describeObject(target)} sets spec.replicas, which fights the autoscaler`]
+          : []),
+      );
+      const key = describeObject(target);
+      scaledBy.set(key, [...(scaledBy.get(key) ?? []), where]);
     }
-    const min = Number(spec.minReplicas ?? 1);
-    const max = Number(spec.maxReplicas);
+    const min = Number((keda ? spec.minReplicaCount : spec.minReplicas) ?? (keda ? 0 : 1));
+    const max = Number((keda ? spec.maxReplicaCount : spec.maxReplicas) ?? (keda ? 100 : Number.NaN));
     if (!(max >= min)) problems.push(`${where}: maxReplicas ${max} is below minReplicas ${min}`);
   }
+  for (const [target, scalers] of scaledBy)
+    if (scalers.length > 1)
+      problems.push(`${target} is scaled by ${scalers.length} autoscalers: ${scalers.join(", ")}`);
   return problems;
 }
 

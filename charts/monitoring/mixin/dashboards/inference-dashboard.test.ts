@@ -1,7 +1,7 @@
 import type { Panel, RowPanel } from "@grafana/grafana-foundation-sdk/dashboard";
 import { describe, expect, it } from "vitest";
 import { METRICS } from "../../../../src/contract/index.js";
-import { monitoredServiceFor } from "../../../../test/monitoring/fixtures.js";
+import { monitoredServiceFor, standaloneMonitoring } from "../../../../test/monitoring/fixtures.js";
 import { parsePromql } from "../../../../test/monitoring/promql-syntax.js";
 import {
   dashboardQueries,
@@ -124,6 +124,51 @@ describe("the inference dashboard", () => {
 
   it("is the same on every build", () => {
     expect(JSON.stringify(inferenceDashboard(service))).toBe(JSON.stringify(dashboard));
+  });
+});
+
+describe("the inference dashboard in request-rate autoscaling mode", () => {
+  const requestsService = standaloneMonitoring({
+    autoscaling: { mode: "requests", maxReplicas: 12 },
+  }).monitored;
+  const requestsDashboard = inferenceDashboard(requestsService);
+  const requestsAll = (requestsDashboard.panels ?? []) as (Panel | RowPanel)[];
+  const requestsQueries = dashboardQueries("inference.json", requestsDashboard);
+  const of = (title: string) =>
+    requestsQueries.filter((q) => q.origin.startsWith(`inference.json / ${title} /`)).map((q) => q.expr);
+
+  it("adds a last row with the per-pod rate against KEDA's target, and KEDA's replicas", () => {
+    expect(requestsAll.map((p) => p.title).slice(all.length)).toEqual([
+      "Request-rate autoscaling",
+      "Requests per pod vs KEDA target",
+      "KEDA replicas",
+    ]);
+    // The panels both modes share keep their ids and titles.
+    expect(requestsAll.slice(0, all.length).map((p) => [p.id, p.title])).toEqual(
+      all.map((p) => [p.id, p.title]),
+    );
+    const [perPod, target] = of("Requests per pod vs KEDA target");
+    expect(perPod).toContain(`sum(rate(${METRICS.httpRequests}{`);
+    expect(perPod).toContain('count(up{job="iris-inference",namespace="$namespace"} == 1)');
+    expect(target).toBe("vector(311)");
+    const [wanted, desired, current] = of("KEDA replicas");
+    expect(wanted).toMatch(
+      /^clamp\(ceil\(sum\(rate\(http_requests_total\{.*\}\[\$__rate_interval\]\)\) \/ 311\), 2, 12\)$/,
+    );
+    expect([desired, current].map((e) => parsePromql(e ?? "").metricNames[0])).toEqual([
+      KUBE_STATE_METRICS.hpaDesiredReplicas,
+      KUBE_STATE_METRICS.hpaCurrentReplicas,
+    ]);
+    expect(desired).toContain('horizontalpodautoscaler="keda-hpa-iris-inference"');
+  });
+
+  it("points the shared HPA panel at KEDA's HPA, in valid PromQL", () => {
+    for (const expr of of("Autoscaler replicas")) expect(expr).toContain('"keda-hpa-iris-inference"');
+    for (const q of requestsQueries) expect(parsePromql(expanded(q.expr)).errorsAt, q.origin).toEqual([]);
+  });
+
+  it("has no such row with our own HPA", () => {
+    expect(all.map((p) => p.title)).not.toContain("Request-rate autoscaling");
   });
 });
 

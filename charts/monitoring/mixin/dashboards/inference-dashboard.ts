@@ -21,6 +21,7 @@ import { jobName, NON_USER_ROUTES, type MonitoredService } from "../../monitored
 import { CADVISOR_METRICS } from "../../prometheus-config.js";
 import { anyOf, GRAFANA_RATE_INTERVAL, selector, type LabelMatchers } from "../../promql.js";
 import { ROLLOUT_ROLE_SERIES_LABEL } from "../../../constructs/argo-rollouts-names.js";
+import { requestScalingQueries, type RequestScalingQueries } from "./request-scaling-queries.js";
 
 /**
  * The uid of the Prometheus datasource every panel references. kube-prometheus-stack provisions its
@@ -484,6 +485,36 @@ function rolloutPanels(ctx: PanelContext): Builder<Panel>[] {
 /** The row a Rollout adds, right after the overview. */
 const ROLLOUT_ROW = { title: "Progressive delivery by rollout role", panels: rolloutPanels } as const;
 
+/**
+ * KEDA's request-rate scaling (`autoscaling.mode: "requests"`): the per-pod rate against the ScaledObject's
+ * threshold, and the replicas it asks for against those KEDA's HPA wants and has.
+ */
+function requestScalingPanels(ctx: PanelContext, q: RequestScalingQueries): Builder<Panel>[] {
+  return [
+    timeSeries(
+      ctx,
+      "Requests per pod vs KEDA target",
+      "reqps",
+      "User requests per second per scraped pod, over all pods whatever the pod variable (KEDA does not filter), against the ScaledObject's threshold: KEDA's HPA adds pods while the average is above it.",
+      queries([
+        [q.perPodRate, "per pod"],
+        [q.target, "target"],
+      ]),
+    ),
+    timeSeries(
+      ctx,
+      "KEDA replicas",
+      "none",
+      "Pods the request rate asks for (ceil(rate / target) within the bounds, before the scaling behavior paces it), and the desired and current replicas of KEDA's HorizontalPodAutoscaler (kube-state-metrics).",
+      queries([
+        [q.wanted, "wanted by the request rate"],
+        [q.desired, "desired"],
+        [q.current, "current"],
+      ]),
+    ),
+  ];
+}
+
 /** The dashboard's rows, top to bottom, and the panels each holds. */
 const ROWS: readonly { readonly title: string; readonly panels: (ctx: PanelContext) => Builder<Panel>[] }[] =
   [
@@ -542,6 +573,12 @@ export function inferenceDashboard(service: MonitoredService): Dashboard {
   for (const row of rows) {
     builder.withRow(new RowBuilder(row.title).id(ctx.ids.take()));
     for (const panel of row.panels(ctx)) builder.withPanel(panel);
+  }
+  // Only in request-rate mode, last, so the other panels keep their ids in both modes.
+  const scaling = requestScalingQueries(service, `$${DASHBOARD_VARIABLES.namespace}`, rate);
+  if (scaling) {
+    builder.withRow(new RowBuilder("Request-rate autoscaling").id(ctx.ids.take()));
+    for (const panel of requestScalingPanels(ctx, scaling)) builder.withPanel(panel);
   }
   return builder.build();
 }
