@@ -77,6 +77,17 @@ describe("rollout.strategy", () => {
     expect(objects.filter((o) => o.kind === "HorizontalPodAutoscaler")).toHaveLength(1);
   });
 
+  it("canary with KEDA (autoscaling.mode requests): the ScaledObject scales the Rollout, no HPA of our own", async () => {
+    const { inference, objects, find } = build({
+      rollout: { strategy: "canary" },
+      autoscaling: { mode: "requests" },
+    });
+    expect(find("ScaledObject").spec.scaleTargetRef).toEqual(inference.scaleTarget);
+    expect(inference.scaleTarget.kind).toBe("Rollout");
+    expect(objects.filter((o) => o.kind === "HorizontalPodAutoscaler")).toEqual([]);
+    expect(await manifestProblems(objects)).toEqual([]);
+  });
+
   it("canary: steps from settings, stable and canary Services, background analysis on the latest vs stable hash", () => {
     const { find } = build({
       rollout: {
