@@ -1,4 +1,5 @@
 import { App, YamlOutputType } from "cdk8s";
+import { meshPrincipal } from "./constructs/istio-ambient.js";
 import { InferenceChart } from "./inference-chart.js";
 import { MonitoringChart } from "./monitoring-chart.js";
 import { NamespacesChart } from "./namespaces-chart.js";
@@ -29,11 +30,29 @@ export function buildApp(settings: Settings, outdir: string): Infer8sApp {
   const inference = new InferenceChart(app, "inference", settings);
   inference.addDependency(namespaces);
   const { enabled, mode } = settings.monitoring;
-  const monitoring = !enabled
-    ? undefined
-    : mode === "standalone"
+  const standalone =
+    enabled && mode === "standalone"
       ? new MonitoringChart(app, "monitoring", settings, inference)
-      : new OperatorMonitoringChart(app, "monitoring", settings, inference);
+      : undefined;
+  const monitoring =
+    enabled && mode !== "standalone"
+      ? new OperatorMonitoringChart(app, "monitoring", settings, inference)
+      : standalone;
   monitoring?.addDependency(namespaces, inference);
+  if (standalone && inference.authorization) {
+    const { authorization } = inference;
+    const { prometheus } = standalone;
+    // The metrics policy names Prometheus by its ServiceAccount: the synth fails if the two drift apart.
+    authorization.node.addValidation({
+      validate: () => {
+        const runsAs = meshPrincipal(settings.mesh.trustDomain, prometheus.namespace, prometheus.name);
+        return authorization.prometheusPrincipal === runsAs
+          ? []
+          : [
+              `AuthorizationPolicy admits ${String(authorization.prometheusPrincipal)} to the metrics port, but Prometheus runs as ${runsAs}`,
+            ];
+      },
+    });
+  }
   return { app, namespaces, inference, monitoring };
 }

@@ -456,3 +456,38 @@ describe("gitops", () => {
     );
   });
 });
+
+describe("mesh settings", () => {
+  it("default to no mesh, the cluster.local trust domain and kube-prometheus-stack's Prometheus", () => {
+    expect(resolveSettings().mesh).toEqual({
+      mode: "none",
+      trustDomain: "cluster.local",
+      operatorPrometheusServiceAccount: "kube-prometheus-stack-prometheus",
+    });
+    expect(resolveSettings({ mesh: { mode: "istio-ambient" } }).mesh.mode).toBe("istio-ambient");
+  });
+
+  it("reject an unknown mode, a trust domain or ServiceAccount that is no DNS subdomain, naming the setting", () => {
+    expect(
+      errorOf({
+        mesh: { mode: "istio", trustDomain: "Cluster Local", operatorPrometheusServiceAccount: "KPS_prom" },
+      }).split("\n"),
+    ).toEqual([
+      "Invalid settings:",
+      '  - mesh.mode: must be one of "none", "istio-ambient", got "istio"',
+      '  - mesh.trustDomain: must be a DNS-1123 subdomain such as "cluster.local", got "Cluster Local"',
+      '  - mesh.operatorPrometheusServiceAccount: must be a ServiceAccount name (a DNS-1123 subdomain), got "KPS_prom"',
+    ]);
+  });
+
+  it("reject a NodePort or LoadBalancer Service in the mesh, whose outside traffic STRICT mTLS would refuse", () => {
+    for (const type of ["NodePort", "LoadBalancer"] as const) {
+      expect(errorOf({ mesh: { mode: "istio-ambient" }, service: { type } })).toBe(
+        "Invalid settings:\n" +
+          `  - service.type: must be "ClusterIP" with mesh.mode "istio-ambient" (STRICT mTLS refuses the plaintext traffic a NodePort or LoadBalancer brings from outside the mesh; expose the service through an ingress in the mesh), got "${type}"`,
+      );
+      // Without the mesh the same Service is fine.
+      expect(resolveSettings({ service: { type } }).service.type).toBe(type);
+    }
+  });
+});

@@ -26,7 +26,14 @@ import {
 import { IMAGE_REPOSITORY, IMAGE_TAG } from "./constructs/image-reference.js";
 import type { ScalingBehavior } from "./constructs/inference-autoscaler.js";
 import { targetRequestsPerSecondPerPod } from "./constructs/request-rate-capacity.js";
-import { DNS_SUBDOMAIN, INGRESS_HOST, isDnsLabel, LABEL_KEY, LABEL_VALUE } from "./constructs/names.js";
+import {
+  DNS_SUBDOMAIN,
+  INGRESS_HOST,
+  isDnsLabel,
+  isDnsSubdomain,
+  LABEL_KEY,
+  LABEL_VALUE,
+} from "./constructs/names.js";
 import {
   DEFAULT_MONITORING_CONFIG,
   isDuration,
@@ -197,6 +204,27 @@ export interface Settings {
       readonly maxClassShareDifference: number;
     };
   };
+  /** Zero-trust transport: Istio ambient mode (mTLS between all pods, identity-based authorization). */
+  readonly mesh: MeshSettings;
+}
+
+/** Service meshes the deployment can join. */
+export type MeshMode = "none" | "istio-ambient";
+
+/** How the namespaces join a service mesh (see the README's "Mesh"). */
+export interface MeshSettings {
+  /**
+   * `"istio-ambient"`: the namespaces are enrolled in Istio's ambient mesh, mTLS is STRICT and
+   * AuthorizationPolicies admit only the client namespaces and Prometheus; `"none"` emits nothing of Istio.
+   */
+  readonly mode: MeshMode;
+  /** Istio trust domain, the first part of every principal (`<trustDomain>/ns/<ns>/sa/<sa>`). */
+  readonly trustDomain: string;
+  /**
+   * ServiceAccount of kube-prometheus-stack's Prometheus in `monitoring.namespace` (operator mode), the
+   * identity admitted to `/metrics`; the standalone stack's is its own `prometheus`.
+   */
+  readonly operatorPrometheusServiceAccount: string;
 }
 
 /** How Argo CD deploys an environment from this repository. */
@@ -335,6 +363,13 @@ export const DEFAULT_SETTINGS: Settings = {
       maxP95LatencySeconds: 0.25,
       maxClassShareDifference: 0.2,
     },
+  },
+  // No mesh: Istio is not part of dist/; "istio-ambient" needs Istio installed in ambient mode first.
+  // kube-prometheus-stack names Prometheus' ServiceAccount `<release>-prometheus`.
+  mesh: {
+    mode: "none",
+    trustDomain: "cluster.local",
+    operatorPrometheusServiceAccount: "kube-prometheus-stack-prometheus",
   },
 };
 
@@ -503,6 +538,7 @@ function validateSettings(s: Settings): string[] {
   problems.add(...monitoringConfigProblems(s.monitoring, "monitoring"));
   problems.add(...gitOpsProblems(s.gitops));
   validateRollout(problems, s);
+  validateMesh(problems, s);
   return problems.list;
 }
 
@@ -725,6 +761,32 @@ function validateProbes(problems: SettingProblems, probes: Settings["probes"]): 
     problems.integer(`probes.${probe}.timeoutSeconds`, timing.timeoutSeconds, 1, 300);
     problems.integer(`probes.${probe}.failureThreshold`, timing.failureThreshold, 1, 1000);
   }
+}
+
+/** The mesh's own settings, then what joining the mesh asks of the rest. */
+function validateMesh(problems: SettingProblems, s: Settings): void {
+  const { mesh } = s;
+  problems.oneOf("mesh.mode", mesh.mode, ["none", "istio-ambient"]);
+  problems.check(
+    isDnsSubdomain(mesh.trustDomain),
+    "mesh.trustDomain",
+    'must be a DNS-1123 subdomain such as "cluster.local"',
+    mesh.trustDomain,
+  );
+  problems.check(
+    isDnsSubdomain(mesh.operatorPrometheusServiceAccount),
+    "mesh.operatorPrometheusServiceAccount",
+    "must be a ServiceAccount name (a DNS-1123 subdomain)",
+    mesh.operatorPrometheusServiceAccount,
+  );
+  if (mesh.mode !== "istio-ambient") return;
+  // STRICT mTLS refuses plaintext, and what a NodePort or LoadBalancer brings from outside is plaintext.
+  problems.check(
+    s.service.type === "ClusterIP",
+    "service.type",
+    'must be "ClusterIP" with mesh.mode "istio-ambient" (STRICT mTLS refuses the plaintext traffic a NodePort or LoadBalancer brings from outside the mesh; expose the service through an ingress in the mesh)',
+    s.service.type,
+  );
 }
 
 // https://, ssh:// or scp-like git@host:path, as Argo CD accepts repositories.

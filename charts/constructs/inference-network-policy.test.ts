@@ -36,6 +36,32 @@ describe("InferenceNetworkPolicy", () => {
     expect(construct.allowedNamespaces).toEqual(["web", "batch", "monitoring"]);
   });
 
+  it("admits HBONE from the same sources in the ambient mesh, and the probes' rewritten source with listed clients", () => {
+    const http = { port: "http", protocol: "TCP" };
+    const hbone = { port: 15008, protocol: "TCP" };
+    expect(policy({ ambientMesh: true }).spec.ingress).toEqual([{ ports: [http, hbone] }]);
+    const { spec } = policy({
+      ambientMesh: true,
+      clientNamespaces: ["web"],
+      monitoringNamespace: "monitoring",
+    });
+    expect(spec.ingress).toEqual([
+      {
+        from: ["web", "monitoring"].map((ns) => ({
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+        })),
+        ports: [http, hbone],
+      },
+      {
+        from: [
+          { ipBlock: { cidr: "169.254.7.127/32" } },
+          { ipBlock: { cidr: "fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128" } },
+        ],
+        ports: [http],
+      },
+    ]);
+  });
+
   it("rejects an empty client list, which would admit nobody", () => {
     expect(() => policy({ clientNamespaces: [] })).toThrow(
       'InferenceNetworkPolicy: props.clientNamespaces must be "any" or a non-empty list',

@@ -1,6 +1,12 @@
 import { Construct } from "constructs";
-import { IntOrString, KubeNetworkPolicy, type NetworkPolicyPeer } from "cdk8s-plus-28/lib/imports/k8s.js";
+import {
+  IntOrString,
+  KubeNetworkPolicy,
+  type NetworkPolicyIngressRule,
+  type NetworkPolicyPeer,
+} from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { InferenceService } from "./inference-service.js";
+import { AMBIENT_PROBE_SOURCE_CIDRS, HBONE_PORT } from "./istio-ambient.js";
 import type { ServiceJson } from "./restricted-workload.js";
 
 export interface InferenceNetworkPolicyProps {
@@ -10,11 +16,17 @@ export interface InferenceNetworkPolicyProps {
   readonly clientNamespaces?: "any" | readonly string[];
   /** Namespace of Prometheus, admitted besides the clients. @default undefined: none beyond the clients */
   readonly monitoringNamespace?: string;
+  /**
+   * The pods are in Istio's ambient mesh: admit HBONE (port 15008) from the same sources, and, with listed
+   * client namespaces, the link-local address ambient gives the kubelet's probes. @default false
+   */
+  readonly ambientMesh?: boolean;
 }
 
 /**
  * Admits ingress to the server pods on the `http` port only; every other port is closed. With a list of
- * client namespaces, only those and the monitoring namespace may connect.
+ * client namespaces, only those and the monitoring namespace may connect. In the ambient mesh it stays as
+ * defence in depth beside the AuthorizationPolicies, and also admits HBONE and the probes' rewritten source.
  */
 export class InferenceNetworkPolicy extends Construct {
   /** Namespaces admitted, or "any". */
@@ -39,16 +51,23 @@ export class InferenceNetworkPolicy extends Construct {
             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
           }));
     const { service } = props;
+    const mesh = props.ambientMesh ?? false;
+    const serverPort = { port: IntOrString.fromString(service.portName), protocol: "TCP" };
+    // In the mesh, clients' traffic arrives through the HBONE tunnel, still from the client pod's address.
+    const hbonePort = { port: IntOrString.fromNumber(HBONE_PORT), protocol: "TCP" };
+    // Probes come from the node; with `from` peers they need their own rule once ambient rewrites their source.
+    const probeRule: NetworkPolicyIngressRule = {
+      from: AMBIENT_PROBE_SOURCE_CIDRS.map((cidr) => ({ ipBlock: { cidr } })),
+      ports: [serverPort],
+    };
     this.policy = new KubeNetworkPolicy(this, "network-policy", {
       metadata: { name: service.name, namespace: service.namespace, labels: { ...service.labels } },
       spec: {
         podSelector: { matchLabels: { ...service.selectorLabels } },
         policyTypes: ["Ingress"],
         ingress: [
-          {
-            ...(from ? { from } : {}),
-            ports: [{ port: IntOrString.fromString(service.portName), protocol: "TCP" }],
-          },
+          { ...(from ? { from } : {}), ports: mesh ? [serverPort, hbonePort] : [serverPort] },
+          ...(mesh && from ? [probeRule] : []),
         ],
       },
     });

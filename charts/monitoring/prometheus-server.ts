@@ -21,7 +21,10 @@ import {
 import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
 import { RestrictedWorkload, type WorkloadContainer } from "../constructs/restricted-workload.js";
 
-/** Name of the standalone Prometheus' ServiceAccount, ConfigMap, Deployment and Service, by default. */
+/**
+ * Name of the standalone Prometheus' ServiceAccount, ConfigMap, Deployment and Service, by default; in the
+ * mesh its identity `<trust domain>/ns/<monitoring namespace>/sa/prometheus` is what may scrape the server.
+ */
 export const PROMETHEUS_NAME = "prometheus";
 
 /** Port of the standalone Prometheus' web UI and API. */

@@ -360,6 +360,37 @@ describe("renderChangeSummary", () => {
     );
   });
 
+  it("reports Istio's AuthorizationPolicy and PeerAuthentication changes under security", () => {
+    const istio = (kind: string, spec: Body): Body => ({
+      apiVersion: "security.istio.io/v1",
+      kind,
+      metadata: { name: "iris-inference-api", namespace: "infer8s" },
+      spec,
+    });
+    const markdown = summary(
+      {
+        "": [
+          istio("AuthorizationPolicy", {
+            action: "ALLOW",
+            rules: [{ from: [{ source: { namespaces: ["web"] } }] }],
+          }),
+        ],
+      },
+      {
+        "": [
+          istio("AuthorizationPolicy", {
+            action: "ALLOW",
+            rules: [{ from: [{ source: { namespaces: ["batch"] } }] }],
+          }),
+          istio("PeerAuthentication", { mtls: { mode: "STRICT" } }),
+        ],
+      },
+    );
+    const security = section(markdown, "Security");
+    expect(security).toContain("AuthorizationPolicy `infer8s/iris-inference-api`");
+    expect(security).toContain("PeerAuthentication `infer8s/iris-inference-api`");
+  });
+
   it("reports probes, strategy, grace period and the PodDisruptionBudget under availability", () => {
     const markdown = summary(
       { "": [deployment({}), pdb(1)] },

@@ -41,6 +41,9 @@ const SECURITY_KINDS = new Set([
   "ClusterRoleBinding",
   "NetworkPolicy",
   "ServiceAccount",
+  // Istio (mesh.mode "istio-ambient"): who may connect, and whether plaintext is refused.
+  "AuthorizationPolicy",
+  "PeerAuthentication",
 ]);
 const CAPACITY_KINDS = new Set([
   "HorizontalPodAutoscaler",

@@ -229,10 +229,15 @@ class Walk {
       if (value !== literal) fail(String(literal));
       return;
     }
-    if (this.checker.isArrayType(type)) {
+    // `A[] & B[]`: the generator intersects whole objects (Istio's `spec` is `{...} & ({...} | {...})`), so
+    // their array properties come out intersected; each element must satisfy every member's element type.
+    const arrays = type.isIntersection() ? type.types : [type];
+    if (arrays.every((t) => this.checker.isArrayType(t))) {
       if (!Array.isArray(value)) return fail("an array");
-      const [element] = this.checker.getTypeArguments(type as ts.TypeReference);
-      if (element) value.forEach((item, i) => this.value(item, element, `${path}[${i}]`, definition));
+      for (const member of arrays) {
+        const [element] = this.checker.getTypeArguments(member as ts.TypeReference);
+        if (element) value.forEach((item, i) => this.value(item, element, `${path}[${i}]`, definition));
+      }
       return;
     }
     if (flags & ts.TypeFlags.Object || type.isIntersection())
@@ -328,5 +333,6 @@ export function customResourceStructuralProblems(obj: {
   const { type, program } = kindType(model, obj.kind);
   const walk = new Walk(program.checker, `${model.packageName} ${model.packageVersion}`, program.shapes);
   walk.value(obj, type, "", `I${obj.kind}`);
-  return walk.problems;
+  // An intersection walks the same value once per member: report each problem once.
+  return [...new Set(walk.problems)];
 }

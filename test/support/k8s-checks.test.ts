@@ -376,6 +376,73 @@ describe("custom resource schema (strict structure from the @kubernetes-models/*
         'Application argocd/iris: spec.syncPolicy.automated.prune: expected a boolean, got "yes"',
       ],
     },
+    AuthorizationPolicy: {
+      object: {
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: meta,
+        spec: {
+          selector: { matchLabels: { "app.kubernetes.io/name": "iris" } },
+          action: "ALLOW",
+          rules: [
+            {
+              from: [{ source: { principals: ["cluster.local/ns/monitoring/sa/prometheus"] } }],
+              to: [{ operation: { ports: ["8080"] } }],
+            },
+          ],
+        },
+      },
+      misspelt: [
+        [
+          "spec.actions",
+          (o) => (o.spec.actions = "ALLOW"),
+          "AuthorizationPolicy infer8s/iris: spec.actions: unknown field (not in IAuthorizationPolicy of @kubernetes-models/istio 3.0.1)",
+        ],
+        [
+          "spec.rules[0].from[0].source.principal",
+          (o) => (o.spec.rules[0].from[0].source.principal = "x"),
+          "AuthorizationPolicy infer8s/iris: spec.rules[0].from[0].source.principal: unknown field (not in IAuthorizationPolicy of @kubernetes-models/istio 3.0.1)",
+        ],
+        [
+          "spec.rules[0].to[0].operation.port",
+          (o) => (o.spec.rules[0].to[0].operation.port = ["8080"]),
+          "AuthorizationPolicy infer8s/iris: spec.rules[0].to[0].operation.port: unknown field (not in IAuthorizationPolicy of @kubernetes-models/istio 3.0.1)",
+        ],
+      ],
+      wrongType: [
+        (o) => (o.spec.rules[0].to[0].operation.ports = [8080]),
+        "AuthorizationPolicy infer8s/iris: spec.rules[0].to[0].operation.ports[0]: expected a string, got 8080",
+      ],
+    },
+    PeerAuthentication: {
+      object: {
+        apiVersion: "security.istio.io/v1",
+        kind: "PeerAuthentication",
+        metadata: { name: "default", namespace: "infer8s" },
+        spec: { mtls: { mode: "STRICT" } },
+      },
+      misspelt: [
+        [
+          "spec.mTLS",
+          (o) => (o.spec.mTLS = { mode: "STRICT" }),
+          "PeerAuthentication infer8s/default: spec.mTLS: unknown field (not in IPeerAuthentication of @kubernetes-models/istio 3.0.1)",
+        ],
+        [
+          "spec.mtls.mod",
+          (o) => (o.spec.mtls.mod = "STRICT"),
+          "PeerAuthentication infer8s/default: spec.mtls.mod: unknown field (not in IPeerAuthentication of @kubernetes-models/istio 3.0.1)",
+        ],
+        [
+          "spec.selector.matchLabel",
+          (o) => (o.spec.selector = { matchLabel: { app: "iris" } }),
+          "PeerAuthentication infer8s/default: spec.selector.matchLabel: unknown field (not in IPeerAuthentication of @kubernetes-models/istio 3.0.1)",
+        ],
+      ],
+      wrongType: [
+        (o) => (o.spec.mtls.mode = "STRICTLY"),
+        'PeerAuthentication infer8s/default: spec.mtls.mode: expected "UNSET" | "DISABLE" | "PERMISSIVE" | "STRICT", got "STRICTLY"',
+      ],
+    },
   };
   const kinds = Object.keys(cases);
   const after = (kind: string, mutate: (o: any) => void): Promise<string[]> => {
@@ -392,7 +459,13 @@ describe("custom resource schema (strict structure from the @kubernetes-models/*
       "@kubernetes-models/argo-rollouts",
       "@kubernetes-models/keda",
       "@kubernetes-models/argo-cd",
+      "@kubernetes-models/istio",
+      "@kubernetes-models/istio",
     ]);
+    // The newest version the package models (Istio 1.29's CRDs), not v1beta1.
+    expect(customResourceModel("security.istio.io/v1", "AuthorizationPolicy")?.moduleSpecifier).toBe(
+      "@kubernetes-models/istio/security.istio.io/v1",
+    );
     expect(customResourceModel("argoproj.io/v1alpha1", "Nonexistent")).toBeUndefined();
   });
 
@@ -652,6 +725,18 @@ describe("networkPolicyProblems", () => {
       "NetworkPolicy infer8s/iris-inference: spec.ingress[0].ports[0].port 9229 is not a port of a Service in front of the selected pods",
       "NetworkPolicy infer8s/iris-inference: spec.ingress[1] admits every port; list the Service's ports",
     ]);
+  });
+
+  it("accepts HBONE's port 15008 only in a namespace the manifests enrol in the ambient mesh", async () => {
+    const objects = baseline();
+    policy(objects).spec.ingress[0].ports.push({ port: 15008, protocol: "TCP" });
+    const hbone = [
+      "NetworkPolicy infer8s/iris-inference: spec.ingress[0].ports[1].port 15008 is not a container port of Deployment infer8s/iris-inference",
+      "NetworkPolicy infer8s/iris-inference: spec.ingress[0].ports[1].port 15008 is not a port of a Service in front of the selected pods",
+    ];
+    expect(await manifestProblems(objects)).toEqual(hbone);
+    find(objects, "Namespace").metadata.labels["istio.io/dataplane-mode"] = "ambient";
+    expect(await manifestProblems(objects)).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing, type Chart } from "cdk8s";
 import { parseAllDocuments } from "yaml";
+import { AMBIENT_NAMESPACE_LABELS, HBONE_PORT } from "../../charts/constructs/istio-ambient.js";
 import { isDnsLabel, isDnsSubdomain } from "../../charts/constructs/names.js";
 import { listFiles } from "../../charts/dist-diff.js";
 import { describeObject, schemaProblems, type KubeObject } from "./k8s-schema.js";
@@ -379,6 +380,17 @@ export function selectorProblems(objects: readonly KubeObject[]): string[] {
 }
 
 /**
+ * Ports a pod in `namespace` serves besides its containers': HBONE, when these objects enrol the namespace
+ * in Istio's ambient mesh (ztunnel listens on it inside every such pod's network namespace).
+ */
+function meshPorts(objects: readonly KubeObject[], namespace: string | undefined): number[] {
+  const ns = objects.find((o) => o.kind === "Namespace" && o.metadata.name === namespace);
+  const labels = asLabels(ns?.metadata.labels);
+  const ambient = Object.entries(AMBIENT_NAMESPACE_LABELS).every(([k, v]) => labels[k] === v);
+  return ns && ambient ? [HBONE_PORT] : [];
+}
+
+/**
  * Probe ports name (or number) a port of their own container; Service target ports name (or number) a
  * container port of every selected pod template; NetworkPolicy ports exist on the selected pods; Ingress
  * backends name an existing Service and one of its ports.
@@ -433,6 +445,7 @@ export function portProblems(objects: readonly KubeObject[]): string[] {
       for (const [r, rule] of asArray(spec.ingress).entries()) {
         for (const [i, port] of asArray(rule.ports).entries()) {
           if (port.port === undefined) continue;
+          if (meshPorts(objects, o.metadata.namespace).includes(port.port as number)) continue;
           for (const t of pods) {
             if (!hasPort(portsOf(t.spec), port.port)) {
               problems.push(
@@ -863,7 +876,7 @@ export function networkPolicyProblems(objects: readonly KubeObject[]): string[] 
       containersOf(t.spec).flatMap(({ container }) => asArray(container.ports)),
     );
     // Each Service port as both its name and its number, so a policy may use either.
-    const served = new Set<unknown>();
+    const served = new Set<unknown>(meshPorts(objects, policy.metadata.namespace));
     for (const service of services) {
       for (const port of asArray(asObject(service.spec).ports)) {
         const target = port.targetPort ?? port.port;
