@@ -5,7 +5,7 @@ import type { GeneratedDashboard } from "./monitoring/mixin/dashboards/dashboard
 import { inferenceMixin, type InferenceMixin } from "./monitoring/mixin/mixin.js";
 import type { RuleGroup } from "./monitoring/mixin/rules/rule-file.js";
 import { monitoredService, type MonitoredService } from "./monitoring/monitored-service.js";
-import type { Settings } from "./settings.js";
+import { logsShown, type Settings } from "./settings.js";
 
 /**
  * What both monitoring modes start from: the inference service as the inference chart's constructs describe
@@ -25,7 +25,9 @@ export abstract class MixinChart extends Chart {
   protected constructor(scope: Construct, id: string, settings: Settings, inference: InferenceChart) {
     super(scope, id, { disableResourceNameHashes: true });
     this.monitored = monitoredService(inference.service, inference.autoscaler, inference.rollout);
-    this.mixin = inferenceMixin(this.monitored, settings.monitoring);
+    this.mixin = inferenceMixin(this.monitored, settings.monitoring, {
+      logs: logsShown(settings.monitoring),
+    });
     this.ruleGroups = this.mixin.ruleGroups;
     this.dashboards = this.mixin.dashboards;
   }

@@ -21,7 +21,7 @@ function standaloneObjects(overrides: Parameters<typeof appFor>[0] = {}) {
 }
 
 describe("MonitoringChart", () => {
-  it("emits kube-state-metrics, Prometheus and Grafana into the monitoring namespace", () => {
+  it("emits kube-state-metrics, Prometheus, Loki, the log collector and Grafana into the monitoring namespace", () => {
     const { own } = standaloneObjects();
     expect(own.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([
       "ServiceAccount kube-state-metrics",
@@ -37,6 +37,15 @@ describe("MonitoringChart", () => {
       "ConfigMap prometheus",
       "Deployment prometheus",
       "Service prometheus",
+      "ServiceAccount loki",
+      "ConfigMap loki",
+      "Deployment loki",
+      "Service loki",
+      "ServiceAccount log-collector",
+      "ConfigMap log-collector",
+      "ClusterRole infer8s-log-collector",
+      "RoleBinding infer8s-log-collector",
+      "DaemonSet log-collector",
       "ServiceAccount grafana",
       "ConfigMap grafana-config",
       "ConfigMap grafana-datasources",

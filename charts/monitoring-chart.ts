@@ -2,6 +2,8 @@ import type { Construct } from "constructs";
 import type { InferenceChart } from "./inference-chart.js";
 import { Grafana } from "./monitoring/grafana.js";
 import { KubeStateMetrics } from "./monitoring/kube-state-metrics.js";
+import { LogCollector } from "./monitoring/logs/log-collector.js";
+import { Loki } from "./monitoring/logs/loki.js";
 import { MixinChart } from "./mixin-chart.js";
 import type { PrometheusDuration } from "./monitoring/prometheus-config.js";
 import { PrometheusServer } from "./monitoring/prometheus-server.js";
@@ -17,6 +19,10 @@ export class MonitoringChart extends MixinChart {
   public readonly prometheus: PrometheusServer;
   public readonly kubeStateMetrics: KubeStateMetrics;
   public readonly grafana: Grafana;
+  /** Loki, when `monitoring.logs.enabled`. */
+  public readonly loki: Loki | undefined;
+  /** The log collector DaemonSet, when `monitoring.logs.enabled`. */
+  public readonly logCollector: LogCollector | undefined;
 
   constructor(scope: Construct, id: string, settings: Settings, inference: InferenceChart) {
     super(scope, id, settings, inference);
@@ -51,9 +57,36 @@ export class MonitoringChart extends MixinChart {
       scrapeInterval: settings.monitoring.scrapeInterval,
       evaluationInterval: settings.monitoring.evaluationInterval,
     });
+    const logs = settings.monitoring.logs;
+    if (logs.enabled) {
+      this.loki = new Loki(this, "loki", {
+        namespace,
+        retention: logs.retention,
+        image: logs.lokiImage,
+        resources: logs.lokiResources,
+        ...(logs.lokiStorageSize
+          ? {
+              storage: {
+                size: logs.lokiStorageSize,
+                ...(logs.lokiStorageClassName ? { storageClassName: logs.lokiStorageClassName } : {}),
+              },
+            }
+          : {}),
+      });
+      this.logCollector = new LogCollector(this, "log-collector", {
+        namespace,
+        watchedNamespace: this.monitored.namespace,
+        podSelector: this.monitored.selectorLabels,
+        pushUrl: this.loki.pushUrl,
+        clusterRoleNamePrefix,
+        image: logs.collectorImage,
+        resources: logs.collectorResources,
+      });
+    }
     this.grafana = new Grafana(this, "grafana", {
       namespace,
       prometheusUrl: this.prometheus.url,
+      ...(this.loki ? { lokiUrl: this.loki.url } : {}),
       scrapeInterval: settings.monitoring.scrapeInterval,
       dashboards: this.dashboards,
     });

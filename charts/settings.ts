@@ -23,7 +23,12 @@ import {
   serverEnvironment,
   type InferenceProbes,
 } from "./constructs/inference-service.js";
-import { IMAGE_REPOSITORY, IMAGE_TAG } from "./constructs/image-reference.js";
+import {
+  IMAGE_REPOSITORY,
+  IMAGE_TAG,
+  isPinnedTag,
+  parseImageReference,
+} from "./constructs/image-reference.js";
 import type { ScalingBehavior } from "./constructs/inference-autoscaler.js";
 import { targetRequestsPerSecondPerPod } from "./constructs/request-rate-capacity.js";
 import {
@@ -41,6 +46,8 @@ import {
   type MonitoringConfig,
 } from "./monitoring/mixin/config.js";
 import type { PrometheusDuration } from "./monitoring/prometheus-config.js";
+import { ALLOY_IMAGE, DEFAULT_LOG_COLLECTOR_RESOURCES } from "./monitoring/logs/log-collector.js";
+import { DEFAULT_LOKI_RESOURCES, LOKI_IMAGE } from "./monitoring/logs/loki.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
 export interface ComputeResources {
@@ -162,6 +169,8 @@ export interface Settings {
     readonly prometheusStorageSize: string | undefined;
     /** StorageClass of that claim; undefined uses the cluster's default. Needs prometheusStorageSize. */
     readonly prometheusStorageClassName: string | undefined;
+    /** Logs in Grafana: Loki and the log collector (standalone), or an existing Loki (operator). */
+    readonly logs: LogsSettings;
   };
   /**
    * How fast the HorizontalPodAutoscaler scales (autoscaling/v2 `behavior`): stabilisation windows and
@@ -225,6 +234,48 @@ export interface MeshSettings {
    * identity admitted to `/metrics`; the standalone stack's is its own `prometheus`.
    */
   readonly operatorPrometheusServiceAccount: string;
+}
+
+/** Requests and limits of one container. */
+export interface ContainerResourceSettings {
+  readonly requests: ComputeResources;
+  readonly limits: ComputeResources;
+}
+
+/**
+ * `monitoring.logs`: in standalone mode a single-binary Loki and a Grafana Alloy DaemonSet that tails the
+ * inference pods' logs through the API server, a Loki datasource in Grafana and a "Logs" dashboard row; in
+ * operator mode only the dashboard row, for a Loki you already run (`lokiUrl`, see the README's "Logs").
+ */
+export interface LogsSettings {
+  /** Collect and show logs. Standalone: Loki, collector, datasource, dashboard row; none when false. */
+  readonly enabled: boolean;
+  /** How long Loki keeps log lines (`limits_config.retention_period`), at least 24h, e.g. "7d". */
+  readonly retention: string;
+  /** Loki image with a pinned tag. */
+  readonly lokiImage: string;
+  /** Grafana Alloy image with a pinned tag. */
+  readonly collectorImage: string;
+  /** Size of a PersistentVolumeClaim for Loki's data, e.g. "10Gi"; undefined keeps it in an emptyDir. */
+  readonly lokiStorageSize: string | undefined;
+  /** StorageClass of that claim; undefined uses the cluster's default. Needs lokiStorageSize. */
+  readonly lokiStorageClassName: string | undefined;
+  /** Loki's requests and limits (sized in `charts/monitoring/logs/loki.ts`). */
+  readonly lokiResources: ContainerResourceSettings;
+  /** The collector's requests and limits, per node (sized in `charts/monitoring/logs/log-collector.ts`). */
+  readonly collectorResources: ContainerResourceSettings;
+  /**
+   * Operator mode only: URL of an existing Loki (e.g. `http://loki-gateway.loki.svc`). When set, the dashboard
+   * gets its logs row; the Grafana of kube-prometheus-stack needs a Loki datasource with uid `loki` at this
+   * URL (README "Logs"). Must stay undefined in standalone mode, which runs its own Loki.
+   */
+  readonly lokiUrl: string | undefined;
+}
+
+/** Whether the dashboards get the logs row: standalone with logs on, or operator mode with a `lokiUrl`. */
+export function logsShown(monitoring: Settings["monitoring"]): boolean {
+  if (!monitoring.enabled || !monitoring.logs.enabled) return false;
+  return monitoring.mode === "standalone" || monitoring.logs.lokiUrl !== undefined;
 }
 
 /** How Argo CD deploys an environment from this repository. */
@@ -306,6 +357,17 @@ export const DEFAULT_SETTINGS: Settings = {
     prometheusRetention: "15d",
     prometheusStorageSize: undefined,
     prometheusStorageClassName: undefined,
+    logs: {
+      enabled: true,
+      retention: "7d",
+      lokiImage: LOKI_IMAGE,
+      collectorImage: ALLOY_IMAGE,
+      lokiStorageSize: undefined,
+      lokiStorageClassName: undefined,
+      lokiResources: DEFAULT_LOKI_RESOURCES,
+      collectorResources: DEFAULT_LOG_COLLECTOR_RESOURCES,
+      lokiUrl: undefined,
+    },
     ...DEFAULT_MONITORING_CONFIG,
   },
   // Scale-up reacts at once (no stabilisation) by doubling or adding two pods per 15 s, whichever adds more,
@@ -684,6 +746,104 @@ function validateMonitoring(
   );
   validatePrometheusStorage(problems, monitoring);
   validateOperatorSelectorLabels(problems, monitoring.operatorSelectorLabels);
+  validateLogs(problems, monitoring.logs, monitoring.mode);
+}
+
+const LOG_RETENTION = /^[1-9][0-9]*(h|d|w)$/;
+const RETENTION_HOURS: Readonly<Record<string, number>> = { h: 1, d: 24, w: 168 };
+
+function validateLogs(problems: SettingProblems, logs: LogsSettings, mode: MonitoringMode): void {
+  problems.check(
+    typeof logs.enabled === "boolean",
+    "monitoring.logs.enabled",
+    "must be true or false",
+    logs.enabled,
+  );
+  problems.check(
+    typeof logs.retention === "string" &&
+      LOG_RETENTION.test(logs.retention) &&
+      Number.parseInt(logs.retention, 10) * (RETENTION_HOURS[logs.retention.slice(-1)] ?? 0) >= 24,
+    "monitoring.logs.retention",
+    'must be a duration in h, d or w of at least 24h (Loki\'s minimum), such as "7d"',
+    logs.retention,
+  );
+  for (const key of ["lokiImage", "collectorImage"] as const) {
+    const image = logs[key];
+    problems.check(
+      typeof image === "string" && isPinnedTag(parseImageReference(image).tag),
+      `monitoring.logs.${key}`,
+      "must be an image reference with a pinned tag (not latest), e.g. grafana/loki:3.7.6",
+      image,
+    );
+  }
+  problems.optionalString(
+    "monitoring.logs.lokiStorageSize",
+    logs.lokiStorageSize,
+    MEMORY_QUANTITY,
+    'must be a quantity in Ki, Mi, Gi or Ti such as "10Gi"',
+  );
+  problems.optionalString(
+    "monitoring.logs.lokiStorageClassName",
+    logs.lokiStorageClassName,
+    DNS_SUBDOMAIN,
+    "must be a DNS-1123 subdomain",
+  );
+  if (logs.lokiStorageSize === undefined && logs.lokiStorageClassName !== undefined) {
+    problems.add(
+      `monitoring.logs.lokiStorageClassName: needs monitoring.logs.lokiStorageSize to be set, got ${describe(logs.lokiStorageClassName)}`,
+    );
+  }
+  for (const key of ["lokiResources", "collectorResources"] as const) {
+    validateContainerResources(problems, `monitoring.logs.${key}`, logs[key]);
+  }
+  problems.optionalString(
+    "monitoring.logs.lokiUrl",
+    logs.lokiUrl,
+    /^https?:\/\/[^\s#?]+$/,
+    "must be an http(s) URL without query or fragment, e.g. http://loki-gateway.loki.svc",
+  );
+  if (mode === "standalone" && logs.lokiUrl !== undefined) {
+    problems.add(
+      `monitoring.logs.lokiUrl: only for monitoring.mode "operator" (standalone runs its own Loki), got ${describe(logs.lokiUrl)}`,
+    );
+  }
+}
+
+/** Quantities of one container's requests and limits, then limits against requests. */
+function validateContainerResources(
+  problems: SettingProblems,
+  path: string,
+  resources: ContainerResourceSettings,
+): void {
+  const before = problems.list.length;
+  for (const kind of ["requests", "limits"] as const) {
+    const r = resources[kind];
+    problems.check(
+      typeof r.cpu === "string" && CPU_QUANTITY.test(r.cpu) && cpuMillis(r.cpu) > 0,
+      `${path}.${kind}.cpu`,
+      'must be a positive CPU quantity such as "250m" or "1"',
+      r.cpu,
+    );
+    problems.check(
+      typeof r.memory === "string" && MEMORY_QUANTITY.test(r.memory) && memoryBytes(r.memory) > 0,
+      `${path}.${kind}.memory`,
+      'must be a positive memory quantity in Ki, Mi, Gi or Ti such as "256Mi"',
+      r.memory,
+    );
+  }
+  if (problems.list.length > before) return;
+  problems.check(
+    cpuMillis(resources.limits.cpu) >= cpuMillis(resources.requests.cpu),
+    `${path}.limits.cpu`,
+    `must be >= ${path}.requests.cpu (${resources.requests.cpu})`,
+    resources.limits.cpu,
+  );
+  problems.check(
+    memoryBytes(resources.limits.memory) >= memoryBytes(resources.requests.memory),
+    `${path}.limits.memory`,
+    `must be >= ${path}.requests.memory (${resources.requests.memory})`,
+    resources.limits.memory,
+  );
 }
 
 function validatePrometheusStorage(problems: SettingProblems, monitoring: Settings["monitoring"]): void {

@@ -4,6 +4,7 @@ import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { stringify } from "yaml";
 import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
 import { PROMETHEUS_DATASOURCE_UID } from "./mixin/dashboards/inference-dashboard.js";
+import { LOKI_DATASOURCE_UID, REQUEST_ID_DERIVED_FIELD } from "./mixin/dashboards/logs-row.js";
 import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
 import { RestrictedWorkload } from "../constructs/restricted-workload.js";
 
@@ -19,19 +20,46 @@ export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 /** Pod-template annotation whose value changes whenever any provisioned file changes. */
 export const GRAFANA_CHECKSUM_ANNOTATION = "checksum/config";
 
+/** The Prometheus datasource. */
+export interface PrometheusDatasource {
+  readonly name: string;
+  readonly type: "prometheus";
+  readonly uid: string;
+  readonly access: "proxy";
+  readonly url: string;
+  readonly isDefault: boolean;
+  readonly editable: boolean;
+  readonly jsonData: { readonly timeInterval: string; readonly httpMethod: "POST" | "GET" };
+}
+
+/**
+ * A Loki derived field: `matcherRegex`'s first group, taken from each log line, becomes a link. With
+ * `datasourceUid` the link is internal and `url` is the query it runs there, `${__value.raw}` the match.
+ */
+export interface LokiDerivedField {
+  readonly name: string;
+  readonly matcherRegex: string;
+  readonly url: string;
+  readonly datasourceUid?: string;
+  readonly urlDisplayLabel?: string;
+}
+
+/** The Loki datasource. */
+export interface LokiDatasource {
+  readonly name: string;
+  readonly type: "loki";
+  readonly uid: string;
+  readonly access: "proxy";
+  readonly url: string;
+  readonly isDefault: false;
+  readonly editable: boolean;
+  readonly jsonData: { readonly maxLines: number; readonly derivedFields: readonly LokiDerivedField[] };
+}
+
 /** A datasource provisioning file (https://grafana.com/docs/grafana/latest/administration/provisioning/). */
 export interface DatasourceProvisioning {
   readonly apiVersion: 1;
-  readonly datasources: readonly {
-    readonly name: string;
-    readonly type: "prometheus";
-    readonly uid: string;
-    readonly access: "proxy";
-    readonly url: string;
-    readonly isDefault: boolean;
-    readonly editable: boolean;
-    readonly jsonData: { readonly timeInterval: string; readonly httpMethod: "POST" | "GET" };
-  }[];
+  readonly datasources: readonly (PrometheusDatasource | LokiDatasource)[];
 }
 
 /** A dashboard-provider provisioning file. */
@@ -58,6 +86,8 @@ export interface GrafanaProps {
   readonly scrapeInterval: string;
   /** Dashboards to provision. */
   readonly dashboards: readonly GeneratedDashboard[];
+  /** Base URL of Loki; adds the Loki datasource. @default undefined: no Loki datasource */
+  readonly lokiUrl?: string;
   /** Name of the ServiceAccount, Deployment and Service (ConfigMaps get suffixes). @default "grafana" */
   readonly name?: string;
   /** Container image. @default GRAFANA_IMAGE */
@@ -126,7 +156,13 @@ export class Grafana extends Construct {
     };
 
     this.ini = grafanaIni(`${PATHS.dashboards}/${props.dashboards[0]?.fileName}`);
-    this.datasources = prometheusDatasource(props.prometheusUrl, props.scrapeInterval);
+    this.datasources = {
+      apiVersion: 1,
+      datasources: [
+        prometheusDatasource(props.prometheusUrl, props.scrapeInterval),
+        ...(props.lokiUrl === undefined ? [] : [lokiDatasource(props.lokiUrl)]),
+      ],
+    };
     this.dashboardProviders = dashboardFolder(this.folder);
     this.dashboardFiles = Object.fromEntries(
       props.dashboards.map((d) => [d.fileName, renderDashboard(d.dashboard)]),
@@ -247,22 +283,34 @@ function checksumOf(texts: readonly string[], dashboardFiles: Readonly<Record<st
   return hash.digest("hex");
 }
 
-/** The one datasource: Prometheus at `url`, with `$__rate_interval` floored at the scrape interval. */
-function prometheusDatasource(url: string, scrapeInterval: string): DatasourceProvisioning {
+/** Prometheus at `url`, the default datasource, with `$__rate_interval` floored at the scrape interval. */
+function prometheusDatasource(url: string, scrapeInterval: string): PrometheusDatasource {
   return {
-    apiVersion: 1,
-    datasources: [
-      {
-        name: "Prometheus",
-        type: "prometheus",
-        uid: PROMETHEUS_DATASOURCE_UID,
-        access: "proxy",
-        url,
-        isDefault: true,
-        editable: false,
-        jsonData: { timeInterval: scrapeInterval, httpMethod: "POST" },
-      },
-    ],
+    name: "Prometheus",
+    type: "prometheus",
+    uid: PROMETHEUS_DATASOURCE_UID,
+    access: "proxy",
+    url,
+    isDefault: true,
+    editable: false,
+    jsonData: { timeInterval: scrapeInterval, httpMethod: "POST" },
+  };
+}
+
+/**
+ * The Loki datasource at `url` (uid `loki`, what the Logs row reads); a request id in a log line links to
+ * every line of that request.
+ */
+export function lokiDatasource(url: string): LokiDatasource {
+  return {
+    name: "Loki",
+    type: "loki",
+    uid: LOKI_DATASOURCE_UID,
+    access: "proxy",
+    url,
+    isDefault: false,
+    editable: false,
+    jsonData: { maxLines: 1000, derivedFields: [REQUEST_ID_DERIVED_FIELD] },
   };
 }
 

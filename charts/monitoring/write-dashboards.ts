@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { buildApp } from "../app.js";
-import { resolveSettings } from "../settings.js";
+import { logsShown, resolveSettings } from "../settings.js";
 import { dashboardsFor, renderDashboard } from "./mixin/dashboards/dashboards.js";
 import { monitoredService } from "./monitored-service.js";
 
@@ -20,9 +20,11 @@ export const DASHBOARDS_DIR = "dashboards";
 /** File name → JSON text of every dashboard, rendered for the default settings (the committed dist/). */
 export function renderedDashboardFiles(): Map<string, string> {
   // The outdir is only used by synth(), which is never called here.
-  const { inference } = buildApp(resolveSettings(), join(tmpdir(), "infer8s-dashboards-unused"));
+  const settings = resolveSettings();
+  const { inference } = buildApp(settings, join(tmpdir(), "infer8s-dashboards-unused"));
   const service = monitoredService(inference.service, inference.autoscaler);
-  return new Map(dashboardsFor(service).map((d) => [d.fileName, renderDashboard(d.dashboard)]));
+  const dashboards = dashboardsFor(service, { logs: logsShown(settings.monitoring) });
+  return new Map(dashboards.map((d) => [d.fileName, renderDashboard(d.dashboard)]));
 }
 
 /** Files to write, rewrite or delete so that `dir` holds exactly `files`. */

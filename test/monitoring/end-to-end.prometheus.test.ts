@@ -324,7 +324,7 @@ describeWithPrometheus(
       expect(body.data.alerts.map((a) => `${a.labels.alertname} ${a.state}`)).toEqual([]);
     });
 
-    it("offers the namespace and the pod in the dashboards' template variables", async () => {
+    it("offers the namespace, the pod and the routes in the dashboards' template variables", async () => {
       const checked: string[] = [];
       for (const d of chart.dashboards) {
         for (const v of variableQueries(d.fileName, d.dashboard)) {
@@ -333,11 +333,13 @@ describeWithPrometheus(
           const res = await fetch(`${prometheusUrl}/api/v1/label/${v.label}/values?${params}`);
           const body = (await res.json()) as { status: string; data: string[] };
           expect(body.status, v.origin).toBe("success");
-          expect(body.data, v.origin).toContain(v.label === "pod" ? pod : service.namespace);
+          const expected = { pod, route: PATHS.predict }[v.label] ?? service.namespace;
+          expect(body.data, v.origin).toContain(expected);
           checked.push(v.label);
         }
       }
-      expect(checked.sort()).toEqual(["namespace", "pod"]);
+      // `route` is the Logs row's filter (monitoring.logs.enabled, on by default).
+      expect(checked.sort()).toEqual(["namespace", "pod", "route"]);
     });
 
     const defaultQueries: InventoriedQuery[] = [

@@ -3,6 +3,7 @@ import { inferenceAlerts, type AlertDefinition } from "./alerts/inference-alerts
 import { withRunbookUrls } from "./alerts/runbooks.js";
 import { assertMonitoringConfig, DEFAULT_MONITORING_CONFIG, type MonitoringConfig } from "./config.js";
 import { dashboardsFor, type GeneratedDashboard } from "./dashboards/dashboards.js";
+import type { DashboardOptions } from "./dashboards/inference-dashboard.js";
 import { errorRatioRecordingRules } from "./rules/error-ratio.js";
 import type { RecordingRule, RuleGroup } from "./rules/rule-file.js";
 
@@ -23,7 +24,8 @@ export interface InferenceMixin {
 }
 
 /**
- * Alerts, recording rules and dashboards for `service`, tuned by `config`.
+ * Alerts, recording rules and dashboards for `service`, tuned by `config`; `dashboardOptions.logs` adds
+ * the dashboard's logs row.
  *
  * @throws Error listing every invalid config value (`resolveSettings` rejects them earlier, by setting name)
  * @example inferenceMixin(service, settings.monitoring).ruleGroups
@@ -31,6 +33,7 @@ export interface InferenceMixin {
 export function inferenceMixin(
   service: MonitoredService,
   config: MonitoringConfig = DEFAULT_MONITORING_CONFIG,
+  dashboardOptions: DashboardOptions = {},
 ): InferenceMixin {
   assertMonitoringConfig(config);
   const recordingRules = errorRatioRecordingRules(service, config.slo);
@@ -42,6 +45,6 @@ export function inferenceMixin(
       { name: `${jobName(service)}.slo.rules`, rules: recordingRules },
       { name: `${jobName(service)}.alerts`, rules: alerts.map((a) => a.rule) },
     ],
-    dashboards: dashboardsFor(service),
+    dashboards: dashboardsFor(service, dashboardOptions),
   };
 }

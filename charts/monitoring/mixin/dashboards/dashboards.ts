@@ -1,5 +1,5 @@
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
-import { inferenceDashboard } from "./inference-dashboard.js";
+import { inferenceDashboard, type DashboardOptions } from "./inference-dashboard.js";
 import type { MonitoredService } from "../../monitored-service.js";
 
 /** A generated dashboard and the file it is written to under `dashboards/` and in the ConfigMaps. */
@@ -11,8 +11,11 @@ export interface GeneratedDashboard {
 }
 
 /** Every dashboard for the inference service, in a fixed order. */
-export function dashboardsFor(service: MonitoredService): GeneratedDashboard[] {
-  return [{ fileName: "inference.json", dashboard: inferenceDashboard(service) }];
+export function dashboardsFor(
+  service: MonitoredService,
+  options: DashboardOptions = {},
+): GeneratedDashboard[] {
+  return [{ fileName: "inference.json", dashboard: inferenceDashboard(service, options) }];
 }
 
 /** The JSON text of a dashboard: two-space indented, trailing newline, same bytes on every run. */

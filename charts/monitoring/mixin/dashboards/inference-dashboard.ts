@@ -22,6 +22,7 @@ import { CADVISOR_METRICS } from "../../prometheus-config.js";
 import { anyOf, GRAFANA_RATE_INTERVAL, selector, type LabelMatchers } from "../../promql.js";
 import { ROLLOUT_ROLE_SERIES_LABEL } from "../../../constructs/argo-rollouts-names.js";
 import { requestScalingQueries, type RequestScalingQueries } from "./request-scaling-queries.js";
+import { logsPanels, logsVariables } from "./logs-row.js";
 
 /**
  * The uid of the Prometheus datasource every panel references. kube-prometheus-stack provisions its
@@ -515,16 +516,26 @@ function requestScalingPanels(ctx: PanelContext, q: RequestScalingQueries): Buil
   ];
 }
 
-/** The dashboard's rows, top to bottom, and the panels each holds. */
-const ROWS: readonly { readonly title: string; readonly panels: (ctx: PanelContext) => Builder<Panel>[] }[] =
-  [
-    { title: "Overview", panels: overviewPanels },
-    { title: "Model", panels: modelPanels },
-    { title: "Traffic and errors", panels: trafficPanels },
-    { title: "Latency", panels: latencyPanels },
-    { title: "Predictions", panels: predictionPanels },
-    { title: "Pods and autoscaling", panels: (ctx) => [...replicaPanels(ctx), ...resourcePanels(ctx)] },
-  ];
+/** What the dashboard shows besides the metrics. */
+export interface DashboardOptions {
+  /** Add the "Logs" row (a Loki datasource with uid `loki` must exist). @default false */
+  readonly logs?: boolean;
+}
+
+/** The dashboard's rows, top to bottom, and the panels each holds; `when` rows only with that option. */
+const ROWS: readonly {
+  readonly title: string;
+  readonly panels: (ctx: PanelContext) => Builder<Panel>[];
+  readonly when?: keyof DashboardOptions;
+}[] = [
+  { title: "Overview", panels: overviewPanels },
+  { title: "Model", panels: modelPanels },
+  { title: "Traffic and errors", panels: trafficPanels },
+  { title: "Latency", panels: latencyPanels },
+  { title: "Predictions", panels: predictionPanels },
+  { title: "Pods and autoscaling", panels: (ctx) => [...replicaPanels(ctx), ...resourcePanels(ctx)] },
+  { title: "Logs", panels: (ctx) => logsPanels(ctx.ids), when: "logs" },
+];
 
 /** The `namespace` and `pod` variables: every namespace the service is scraped in, and its pods there. */
 function dashboardVariables(service: MonitoredService): QueryVariableBuilder[] {
@@ -556,7 +567,7 @@ function dashboardVariables(service: MonitoredService): QueryVariableBuilder[] {
  *
  * @example JSON.stringify(inferenceDashboard(service))
  */
-export function inferenceDashboard(service: MonitoredService): Dashboard {
+export function inferenceDashboard(service: MonitoredService, options: DashboardOptions = {}): Dashboard {
   const builder = new DashboardBuilder(`infer8s / ${MODEL_NAME} inference`)
     .uid(INFERENCE_DASHBOARD_UID)
     .description(
@@ -568,8 +579,10 @@ export function inferenceDashboard(service: MonitoredService): Dashboard {
     .time({ from: "now-1h", to: "now" })
     .timezone("browser");
   for (const variable of dashboardVariables(service)) builder.withVariable(variable);
+  if (options.logs) for (const variable of logsVariables(service)) builder.withVariable(variable);
   const ctx = panelContext(service);
-  const rows = service.rollout ? [ROWS[0]!, ROLLOUT_ROW, ...ROWS.slice(1)] : ROWS;
+  const shown = ROWS.filter((r) => r.when === undefined || options[r.when] === true);
+  const rows = service.rollout ? [shown[0]!, ROLLOUT_ROW, ...shown.slice(1)] : shown;
   for (const row of rows) {
     builder.withRow(new RowBuilder(row.title).id(ctx.ids.take()));
     for (const panel of row.panels(ctx)) builder.withPanel(panel);
