@@ -1,10 +1,12 @@
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
+import { InferenceAnalysisTemplate } from "./constructs/inference-analysis-template.js";
 import { InferenceAuthorizationPolicy } from "./constructs/inference-authorization-policy.js";
-import { InferenceAutoscaler } from "./constructs/inference-autoscaler.js";
+import { InferenceAutoscaler, type ScaleTarget } from "./constructs/inference-autoscaler.js";
 import { InferenceDisruptionBudget } from "./constructs/inference-disruption-budget.js";
 import { InferenceIngress } from "./constructs/inference-ingress.js";
 import { InferenceNetworkPolicy } from "./constructs/inference-network-policy.js";
+import { InferenceRollout } from "./constructs/inference-rollout.js";
 import { InferenceScaledObject } from "./constructs/inference-scaled-object.js";
 import { InferenceService } from "./constructs/inference-service.js";
 import { meshPrincipal } from "./constructs/istio-ambient.js";
@@ -15,7 +17,8 @@ import { requestRateTarget, terminationGracePeriodSeconds, type Settings } from 
 /**
  * The inference service with its autoscaler (our HPA, or a KEDA ScaledObject in `autoscaling.mode:
  * "requests"`), disruption budget, network policy, optional ingress and, in the ambient mesh, its
- * AuthorizationPolicies.
+ * AuthorizationPolicies; with `rollout.strategy` canary or blueGreen, an Argo Rollouts Rollout in place of the
+ * Deployment, and its AnalysisTemplate.
  */
 export class InferenceChart extends Chart {
   /** The service; monitoring charts read its namespace, labels, port name and metrics path from here. */
@@ -24,6 +27,12 @@ export class InferenceChart extends Chart {
   public readonly autoscaler: InferenceAutoscaler | InferenceScaledObject;
   /** Who may reach the pods through the mesh; undefined without a mesh. */
   public readonly authorization: InferenceAuthorizationPolicy | undefined;
+  /** The Rollout replacing the Deployment, or undefined with the "rolling" strategy. */
+  public readonly rollout: InferenceRollout | undefined;
+  /** The Rollout's analysis, or undefined without a Rollout. */
+  public readonly analysis: InferenceAnalysisTemplate | undefined;
+  /** What the autoscaler scales: `apps/v1 Deployment`, or `argoproj.io/v1alpha1 Rollout` with a Rollout. */
+  public readonly scaleTarget: ScaleTarget;
 
   constructor(scope: Construct, id: string, settings: Settings) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -40,15 +49,47 @@ export class InferenceChart extends Chart {
       serviceType: settings.service.type,
       servicePort: settings.service.port,
     });
+    // Our own Prometheus in standalone mode; settings validation demands an explicit URL otherwise.
+    const ownPrometheus = prometheusServerUrl(settings.monitoring.namespace);
+
+    const { strategy, canarySteps, blueGreenAutoPromotion, analysis } = settings.rollout;
+    this.rollout =
+      strategy === "rolling"
+        ? undefined
+        : new InferenceRollout(this, "rollout", {
+            service: this.service,
+            strategy,
+            canarySteps,
+            autoPromotion: blueGreenAutoPromotion,
+          });
+    this.analysis =
+      this.rollout &&
+      new InferenceAnalysisTemplate(this, "analysis-template", {
+        name: this.rollout.analysisTemplateName,
+        namespace: this.service.namespace,
+        labels: this.service.labels,
+        prometheusUrl: analysis.prometheusUrl ?? ownPrometheus,
+        scope: { namespace: this.service.namespace, jobs: this.rollout.scrapedServiceNames },
+        thresholds: analysis,
+        interval: analysis.interval,
+        window: analysis.window,
+        failureLimit: analysis.failureLimit,
+      });
+    const deployment = this.service.deployment;
+    this.scaleTarget = this.rollout?.scaleTarget ?? {
+      apiVersion: deployment.apiVersion,
+      kind: deployment.kind,
+      name: deployment.name,
+    };
+
     const { mode, minReplicas, maxReplicas, cpuUtilizationPercent, memoryUtilizationPercent, requests } =
       settings.autoscaling;
     this.autoscaler =
       mode === "requests"
         ? new InferenceScaledObject(this, "scaled-object", {
             service: this.service,
-            // The integrator switches this to the chart's scaleTarget (Deployment or Rollout).
-            scaleTarget: { apiVersion: "apps/v1", kind: "Deployment", name: this.service.deploymentName },
-            prometheusUrl: requests.prometheusUrl ?? prometheusServerUrl(settings.monitoring.namespace),
+            scaleTarget: this.scaleTarget,
+            prometheusUrl: requests.prometheusUrl ?? ownPrometheus,
             query: serviceRequestRateQuery(this.service),
             targetRequestsPerSecondPerPod: requestRateTarget(settings),
             minReplicas,
@@ -61,6 +102,7 @@ export class InferenceChart extends Chart {
           })
         : new InferenceAutoscaler(this, "autoscaler", {
             service: this.service,
+            scaleTarget: this.scaleTarget,
             minReplicas,
             maxReplicas,
             cpuUtilizationPercent,

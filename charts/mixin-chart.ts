@@ -24,7 +24,7 @@ export abstract class MixinChart extends Chart {
 
   protected constructor(scope: Construct, id: string, settings: Settings, inference: InferenceChart) {
     super(scope, id, { disableResourceNameHashes: true });
-    this.monitored = monitoredService(inference.service, inference.autoscaler);
+    this.monitored = monitoredService(inference.service, inference.autoscaler, inference.rollout);
     this.mixin = inferenceMixin(this.monitored, settings.monitoring, {
       logs: logsShown(settings.monitoring),
     });

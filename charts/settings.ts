@@ -41,9 +41,11 @@ import {
 } from "./constructs/names.js";
 import {
   DEFAULT_MONITORING_CONFIG,
+  isDuration,
   monitoringConfigProblems,
   type MonitoringConfig,
 } from "./monitoring/mixin/config.js";
+import type { PrometheusDuration } from "./monitoring/prometheus-config.js";
 import { ALLOY_IMAGE, DEFAULT_LOG_COLLECTOR_RESOURCES } from "./monitoring/logs/log-collector.js";
 import { DEFAULT_LOKI_RESOURCES, LOKI_IMAGE } from "./monitoring/logs/loki.js";
 
@@ -55,6 +57,17 @@ export interface ComputeResources {
 
 /** How Prometheus and Grafana are deployed alongside the service (wired by the monitoring charts). */
 export type MonitoringMode = "standalone" | "operator";
+
+/** How a new image or model reaches the pods: a Deployment's rolling update, or an Argo Rollouts strategy. */
+export type RolloutStrategy = "rolling" | "canary" | "blueGreen";
+
+/** One canary step: move `weight` percent of the pods to the new version, then pause. */
+export interface CanaryStep {
+  /** Percent of the pods (and so, without a mesh, of the requests) on the new version, 1 to 100. */
+  readonly weight: number;
+  /** Seconds to wait before the next step, or "promote": wait for `npm run ops -- rollout promote`. */
+  readonly pauseSeconds: number | "promote";
+}
 
 /**
  * What drives the replica count: `resource` is our own HorizontalPodAutoscaler on CPU and memory (no operator
@@ -171,6 +184,35 @@ export interface Settings {
    * pointing at that environment's directory of the committed `dist/` (see `charts/environments.ts`).
    */
   readonly gitops: GitOpsSettings;
+  /**
+   * Progressive delivery with Argo Rollouts (the controller is the cluster admin's to install, see README
+   * "Progressive delivery"). `rolling` keeps the plain Deployment; `canary` and `blueGreen` replace it by a
+   * Rollout whose analysis reads this service's own metrics from Prometheus.
+   */
+  readonly rollout: {
+    readonly strategy: RolloutStrategy;
+    /** Canary steps, increasing weights; after the last one the new version takes every pod. */
+    readonly canarySteps: readonly CanaryStep[];
+    /** Blue-green: switch the active Service to the new pods as soon as the analysis passes (else wait for promote). */
+    readonly blueGreenAutoPromotion: boolean;
+    /** The AnalysisTemplate run during a canary and before a blue-green promotion. */
+    readonly analysis: {
+      /** Prometheus the analysis queries; required in operator mode or without monitoring, else our own Prometheus. */
+      readonly prometheusUrl: string | undefined;
+      /** How often each measurement is taken, e.g. "1m". */
+      readonly interval: PrometheusDuration;
+      /** Range of the rates each measurement reads, e.g. "2m". */
+      readonly window: PrometheusDuration;
+      /** Failed measurements tolerated per metric; one more aborts the rollout and scales the new pods down. */
+      readonly failureLimit: number;
+      /** Highest 5xx share of the new pods' user requests, e.g. 0.01. */
+      readonly maxErrorRatio: number;
+      /** Highest p95 latency of the new pods' user requests, in seconds. */
+      readonly maxP95LatencySeconds: number;
+      /** Highest difference, for any class, between its share of the new and of the old pods' predictions. */
+      readonly maxClassShareDifference: number;
+    };
+  };
   /** Zero-trust transport: Istio ambient mode (mTLS between all pods, identity-based authorization). */
   readonly mesh: MeshSettings;
 }
@@ -366,6 +408,26 @@ export const DEFAULT_SETTINGS: Settings = {
     liveness: { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
     readiness: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
   },
+  // 10 % then 50 % of the pods, two minutes each: two measurements of the analysis per step at a 1-minute
+  // interval. The thresholds are stricter than the alerts' (5 % errors, 0.5 s p95): a canary is aborted on
+  // less evidence than it takes to page someone, because rolling back costs nothing.
+  rollout: {
+    strategy: "rolling",
+    canarySteps: [
+      { weight: 10, pauseSeconds: 120 },
+      { weight: 50, pauseSeconds: 120 },
+    ],
+    blueGreenAutoPromotion: true,
+    analysis: {
+      prometheusUrl: undefined,
+      interval: "1m",
+      window: "2m",
+      failureLimit: 1,
+      maxErrorRatio: 0.01,
+      maxP95LatencySeconds: 0.25,
+      maxClassShareDifference: 0.2,
+    },
+  },
   // No mesh: Istio is not part of dist/; "istio-ambient" needs Istio installed in ambient mode first.
   // kube-prometheus-stack names Prometheus' ServiceAccount `<release>-prometheus`.
   mesh: {
@@ -539,6 +601,7 @@ function validateSettings(s: Settings): string[] {
   validateProbes(problems, s.probes);
   problems.add(...monitoringConfigProblems(s.monitoring, "monitoring"));
   problems.add(...gitOpsProblems(s.gitops));
+  validateRollout(problems, s);
   validateMesh(problems, s);
   return problems.list;
 }
@@ -921,6 +984,78 @@ function gitOpsProblems(g: GitOpsSettings): string[] {
     "must be an https:// URL such as https://kubernetes.default.svc",
   );
   return problems;
+}
+
+/** Argo Rollouts settings; the analysis needs a Prometheus unless ours (standalone) is deployed. */
+function validateRollout(problems: SettingProblems, s: Settings): void {
+  const r = s.rollout;
+  problems.oneOf("rollout.strategy", r.strategy, ["rolling", "canary", "blueGreen"]);
+  if (!Array.isArray(r.canarySteps) || r.canarySteps.length === 0) {
+    problems.add(`rollout.canarySteps: must be a non-empty list of steps, got ${describe(r.canarySteps)}`);
+  } else {
+    let previous = 0;
+    r.canarySteps.forEach((step, i) => {
+      const path = `rollout.canarySteps[${i}]`;
+      if (!isPlainObject(step) || Object.keys(step).some((k) => k !== "weight" && k !== "pauseSeconds")) {
+        problems.add(`${path}: must be an object with weight and pauseSeconds, got ${describe(step)}`);
+        return;
+      }
+      const { weight, pauseSeconds } = step;
+      problems.check(
+        Number.isInteger(weight) && (weight as number) > previous && (weight as number) <= 100,
+        `${path}.weight`,
+        `must be an integer above the previous step's (${previous}) and at most 100`,
+        weight,
+      );
+      if (Number.isInteger(weight)) previous = weight as number;
+      problems.check(
+        pauseSeconds === "promote" ||
+          (Number.isInteger(pauseSeconds) &&
+            (pauseSeconds as number) >= 1 &&
+            (pauseSeconds as number) <= 86_400),
+        `${path}.pauseSeconds`,
+        'must be an integer from 1 to 86400 or "promote"',
+        pauseSeconds,
+      );
+    });
+  }
+  problems.check(
+    typeof r.blueGreenAutoPromotion === "boolean",
+    "rollout.blueGreenAutoPromotion",
+    "must be true or false",
+    r.blueGreenAutoPromotion,
+  );
+  const a = r.analysis;
+  if (a.prometheusUrl !== undefined) {
+    problems.check(
+      typeof a.prometheusUrl === "string" && HTTP_URL.test(a.prometheusUrl),
+      "rollout.analysis.prometheusUrl",
+      "must be an http(s) URL such as http://prometheus-operated.monitoring.svc:9090",
+      a.prometheusUrl,
+    );
+  } else if (r.strategy !== "rolling" && !(s.monitoring.enabled && s.monitoring.mode === "standalone")) {
+    problems.add(
+      `rollout.analysis.prometheusUrl: must be set when rollout.strategy is "${r.strategy}" and monitoring is ${s.monitoring.enabled ? 'in "operator" mode' : "disabled"} (the analysis needs a Prometheus that scrapes this service)`,
+    );
+  }
+  for (const key of ["interval", "window"] as const) {
+    problems.check(isDuration(a[key]), `rollout.analysis.${key}`, 'must be a duration such as "1m"', a[key]);
+  }
+  problems.integer("rollout.analysis.failureLimit", a.failureLimit, 0, 100);
+  for (const key of ["maxErrorRatio", "maxClassShareDifference"] as const) {
+    problems.check(
+      typeof a[key] === "number" && a[key] > 0 && a[key] < 1,
+      `rollout.analysis.${key}`,
+      "must be a number between 0 and 1 (exclusive)",
+      a[key],
+    );
+  }
+  problems.check(
+    typeof a.maxP95LatencySeconds === "number" && a.maxP95LatencySeconds > 0 && a.maxP95LatencySeconds <= 60,
+    "rollout.analysis.maxP95LatencySeconds",
+    "must be a number of seconds above 0 and at most 60",
+    a.maxP95LatencySeconds,
+  );
 }
 
 const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;

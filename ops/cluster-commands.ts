@@ -35,8 +35,34 @@ export const ROLLOUT_TIMEOUT = "5m";
 /** Lines of history `logs` prints per pod before following. */
 export const DEFAULT_LOG_TAIL = 100;
 
-/** Waits for the server Deployment's rollout, failing after `ROLLOUT_TIMEOUT`. */
+/** Arguments that run the Argo Rollouts kubectl plugin (`kubectl-argo-rollouts` on the PATH). */
+const ARGO_ROLLOUTS_PLUGIN = ["argo", "rollouts"] as const;
+
+/** The resource the pods belong to, as kubectl names it: `deployment/<name>` or the Argo Rollout. */
+function workloadResource(target: DeploymentTarget): string {
+  return target.rollout
+    ? `rollouts.argoproj.io/${target.rollout.name}`
+    : `deployment/${target.deploymentName}`;
+}
+
+/**
+ * Waits for the server's rollout, failing after `ROLLOUT_TIMEOUT`: `kubectl rollout status` for the
+ * Deployment, the Argo Rollouts plugin for a Rollout (kubectl's own only knows built-in kinds).
+ */
 export function rolloutStatusStep(target: DeploymentTarget): KubectlStep {
+  if (target.rollout) {
+    return {
+      args: [
+        ...ARGO_ROLLOUTS_PLUGIN,
+        "status",
+        target.rollout.name,
+        "--namespace",
+        target.namespace,
+        "--timeout",
+        ROLLOUT_TIMEOUT,
+      ],
+    };
+  }
   return {
     args: [
       "rollout",
@@ -142,7 +168,7 @@ export function statusSteps(target: DeploymentTarget): KubectlStep[] {
     {
       args: [
         "get",
-        "deployments,replicasets,pods,services,horizontalpodautoscalers,poddisruptionbudgets",
+        `${target.rollout ? "rollouts.argoproj.io,analysisruns.argoproj.io" : "deployments"},replicasets,pods,services,horizontalpodautoscalers,poddisruptionbudgets`,
         "--namespace",
         target.namespace,
         "--selector",
@@ -190,17 +216,11 @@ export function logsSteps(
   ];
 }
 
-/** Sets the Deployment's replica count (the HPA moves it back within its bounds). */
+/** Sets the Deployment's (or Rollout's) replica count (the HPA moves it back within its bounds). */
 export function scaleSteps(target: DeploymentTarget, replicas: number): KubectlStep[] {
   return [
     {
-      args: [
-        "scale",
-        `deployment/${target.deploymentName}`,
-        "--namespace",
-        target.namespace,
-        `--replicas=${replicas}`,
-      ],
+      args: ["scale", workloadResource(target), "--namespace", target.namespace, `--replicas=${replicas}`],
     },
   ];
 }
@@ -208,9 +228,56 @@ export function scaleSteps(target: DeploymentTarget, replicas: number): KubectlS
 /** Replaces every server pod one by one (surge first, no serving pod removed early) and waits. */
 export function restartSteps(target: DeploymentTarget): KubectlStep[] {
   return [
-    { args: ["rollout", "restart", `deployment/${target.deploymentName}`, "--namespace", target.namespace] },
+    target.rollout
+      ? { args: [...ARGO_ROLLOUTS_PLUGIN, "restart", target.rollout.name, "--namespace", target.namespace] }
+      : {
+          args: [
+            "rollout",
+            "restart",
+            `deployment/${target.deploymentName}`,
+            "--namespace",
+            target.namespace,
+          ],
+        },
     rolloutStatusStep(target),
   ];
+}
+
+/** Verbs of `npm run ops -- rollout <verb>`. */
+export const ROLLOUT_VERBS = ["status", "promote", "abort"] as const;
+export type RolloutVerb = (typeof ROLLOUT_VERBS)[number];
+
+/**
+ * Progressive delivery by hand; undefined when no Rollout is deployed (`rollout.strategy: "rolling"`).
+ * - status: the plugin's tree of ReplicaSets, pods, step and analysis runs (`--watch` off: it returns).
+ * - promote: the plugin, which knows how to leave a canary pause step or switch a blue-green Rollout.
+ * - abort: plain kubectl, the same merge patch of the status subresource the plugin sends, so an emergency
+ *   abort needs nothing beyond kubectl 1.24+: traffic goes back to the stable pods, the new ones scale down.
+ */
+export function rolloutSteps(target: DeploymentTarget, verb: RolloutVerb): KubectlStep[] | undefined {
+  if (!target.rollout) return undefined;
+  const { name } = target.rollout;
+  switch (verb) {
+    case "status":
+      return [{ args: [...ARGO_ROLLOUTS_PLUGIN, "get", "rollout", name, "--namespace", target.namespace] }];
+    case "promote":
+      return [{ args: [...ARGO_ROLLOUTS_PLUGIN, "promote", name, "--namespace", target.namespace] }];
+    case "abort":
+      return [
+        {
+          args: [
+            "patch",
+            `rollouts.argoproj.io/${name}`,
+            "--namespace",
+            target.namespace,
+            "--subresource=status",
+            "--type=merge",
+            "--patch",
+            '{"status":{"abort":true}}',
+          ],
+        },
+      ];
+  }
 }
 
 /** Forwards a local loopback port to a Service; returns undefined when that service is not deployed. */

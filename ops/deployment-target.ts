@@ -32,6 +32,11 @@ export interface DeploymentTarget {
   readonly namespace: string;
   /** Name of the inference Deployment (also its HPA, Service and PodDisruptionBudget). */
   readonly deploymentName: string;
+  /**
+   * The Argo Rollouts Rollout that runs the pods instead of the Deployment (same name), with its strategy;
+   * undefined with `rollout.strategy: "rolling"`.
+   */
+  readonly rollout: { readonly name: string; readonly strategy: "canary" | "blueGreen" } | undefined;
   /** `kubectl --selector` value matching the server pods, e.g. `app.kubernetes.io/name=iris-inference,...`. */
   readonly podSelector: string;
   /** Name of the HorizontalPodAutoscaler: ours (the Deployment's name), or KEDA's (`keda-hpa-<name>`) in requests mode. */
@@ -64,6 +69,7 @@ export function deploymentTarget(settings: Settings): DeploymentTarget {
   return {
     namespace: service.namespace,
     deploymentName: service.deploymentName,
+    rollout: inference.rollout && { name: inference.rollout.name, strategy: inference.rollout.strategy },
     podSelector: selectorFlag(service.selectorLabels),
     hpaName: inference.autoscaler.hpaName,
     minReplicas: inference.autoscaler.minReplicas,
@@ -120,6 +126,7 @@ interface ManifestObject {
     maxReplicaCount?: number;
     advanced?: { horizontalPodAutoscalerConfig?: { name?: string } };
     scaleTargetRef?: { kind?: string; name?: string };
+    strategy?: { canary?: unknown; blueGreen?: unknown };
   };
 }
 
@@ -168,8 +175,11 @@ function stackService(
  */
 export function readDeploymentTarget(dir: string, portForwardPort: number): DeploymentTarget {
   const objects = readManifestObjects(dir);
+  // The pods' controller: a Deployment, or the Argo Rollout that replaces it (rollout.strategy).
   const deployment = objects.find(
-    (o) => o.kind === "Deployment" && o.metadata?.labels?.[COMPONENT_LABEL] === "inference-server",
+    (o) =>
+      (o.kind === "Deployment" || o.kind === "Rollout") &&
+      o.metadata?.labels?.[COMPONENT_LABEL] === "inference-server",
   );
   if (deployment?.metadata?.name === undefined || deployment.metadata.namespace === undefined) {
     throw new Error(`${dir} holds no inference Deployment (label ${COMPONENT_LABEL}=inference-server)`);
@@ -201,6 +211,13 @@ export function readDeploymentTarget(dir: string, portForwardPort: number): Depl
   return {
     namespace,
     deploymentName: deployment.metadata.name,
+    rollout:
+      deployment.kind === "Rollout"
+        ? {
+            name: deployment.metadata.name,
+            strategy: deployment.spec?.strategy?.blueGreen === undefined ? "canary" : "blueGreen",
+          }
+        : undefined,
     podSelector: selectorFlag(matchLabels),
     hpaName: keda
       ? (autoscaler.spec?.advanced?.horizontalPodAutoscalerConfig?.name ??

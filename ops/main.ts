@@ -30,7 +30,9 @@ import {
   portForwardSteps,
   pruningApplyStep,
   restartSteps,
+  ROLLOUT_VERBS,
   rolloutStatusStep,
+  rolloutSteps,
   scaleSteps,
   statusSteps,
   type KubectlStep,
@@ -111,6 +113,16 @@ const COMMANDS = {
     run: scale,
   },
   restart: kubectlCommand("restart", "roll every pod, surge first, and wait", restartSteps),
+  rollout: {
+    usage: `rollout <${ROLLOUT_VERBS.join("|")}>`,
+    argCount: 1,
+    summary: () =>
+      "with an Argo Rollout (rollout.strategy canary or blueGreen): its step, ReplicaSets and analysis; leave " +
+      "the current pause or switch to the new pods (both with the kubectl-argo-rollouts plugin); or abort, " +
+      "back to the stable pods (plain kubectl)",
+    helpSteps: (target) => ROLLOUT_VERBS.flatMap((verb) => rolloutSteps(target, verb) ?? []),
+    run: rollout,
+  },
   "port-forward": {
     usage: `port-forward <${PORT_FORWARD_NAMES.join("|")}>`,
     argCount: 1,
@@ -194,6 +206,22 @@ function runSteps(steps: readonly KubectlStep[]): Promise<number> {
   return runKubectl(steps, { dryRun });
 }
 
+/** `rollout <status|promote|abort>`: the Argo Rollout's verbs; refused when the settings deploy a Deployment. */
+function rollout({ args, target }: CommandContext): Promise<number> {
+  const verb = args[0] as (typeof ROLLOUT_VERBS)[number];
+  if (!ROLLOUT_VERBS.includes(verb)) {
+    throw new UsageError(`rollout: expected one of ${ROLLOUT_VERBS.join(", ")}, got "${args[0]}"`);
+  }
+  const steps = rolloutSteps(target, verb);
+  if (steps === undefined) {
+    throw new UsageError(
+      `rollout ${verb}: these settings deploy a Deployment (rollout.strategy "rolling"), not an Argo Rollout; ` +
+        `use deploy, status and restart`,
+    );
+  }
+  return runSteps(steps);
+}
+
 /** `scale <replicas>`: sets the Deployment's replicas, saying that the HPA moves them back within bounds. */
 function scale({ args, target }: CommandContext): Promise<number> {
   const replicas = Number(args[0]);
@@ -201,7 +229,7 @@ function scale({ args, target }: CommandContext): Promise<number> {
     throw new UsageError(`scale: <replicas> must be a whole number >= 0, got "${args[0]}"`);
   }
   console.log(
-    `Note: the HorizontalPodAutoscaler keeps ${target.deploymentName} between ${target.minReplicas} and ` +
+    `Note: the HorizontalPodAutoscaler keeps ${target.rollout ? "the Rollout " : ""}${target.deploymentName} between ${target.minReplicas} and ` +
       `${target.maxReplicas} replicas and will move it back within those bounds; change autoscaling in ` +
       `charts/settings.ts to change them for good.`,
   );

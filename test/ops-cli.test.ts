@@ -348,6 +348,22 @@ describe("npm run ops", () => {
     expect(run.kubectl).toEqual([]);
   });
 
+  it("rollout abort prints and runs the status patch; without a Rollout it refuses", async () => {
+    const settings = join(fakeBin, "canary.json");
+    writeFileSync(settings, JSON.stringify({ rollout: { strategy: "canary" } }));
+    const run = await ops(["rollout", "abort", "--settings", settings]);
+    expect(run.status).toBe(0);
+    const patch = `patch rollouts.argoproj.io/${target.deploymentName} --namespace ${target.namespace} --subresource=status --type=merge --patch`;
+    expect(printed(run)).toEqual([`${patch} '{"status":{"abort":true}}'`]);
+    expect(run.kubectl).toEqual([`${patch} {"status":{"abort":true}}`]);
+    const refused = await ops(["rollout", "promote"]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(
+      'rollout promote: these settings deploy a Deployment (rollout.strategy "rolling")',
+    );
+    expect(refused.kubectl).toEqual([]);
+  });
+
   it.each([["help"], ["--help"], ["-h"]])(
     "%s shows every command with the kubectl commands it runs",
     async (flag) => {
@@ -360,6 +376,7 @@ describe("npm run ops", () => {
         "logs",
         "scale",
         "restart",
+        "rollout",
         "port-forward",
         "delete",
         "load",

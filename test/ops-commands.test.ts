@@ -29,6 +29,7 @@ import {
   portForwardSteps,
   restartSteps,
   ROLLOUT_TIMEOUT,
+  rolloutSteps,
   scaleSteps,
   statusSteps,
 } from "../ops/cluster-commands.js";
@@ -97,7 +98,13 @@ describe("deployment target", () => {
   it.each([
     ["operator-mode monitoring", { monitoring: { mode: "operator" } }],
     ["no monitoring", { namespace: "ml-serving", monitoring: { enabled: false } }],
+    ["a canary Rollout", { rollout: { strategy: "canary" } }],
+    ["a blue-green Rollout", { namespace: "ml-blue", rollout: { strategy: "blueGreen" } }],
     ["request-rate autoscaling", { autoscaling: { mode: "requests", minReplicas: 3, maxReplicas: 7 } }],
+    [
+      "a canary Rollout scaled by KEDA",
+      { rollout: { strategy: "canary" }, autoscaling: { mode: "requests" } },
+    ],
   ] as const)(
     "reads the target of a directory synthesized with %s like the settings give it",
     (_, overrides) => {
@@ -369,5 +376,68 @@ describe("formatCommand", () => {
       "kubectl get pods --selector a=b,c=d",
     );
     expect(formatCommand(["echo", "it's here", ""])).toBe(`echo 'it'\\''s here' ''`);
+  });
+});
+
+describe("deployment target with an Argo Rollout (rollout.strategy canary or blueGreen)", () => {
+  const canary = deploymentTarget(resolveSettings({ rollout: { strategy: "canary" } }));
+  const rolling = { name: deployment.metadata.name, namespace };
+
+  it("names the Rollout (the Deployment's name) and its strategy; none with the default rolling update", () => {
+    expect(canary.rollout).toEqual({ name: rolling.name, strategy: "canary" });
+    expect(deploymentTarget(resolveSettings({ rollout: { strategy: "blueGreen" } })).rollout).toEqual({
+      name: rolling.name,
+      strategy: "blueGreen",
+    });
+    expect(target.rollout).toBeUndefined();
+  });
+
+  it("rollout status and promote use the kubectl-argo-rollouts plugin; abort is a plain kubectl status patch", () => {
+    expect(rolloutSteps(canary, "status")).toEqual([
+      { args: ["argo", "rollouts", "get", "rollout", rolling.name, "--namespace", namespace] },
+    ]);
+    expect(rolloutSteps(canary, "promote")).toEqual([
+      { args: ["argo", "rollouts", "promote", rolling.name, "--namespace", namespace] },
+    ]);
+    expect(rolloutSteps(canary, "abort")).toEqual([
+      {
+        args: [
+          "patch",
+          `rollouts.argoproj.io/${rolling.name}`,
+          "--namespace",
+          namespace,
+          "--subresource=status",
+          "--type=merge",
+          "--patch",
+          '{"status":{"abort":true}}',
+        ],
+      },
+    ]);
+    expect(rolloutSteps(target, "abort")).toBeUndefined();
+  });
+
+  it("deploy and restart wait with the plugin, scale and status address the Rollout", () => {
+    const wait = [
+      "argo",
+      "rollouts",
+      "status",
+      rolling.name,
+      "--namespace",
+      namespace,
+      "--timeout",
+      ROLLOUT_TIMEOUT,
+    ];
+    expect(deploySteps(canary, "dist", applySetFor(undefined), "v1.32.4").at(-1)).toEqual({ args: wait });
+    expect(restartSteps(canary)).toEqual([
+      { args: ["argo", "rollouts", "restart", rolling.name, "--namespace", namespace] },
+      { args: wait },
+    ]);
+    expect(scaleSteps(canary, 3)[0]?.args.slice(0, 2)).toEqual([
+      "scale",
+      `rollouts.argoproj.io/${rolling.name}`,
+    ]);
+    expect(statusSteps(canary)[0]?.args[1]).toMatch(
+      /^rollouts\.argoproj\.io,analysisruns\.argoproj\.io,replicasets,/,
+    );
   });
 });

@@ -31,6 +31,13 @@ export interface ScalingBehavior {
   readonly scaleDown: ScalingRules;
 }
 
+/** The object an autoscaler scales (`scaleTargetRef`): the service's Deployment, or the Rollout replacing it. */
+export interface ScaleTarget {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+}
+
 /**
  * What the rest of the app reads from whichever autoscaler scales the service (this HPA, or KEDA's for a
  * ScaledObject): the bounds, and the name of the HorizontalPodAutoscaler that kube-state-metrics reports.
@@ -45,8 +52,10 @@ export interface ReplicaAutoscaler {
 }
 
 export interface InferenceAutoscalerProps {
-  /** The service whose Deployment is scaled (it must have no `replicas` field: checked at synth). */
+  /** The service whose pods are scaled (its pod controller must have no `replicas` field: checked at synth). */
   readonly service: InferenceService;
+  /** What is scaled. @default the service's Deployment */
+  readonly scaleTarget?: ScaleTarget;
   /** Fewest replicas. @default 2 */
   readonly minReplicas?: number;
   /** Most replicas. @default 10 */
@@ -73,6 +82,8 @@ export class InferenceAutoscaler extends Construct implements ReplicaAutoscaler 
   public readonly memoryUtilizationPercent: number;
   /** Scaling behavior, or undefined for Kubernetes' defaults. */
   public readonly behavior: ScalingBehavior | undefined;
+  /** The scaled object. */
+  public readonly scaleTarget: ScaleTarget;
 
   constructor(scope: Construct, id: string, props: InferenceAutoscalerProps) {
     super(scope, id);
@@ -102,10 +113,15 @@ export class InferenceAutoscaler extends Construct implements ReplicaAutoscaler 
       }
     }
     const deployment = props.service.deployment;
+    this.scaleTarget = props.scaleTarget ?? {
+      apiVersion: deployment.apiVersion,
+      kind: deployment.kind,
+      name: deployment.name,
+    };
     new KubeHorizontalPodAutoscalerV2(this, "hpa", {
       metadata: { name: this.name, namespace: this.namespace, labels: { ...props.service.labels } },
       spec: {
-        scaleTargetRef: { apiVersion: deployment.apiVersion, kind: deployment.kind, name: deployment.name },
+        scaleTargetRef: { ...this.scaleTarget },
         minReplicas: this.minReplicas,
         maxReplicas: this.maxReplicas,
         metrics: [

@@ -127,7 +127,10 @@ export class InferenceService extends Construct {
   public readonly probes: InferenceProbes;
   /** The ServiceAccount, Deployment and Service. */
   public readonly workload: RestrictedWorkload;
-  /** The Deployment (an HPA's scale target). */
+  /**
+   * The Deployment (an HPA's scale target). An `InferenceRollout` removes it from the chart and runs its pod
+   * template instead; the object stays readable for the validations.
+   */
   public readonly deployment: KubeDeployment;
   /** The Service. */
   public readonly service: KubeService;

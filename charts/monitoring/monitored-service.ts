@@ -1,5 +1,6 @@
 import { METRIC_LABELS, PATHS } from "../../src/contract/index.js";
 import type { ReplicaAutoscaler } from "../constructs/inference-autoscaler.js";
+import type { InferenceRollout } from "../constructs/inference-rollout.js";
 import type { InferenceService } from "../constructs/inference-service.js";
 import { anyOf, escapeRegex, type LabelMatchers } from "./promql.js";
 
@@ -32,6 +33,13 @@ export interface MonitoredService {
   readonly portName: string;
   /** HTTP path of the Prometheus exposition. */
   readonly metricsPath: string;
+  /**
+   * Set when an Argo Rollout runs the pods: the scrape copies its `rollouts-pod-template-hash` pod label onto
+   * every series (the analysis and the dashboard tell the versions apart by it), and also scrapes the
+   * endpoints of `extraServiceNames` (the blue-green preview Service, the only one in front of the new pods).
+   * @default undefined: a Deployment
+   */
+  readonly rollout?: { readonly extraServiceNames: readonly string[] };
 }
 
 /** The Prometheus `job` label of the inference targets, identical in standalone and operator mode. */
@@ -66,7 +74,11 @@ export function userTrafficMatchers(
 }
 
 /** Reads what monitoring needs from the inference constructs' public fields. */
-export function monitoredService(service: InferenceService, autoscaler: ReplicaAutoscaler): MonitoredService {
+export function monitoredService(
+  service: InferenceService,
+  autoscaler: ReplicaAutoscaler,
+  rollout?: InferenceRollout,
+): MonitoredService {
   return {
     namespace: service.namespace,
     serviceName: service.serviceName,
@@ -84,5 +96,12 @@ export function monitoredService(service: InferenceService, autoscaler: ReplicaA
         }),
     portName: service.portName,
     metricsPath: service.metricsPath,
+    ...(rollout
+      ? {
+          rollout: {
+            extraServiceNames: rollout.scrapedServiceNames.filter((n) => n !== service.serviceName),
+          },
+        }
+      : {}),
   };
 }

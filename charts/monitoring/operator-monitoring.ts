@@ -8,6 +8,7 @@ import type { RuleGroup } from "./mixin/rules/rule-file.js";
 import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
 import type { MonitoredService } from "./monitored-service.js";
 import type { PrometheusDuration } from "./prometheus-config.js";
+import { POD_TEMPLATE_HASH_LABEL, ROLLOUT_ROLE_LABEL } from "../constructs/argo-rollouts-names.js";
 
 /** The label kube-prometheus-stack's Grafana sidecar looks for on dashboard ConfigMaps. */
 export const DEFAULT_DASHBOARD_LABEL: Readonly<Record<string, string>> = { grafana_dashboard: "1" };
@@ -73,6 +74,8 @@ export class OperatorMonitoring extends Construct {
       spec: {
         selector: { matchLabels: { ...service.selectorLabels } },
         namespaceSelector: { matchNames: [service.namespace] },
+        // The operator copies these pod labels onto the targets, sanitized: `rollouts_pod_template_hash`, `rollout_role`.
+        ...(service.rollout ? { podTargetLabels: [POD_TEMPLATE_HASH_LABEL, ROLLOUT_ROLE_LABEL] } : {}),
         endpoints: [
           {
             port: service.portName,

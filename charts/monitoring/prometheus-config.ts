@@ -1,6 +1,10 @@
 import { stringify } from "yaml";
 import { jobName, type MonitoredService } from "./monitored-service.js";
 import { anyOf } from "./promql.js";
+import {
+  POD_TEMPLATE_HASH_SERIES_LABEL,
+  ROLLOUT_ROLE_SERIES_LABEL,
+} from "../constructs/argo-rollouts-names.js";
 
 /**
  * The subset of the Prometheus configuration file we generate, typed field by field with the file's own
@@ -91,6 +95,10 @@ export const KUBERNETES_META_LABELS = {
   serviceName: "__meta_kubernetes_service_name",
   endpointSlicePortName: "__meta_kubernetes_endpointslice_port_name",
   nodeName: "__meta_kubernetes_node_name",
+  /** The pod's `rollouts-pod-template-hash` label: `__meta_kubernetes_pod_label_<name>`, '-' sanitized to '_'. */
+  rolloutsPodTemplateHash: "__meta_kubernetes_pod_label_rollouts_pod_template_hash",
+  /** The pod's `rollout-role` label (stable, canary, active, preview), set by the Rollout's ephemeral metadata. */
+  rolloutRole: "__meta_kubernetes_pod_label_rollout_role",
 } as const;
 
 /** Labels Prometheus reads while relabelling a target. */
@@ -141,17 +149,40 @@ export interface PrometheusConfigInput {
  */
 export function inferenceScrapeJob(service: MonitoredService): ScrapeConfig {
   const meta = KUBERNETES_META_LABELS;
+  const extraServices = service.rollout?.extraServiceNames ?? [];
   return {
     job_name: jobName(service),
     metrics_path: service.metricsPath,
     kubernetes_sd_configs: [{ role: "endpointslice", namespaces: { names: [service.namespace] } }],
     relabel_configs: [
-      { action: "keep", source_labels: [meta.serviceName], regex: anyOf([service.serviceName]) },
+      {
+        action: "keep",
+        source_labels: [meta.serviceName],
+        regex: anyOf([service.serviceName, ...extraServices]),
+      },
       { action: "keep", source_labels: [meta.endpointSlicePortName], regex: anyOf([service.portName]) },
       { action: "replace", source_labels: [meta.namespace], target_label: "namespace" },
       { action: "replace", source_labels: [meta.podName], target_label: "pod" },
-      { action: "replace", source_labels: [meta.serviceName], target_label: "service" },
+      // A pod behind two scraped Services (blue-green after the switch) must yield identical labels through
+      // both, so Prometheus keeps one target instead of counting the pod twice.
+      extraServices.length === 0
+        ? { action: "replace", source_labels: [meta.serviceName], target_label: "service" }
+        : { action: "replace", target_label: "service", replacement: service.serviceName },
       { action: "replace", source_labels: [meta.podContainerName], target_label: "container" },
+      ...(service.rollout
+        ? [
+            {
+              action: "replace" as const,
+              source_labels: [meta.rolloutsPodTemplateHash],
+              target_label: POD_TEMPLATE_HASH_SERIES_LABEL,
+            },
+            {
+              action: "replace" as const,
+              source_labels: [meta.rolloutRole],
+              target_label: ROLLOUT_ROLE_SERIES_LABEL,
+            },
+          ]
+        : []),
     ],
   };
 }

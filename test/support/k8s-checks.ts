@@ -137,7 +137,7 @@ export interface PodTemplate {
   readonly spec: Json;
 }
 
-/** Pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and Pods. */
+/** Pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods and Argo Rollouts. */
 export function podTemplates(objects: readonly KubeObject[]): PodTemplate[] {
   const templates: PodTemplate[] = [];
   for (const owner of objects) {
@@ -146,6 +146,8 @@ export function podTemplates(objects: readonly KubeObject[]): PodTemplate[] {
     let template: Json | undefined;
     let path = "spec.template";
     if (["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"].includes(owner.kind)) {
+      template = asObject(spec.template);
+    } else if (owner.kind === "Rollout" && owner.apiVersion === "argoproj.io/v1alpha1" && spec.template) {
       template = asObject(spec.template);
     } else if (owner.kind === "CronJob") {
       template = asObject(asObject(asObject(spec.jobTemplate).spec).template);
@@ -340,7 +342,7 @@ export function selectorProblems(objects: readonly KubeObject[]): string[] {
   for (const t of templates) {
     const where = describeObject(t.owner);
     const selector = asObject(t.owner.spec).selector;
-    if (["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"].includes(t.owner.kind)) {
+    if (["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout"].includes(t.owner.kind)) {
       if (isEmptySelector(selector)) problems.push(`${where}: spec.selector is empty`);
       else if (!selectorMatches(selector, t.labels)) {
         problems.push(`${where}: spec.selector does not match the pod template labels`);

@@ -20,6 +20,7 @@ import { KUBE_STATE_METRICS, KUBE_STATE_METRICS_LABELS } from "../../kube-state-
 import { jobName, NON_USER_ROUTES, type MonitoredService } from "../../monitored-service.js";
 import { CADVISOR_METRICS } from "../../prometheus-config.js";
 import { anyOf, GRAFANA_RATE_INTERVAL, selector, type LabelMatchers } from "../../promql.js";
+import { ROLLOUT_ROLE_SERIES_LABEL } from "../../../constructs/argo-rollouts-names.js";
 import { requestScalingQueries, type RequestScalingQueries } from "./request-scaling-queries.js";
 import { logsPanels, logsVariables } from "./logs-row.js";
 
@@ -437,6 +438,55 @@ function resourcePanels(ctx: PanelContext): Builder<Panel>[] {
 }
 
 /**
+ * Traffic, errors, latency and predicted classes of each version while an Argo Rollout moves between them, split
+ * by the `rollout_role` label the Rollout's ephemeral metadata keeps current (stable/canary, active/preview).
+ * The role, not `rollouts_pod_template_hash`: a hash changes with every revision and does not say which
+ * version is the stable one.
+ */
+function rolloutPanels(ctx: PanelContext): Builder<Panel>[] {
+  const role = ROLLOUT_ROLE_SERIES_LABEL;
+  const byRole = (matchers: LabelMatchers) =>
+    `sum by (${role}) (rate(${selector(METRICS.httpRequests, matchers)}[${rate}]))`;
+  const failed = { ...ctx.user, [METRIC_LABELS.status]: { op: "=~", value: "5.." } } as const;
+  const predictions = `sum by (${role}, ${METRIC_LABELS.class}) (rate(${selector(METRICS.predictions, ctx.target)}[${rate}]))`;
+  return [
+    timeSeries(ctx, "Request rate by rollout role", "reqps", "User requests per second, per version.", [
+      query(byRole(ctx.user), `{{${role}}}`, "A"),
+    ]),
+    timeSeries(
+      ctx,
+      "5xx ratio by rollout role",
+      "percentunit",
+      "Share of each version's user requests answered 5xx: what the canary analysis aborts on.",
+      [query(`(${byRole(failed)} or ${byRole(ctx.user)} * 0) / ${byRole(ctx.user)}`, `{{${role}}}`, "A")],
+    ).max(1),
+    timeSeries(ctx, "p95 latency by rollout role", "s", "95th percentile of each version's user requests.", [
+      query(
+        `histogram_quantile(0.95, sum by (le, ${role}) (rate(${selector(`${METRICS.httpRequestDuration}_bucket`, ctx.user)}[${rate}])))`,
+        `{{${role}}}`,
+        "A",
+      ),
+    ]),
+    timeSeries(
+      ctx,
+      "Predicted class share by rollout role",
+      "percentunit",
+      "Each class's share of each version's predictions: a new model that drifts shows here before users complain.",
+      [
+        query(
+          `${predictions} / ignoring (${METRIC_LABELS.class}) group_left sum by (${role}) (${predictions})`,
+          `{{${role}}} {{${METRIC_LABELS.class}}}`,
+          "A",
+        ),
+      ],
+    ).max(1),
+  ];
+}
+
+/** The row a Rollout adds, right after the overview. */
+const ROLLOUT_ROW = { title: "Progressive delivery by rollout role", panels: rolloutPanels } as const;
+
+/**
  * KEDA's request-rate scaling (`autoscaling.mode: "requests"`): the per-pod rate against the ScaledObject's
  * threshold, and the replicas it asks for against those KEDA's HPA wants and has.
  */
@@ -531,7 +581,9 @@ export function inferenceDashboard(service: MonitoredService, options: Dashboard
   for (const variable of dashboardVariables(service)) builder.withVariable(variable);
   if (options.logs) for (const variable of logsVariables(service)) builder.withVariable(variable);
   const ctx = panelContext(service);
-  for (const row of ROWS.filter((r) => r.when === undefined || options[r.when] === true)) {
+  const shown = ROWS.filter((r) => r.when === undefined || options[r.when] === true);
+  const rows = service.rollout ? [shown[0]!, ROLLOUT_ROW, ...shown.slice(1)] : shown;
+  for (const row of rows) {
     builder.withRow(new RowBuilder(row.title).id(ctx.ids.take()));
     for (const panel of row.panels(ctx)) builder.withPanel(panel);
   }
