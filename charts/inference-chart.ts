@@ -27,6 +27,7 @@ export class InferenceChart extends Chart {
       terminationGracePeriodSeconds: terminationGracePeriodSeconds(settings.server),
       serviceType: settings.service.type,
       servicePort: settings.service.port,
+      auth: settings.auth,
     });
     this.autoscaler = new InferenceAutoscaler(this, "autoscaler", {
       service: this.service,

@@ -17,7 +17,9 @@ import {
   SETTING_VALUE_TYPES,
   settingValue,
 } from "../src/contract/server-config.js";
+import { AUTH_MODES, type AuthMode } from "../src/contract/index.js";
 import {
+  AUTH_SERVER_KEYS,
   CHART_FIXED_SERVER_CONFIG,
   type InferenceServerConfig,
   serverEnvironment,
@@ -25,7 +27,14 @@ import {
 } from "./constructs/inference-service.js";
 import { IMAGE_REPOSITORY, IMAGE_TAG } from "./constructs/image-reference.js";
 import type { ScalingBehavior } from "./constructs/inference-autoscaler.js";
-import { DNS_SUBDOMAIN, INGRESS_HOST, isDnsLabel, LABEL_KEY, LABEL_VALUE } from "./constructs/names.js";
+import {
+  DNS_SUBDOMAIN,
+  INGRESS_HOST,
+  isDnsLabel,
+  isDnsSubdomain,
+  LABEL_KEY,
+  LABEL_VALUE,
+} from "./constructs/names.js";
 import {
   DEFAULT_MONITORING_CONFIG,
   monitoringConfigProblems,
@@ -123,6 +132,20 @@ export interface Settings {
    * pointing at that environment's directory of the committed `dist/` (see `charts/environments.ts`).
    */
   readonly gitops: GitOpsSettings;
+  /**
+   * API keys. `api-key`: every route but the probes needs a key from the Secret `secretName` (created by the
+   * operator, one data key per key id; never in this repository), mounted as files and re-read when it
+   * changes; `/metrics` moves to its own port, open to the monitoring namespace only.
+   */
+  readonly auth: AuthSettings;
+}
+
+/** How the inference server authenticates requests (README "Authentication"). */
+export interface AuthSettings {
+  /** `none` (every request is served) or `api-key`. */
+  readonly mode: AuthMode;
+  /** Name of the Secret holding the keys in the service's namespace; data key = key id, value = key. */
+  readonly secretName: string;
 }
 
 /** How Argo CD deploys an environment from this repository. */
@@ -228,6 +251,8 @@ export const DEFAULT_SETTINGS: Settings = {
     liveness: { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
     readiness: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
   },
+  // No keys by default: an API key is a secret the operator creates in the cluster, never a synthesized one.
+  auth: { mode: "none", secretName: "iris-inference-api-keys" },
 };
 
 /**
@@ -242,13 +267,16 @@ const TERMINATION_MARGIN_SECONDS = 5;
 
 function withoutChartFixed(config: typeof DEFAULT_CONFIG): InferenceServerConfig {
   const server: Record<string, unknown> = { ...config };
-  for (const key of Object.keys(CHART_FIXED_SERVER_CONFIG)) delete server[key];
+  for (const key of [...Object.keys(CHART_FIXED_SERVER_CONFIG), "auth"]) delete server[key];
   return server as unknown as InferenceServerConfig;
 }
 
-/** The server settings the user owns: every key of the server's table but those the chart fixes. */
-const SERVER_SETTING_KEYS_IN_SETTINGS = SERVER_SETTING_KEYS.filter(
-  (key) => !(key in CHART_FIXED_SERVER_CONFIG),
+/**
+ * The server settings under `settings.server`: every key of the server's table but those the chart fixes
+ * and those it takes from `settings.auth`.
+ */
+export const SERVER_SETTING_KEYS_IN_SETTINGS = SERVER_SETTING_KEYS.filter(
+  (key) => !(key in CHART_FIXED_SERVER_CONFIG) && !(AUTH_SERVER_KEYS as readonly string[]).includes(key),
 );
 
 /**
@@ -393,7 +421,18 @@ function validateSettings(s: Settings): string[] {
   validateProbes(problems, s.probes);
   problems.add(...monitoringConfigProblems(s.monitoring, "monitoring"));
   problems.add(...gitOpsProblems(s.gitops));
+  validateAuth(problems, s.auth);
   return problems.list;
+}
+
+function validateAuth(problems: SettingProblems, auth: Settings["auth"]): void {
+  problems.oneOf("auth.mode", auth.mode, AUTH_MODES);
+  problems.check(
+    isDnsSubdomain(auth.secretName),
+    "auth.secretName",
+    "must be a Secret name (a DNS-1123 subdomain), e.g. iris-inference-api-keys",
+    auth.secretName,
+  );
 }
 
 function validateImage(problems: SettingProblems, image: Settings["image"]): void {

@@ -14,9 +14,12 @@ export interface InferenceNetworkPolicyProps {
 
 /**
  * Admits ingress to the server pods on the `http` port only; every other port is closed. With a list of
- * client namespaces, only those and the monitoring namespace may connect.
+ * client namespaces, only those and the monitoring namespace may connect. A separate metrics port (api-key
+ * mode) admits the monitoring namespace only.
  */
 export class InferenceNetworkPolicy extends Construct {
+  /** Namespace admitted to a separate metrics port, if any. */
+  public readonly monitoringNamespace: string | undefined;
   /** Namespaces admitted, or "any". */
   public readonly allowedNamespaces: "any" | readonly string[];
   /** The NetworkPolicy. */
@@ -25,6 +28,7 @@ export class InferenceNetworkPolicy extends Construct {
   constructor(scope: Construct, id: string, props: InferenceNetworkPolicyProps) {
     super(scope, id);
     const clients = props.clientNamespaces ?? "any";
+    this.monitoringNamespace = props.monitoringNamespace;
     if (clients !== "any" && clients.length === 0) {
       throw new Error('InferenceNetworkPolicy: props.clientNamespaces must be "any" or a non-empty list');
     }
@@ -49,6 +53,21 @@ export class InferenceNetworkPolicy extends Construct {
             ...(from ? { from } : {}),
             ports: [{ port: IntOrString.fromString(service.portName), protocol: "TCP" }],
           },
+          // A separate metrics port (api-key mode) is for Prometheus alone, never for the API's clients.
+          ...(service.metricsPortName === service.portName || !props.monitoringNamespace
+            ? []
+            : [
+                {
+                  from: [
+                    {
+                      namespaceSelector: {
+                        matchLabels: { "kubernetes.io/metadata.name": props.monitoringNamespace },
+                      },
+                    },
+                  ],
+                  ports: [{ port: IntOrString.fromString(service.metricsPortName), protocol: "TCP" }],
+                },
+              ]),
         ],
       },
     });
@@ -64,8 +83,12 @@ export class InferenceNetworkPolicy extends Construct {
     // A rule without ports, or a port entry without a number or name, admits every port.
     if (rules.some((rule) => !rule.ports || rule.ports.some((p) => p.port === undefined))) return [];
     const admitted = rules.flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
+    // Without a monitoring namespace nobody may scrape: a closed separate metrics port is intended.
+    const closedOnPurpose = (target: string | number | undefined) =>
+      !this.monitoringNamespace && target === service.metricsPortName && target !== service.portName;
     const targets = (service.service.toJson() as ServiceJson).spec.ports.map((p) => p.targetPort);
     return targets
+      .filter((target) => !closedOnPurpose(target))
       .filter((target) => !admitted.includes(target))
       .map(
         (target) =>

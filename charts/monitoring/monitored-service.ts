@@ -65,7 +65,7 @@ export function monitoredService(
     selectorLabels: service.selectorLabels,
     deploymentName: service.deploymentName,
     hpaName: autoscaler.name,
-    portName: service.portName,
+    portName: service.metricsPortName,
     metricsPath: service.metricsPath,
   };
 }
