@@ -121,7 +121,9 @@ describe("api-key mode", () => {
     };
     const app = createStartingApp(deps);
     expect((await app.request("/predict", { method: "POST" })).status).toBe(401);
-    expect((await app.request("/predict", { method: "POST", headers: { "x-api-key": KEY } })).status).toBe(503);
+    expect((await app.request("/predict", { method: "POST", headers: { "x-api-key": KEY } })).status).toBe(
+      503,
+    );
     expect((await app.request("/health")).status).toBe(200);
     expect((await app.request("/ready")).status).toBe(503);
   });
@@ -209,9 +211,12 @@ describe("the key never appears in a log line, a response or a metric (fuzzed ke
         expect(got.text).toContain('ml_authenticated_requests_total{key_id="fuzz-id"} 1');
         if (key.length >= 8) for (const form of forms(key)) expect(got.text).not.toContain(form);
         const other = "another-valid-key";
-        const baseline = await traces(createTestServer(classifier, { apiKeys: keySet({ "fuzz-id": other }) }), {
-          "x-api-key": other,
-        });
+        const baseline = await traces(
+          createTestServer(classifier, { apiKeys: keySet({ "fuzz-id": other }) }),
+          {
+            "x-api-key": other,
+          },
+        );
         expect(got.normalized).toBe(baseline.normalized);
       }),
       { numRuns: 60 },

@@ -74,7 +74,7 @@ export const ENV = {
   "http.headersTimeoutSeconds": "HTTP_HEADERS_TIMEOUT_SECONDS",
   "http.requestTimeoutSeconds": "HTTP_REQUEST_TIMEOUT_SECONDS",
   "auth.mode": "AUTH_MODE",
-  "auth.keysDir": "API_KEYS_DIR",
+  "auth.keysDir": "AUTH_KEYS_DIR",
   metricsPort: "METRICS_PORT",
 } as const;
 

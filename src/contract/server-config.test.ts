@@ -31,6 +31,8 @@ describe("parseServerConfig", () => {
         inflightTimeoutSeconds: 10,
         batching: { enabled: true, maxRowsPerCall: 256, maxDelayMs: 0, queueRows: 4096 },
         http: { keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 10, requestTimeoutSeconds: 30 },
+        auth: { mode: "none", keysDir: "/var/run/secrets/infer8s/api-keys" },
+        metricsPort: 9090,
       },
     });
     expect(DEFAULT_CONFIG.port).toBe(8080);
@@ -61,6 +63,9 @@ describe("parseServerConfig", () => {
       HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: "75",
       HTTP_HEADERS_TIMEOUT_SECONDS: "1.5",
       HTTP_REQUEST_TIMEOUT_SECONDS: "2",
+      AUTH_MODE: "api-key",
+      AUTH_KEYS_DIR: "/keys",
+      METRICS_PORT: "9100",
     });
     expect(result).toEqual({
       ok: true,
@@ -76,8 +81,18 @@ describe("parseServerConfig", () => {
         inflightTimeoutSeconds: 0,
         batching: { enabled: false, maxRowsPerCall: 64, maxDelayMs: 3, queueRows: 100 },
         http: { keepAliveTimeoutSeconds: 75, headersTimeoutSeconds: 1.5, requestTimeoutSeconds: 2 },
+        auth: { mode: "api-key", keysDir: "/keys" },
+        metricsPort: 9100,
       },
     });
+  });
+
+  it("refuses a metrics port equal to the API port in api-key mode only", () => {
+    expect(messages(parseServerConfig({ AUTH_MODE: "api-key", PORT: "9090" }))).toEqual([
+      'METRICS_PORT must differ from PORT (9090) in api-key mode, got "9090"',
+    ]);
+    expect(parseServerConfig({ PORT: "9090" }).ok).toBe(true);
+    expect(parseServerConfig({ AUTH_MODE: "api-key", PORT: "0", METRICS_PORT: "0" }).ok).toBe(true);
   });
 
   it("accepts port 0 (pick a free port)", () => {
@@ -216,7 +231,8 @@ function nest(values: Record<string, unknown>): ServerConfig {
 const validConfig: fc.Arbitrary<ServerConfig> = fc
   .record(Object.fromEntries(SERVER_SETTING_KEYS.map((key) => [key, validValue(SERVER_SETTINGS[key])])))
   .map(nest)
-  .filter((c) => c.http.headersTimeoutSeconds <= c.http.requestTimeoutSeconds);
+  .filter((c) => c.http.headersTimeoutSeconds <= c.http.requestTimeoutSeconds)
+  .filter((c) => c.auth.mode === "none" || c.metricsPort === 0 || c.metricsPort !== c.port);
 
 describe("encodeServerConfig", () => {
   it("writes every variable, in the order of the table", () => {
