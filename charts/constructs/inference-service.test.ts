@@ -169,7 +169,7 @@ describe("InferenceService", () => {
       container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
     );
     // Without auth the auth variables are left out: the server's defaults are no auth.
-    const authVariables = [ENV["auth.mode"], ENV["auth.keysDir"], ENV.metricsPort];
+    const authVariables: string[] = [ENV["auth.mode"], ENV["auth.keysDir"], ENV.metricsPort];
     expect(Object.keys(env)).toEqual(Object.values(ENV).filter((name) => !authVariables.includes(name)));
     const parsed = parseServerConfig(env);
     expect(parsed).toEqual({
