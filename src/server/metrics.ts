@@ -177,6 +177,9 @@ export class ServerMetrics {
       missing: failures.labels({ [authFailureReason]: "missing" }),
       invalid: failures.labels({ [authFailureReason]: "invalid" }),
     };
+    // Published at 0 in every mode, so the 401 panel and alert read a real 0 rather than no data.
+    this.authFailures.missing.inc(0);
+    this.authFailures.invalid.inc(0);
   }
 
   /** Counts one request refused with 401. */

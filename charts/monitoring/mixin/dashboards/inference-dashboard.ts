@@ -434,6 +434,39 @@ function resourcePanels(ctx: PanelContext): Builder<Panel>[] {
   ];
 }
 
+/** API keys (api-key mode): requests refused with 401, by reason. Reads 0 without auth. */
+function authenticationPanels(ctx: PanelContext): Builder<Panel>[] {
+  const { authFailureReason, keyId } = METRIC_LABELS;
+  return [
+    timeSeries(
+      ctx,
+      "Refused requests (401) by reason",
+      "reqps",
+      "Requests refused in api-key mode: missing (no key) or invalid (unknown key). A burst is a misconfigured client after a rotation, or someone guessing keys (alert InferenceUnauthorizedBurst). Accepted requests per key id: ml_authenticated_requests_total.",
+      [
+        query(
+          `sum by (${authFailureReason}) (rate(${selector(METRICS.authFailures, ctx.target)}[${rate}]))`,
+          `{{${authFailureReason}}}`,
+          "A",
+        ),
+      ],
+    ),
+    timeSeries(
+      ctx,
+      "Requests by API key id",
+      "reqps",
+      "Requests with a valid key, by key id (the Secret's data key). During a rotation, the old id falling to 0 says every client has the new key. Empty without auth.",
+      [
+        query(
+          `sum by (${keyId}) (rate(${selector(METRICS.authenticatedRequests, ctx.target)}[${rate}]))`,
+          `{{${keyId}}}`,
+          "A",
+        ),
+      ],
+    ),
+  ];
+}
+
 /** The dashboard's rows, top to bottom, and the panels each holds. */
 const ROWS: readonly { readonly title: string; readonly panels: (ctx: PanelContext) => Builder<Panel>[] }[] =
   [
@@ -443,6 +476,7 @@ const ROWS: readonly { readonly title: string; readonly panels: (ctx: PanelConte
     { title: "Latency", panels: latencyPanels },
     { title: "Predictions", panels: predictionPanels },
     { title: "Pods and autoscaling", panels: (ctx) => [...replicaPanels(ctx), ...resourcePanels(ctx)] },
+    { title: "Authentication", panels: authenticationPanels },
   ];
 
 /** The `namespace` and `pod` variables: every namespace the service is scraped in, and its pods there. */
