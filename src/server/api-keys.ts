@@ -9,7 +9,7 @@
  * themselves would return sooner the earlier a guess goes wrong, letting a client find a key one
  * character at a time from response times.
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { type FSWatcher, readFileSync, readdirSync, readlinkSync, statSync, watch } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "./logger.js";
@@ -23,10 +23,15 @@ const KUBELET_DATA_LINK = "..data";
 /** What a key id may be: the characters of a Secret data key, at most 253 of them. */
 const KEY_ID = /^[-._a-zA-Z0-9]{1,253}$/;
 
-/** The digest under which a key is stored and looked up. */
-export function keyDigest(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("base64");
-}
+/**
+ * The digest under which a key is stored and looked up: SHA-256 of its UTF-8 bytes, in base64. Node's one-shot
+ * `crypto.hash` (20.12+) takes ~0.5 µs where a `createHash` object takes ~1.5 µs; this runs on every request.
+ */
+export const keyDigest: (key: string) => string =
+  // A namespace import: a named import of `hash` would fail to link on Node before 20.12.
+  typeof crypto.hash === "function"
+    ? (key) => crypto.hash("sha256", key, "base64")
+    : (key) => crypto.createHash("sha256").update(key, "utf8").digest("base64");
 
 /** One version of the key set: digest of each key to its id. */
 export type KeyTable = ReadonlyMap<string, string>;
