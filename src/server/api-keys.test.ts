@@ -21,7 +21,7 @@ function tempDir(): string {
 
 let version = 0;
 /**
- * Publishes `keys` the way kubelet updates a mounted Secret: files in a fresh timestamped directory, a
+ * Publishes `keys` the way kubelet updates a mounted Secret, with files in a fresh timestamped directory, a
  * `..data_tmp` link to it renamed over `..data` in one step, and one link per key id to `..data/<id>`.
  */
 function publishLikeKubelet(dir: string, keys: Record<string, string>): void {

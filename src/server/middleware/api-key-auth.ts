@@ -79,8 +79,8 @@ export function presentedKey(
   apiKeyHeader: string | undefined,
 ): string | undefined {
   if (authorization !== undefined && authorization.length > 7 && /^bearer /i.test(authorization)) {
-    const token = authorization.slice(7).trim();
-    if (token !== "") return token;
+    const credentials = authorization.slice(7).trim();
+    if (credentials !== "") return credentials;
   }
   return apiKeyHeader === undefined || apiKeyHeader === "" ? undefined : apiKeyHeader;
 }
