@@ -233,3 +233,20 @@ describe("the key never appears in a log line, a response or a metric (fuzzed ke
     );
   });
 });
+
+describe("the API description in api-key mode", () => {
+  it("declares the two ways of sending a key, so Swagger UI offers to authorize", async () => {
+    const server = createTestServer(classifier, { apiKeys: keySet({ ci: KEY }) });
+    const document = (await (await server.app.request("/openapi.json")).json()) as {
+      security?: unknown;
+      components?: { securitySchemes?: unknown };
+    };
+    expect(document.security).toEqual([{ bearerKey: [] }, { headerKey: [] }]);
+    expect(document.components?.securitySchemes).toEqual({
+      bearerKey: { type: "http", scheme: "bearer" },
+      headerKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+    });
+    const open = (await (await createTestServer(classifier).app.request("/openapi.json")).json()) as object;
+    expect(open).not.toHaveProperty("security");
+  });
+});

@@ -104,7 +104,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     middleware,
   });
   registerInfoRoute(app, describeRuntime(model, config, serverVersion));
-  registerDocs(app, serverVersion);
+  registerDocs(app, serverVersion, deps.apiKeys !== undefined);
   answerMethodNotAllowed(app);
   return app;
 }
@@ -170,9 +170,21 @@ export function createMetricsApp({
   return app;
 }
 
-/** `/openapi.json` (generated once, from the same schemas that validate), `/docs` (Swagger UI, served offline) and `/`. */
-function registerDocs(app: OpenAPIHono<AppEnv>, serverVersion: string): void {
+/**
+ * `/openapi.json` (generated once, from the same schemas that validate), `/docs` (Swagger UI, served offline) and
+ * `/`. In api-key mode the document declares both ways of sending a key, so Swagger UI offers "Authorize".
+ */
+function registerDocs(app: OpenAPIHono<AppEnv>, serverVersion: string, keysRequired: boolean): void {
+  if (keysRequired) {
+    app.openAPIRegistry.registerComponent("securitySchemes", "bearerKey", { type: "http", scheme: "bearer" });
+    app.openAPIRegistry.registerComponent("securitySchemes", "headerKey", {
+      type: "apiKey",
+      in: "header",
+      name: "X-API-Key",
+    });
+  }
   const document = app.getOpenAPIDocument({
+    ...(keysRequired ? { security: [{ bearerKey: [] }, { headerKey: [] }] } : {}),
     openapi: "3.0.3",
     info: {
       title: SERVER_NAME,
