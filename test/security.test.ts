@@ -61,6 +61,11 @@ describe("the repository", () => {
       why: "made-up keys of the API-key tests, sent in the X-API-Key header",
     },
     {
+      file: "test/server-auth-process.test.ts",
+      line: /\{ "x-api-key": "(first|second)-key-\d+" \}/,
+      why: "made-up keys the process test writes into its own key directory",
+    },
+    {
       file: "test/monitoring/end-to-end.prometheus.test.ts",
       line: /^const API_KEY = "e2e-key-|"x-api-key"/,
       why: "the made-up key the end-to-end test gives its own server, and sends",
