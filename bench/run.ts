@@ -12,7 +12,8 @@
  * passes or fails on them.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -24,7 +25,7 @@ import { cpuSeconds, freePort, rssMiB, stopProcess, waitForStatus } from "./proc
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const USAGE = `Usage: npm run bench [-- --duration S] [--warmup S] [--connections 1,16,64] [--rates 200,1000,5000]
-                     [--reconnect-every N] [--scenarios NAMES] [--json FILE] [--compare-batching]
+                     [--reconnect-every N] [--scenarios NAMES] [--json FILE] [--compare-batching] [--compare-auth]
 Measures the production build against a bare Hono server on loopback, scenario by scenario.
   --duration S          seconds per measurement (default 5)
   --warmup S            seconds of warm-up before each (default 1)
@@ -36,6 +37,7 @@ Measures the production build against a bare Hono server on loopback, scenario b
   --scenarios NAMES     only scenarios whose name contains one of these, comma-separated (default all)
   --json FILE           also write the results as JSON
   --compare-batching    also measure the server with BATCHING=off
+  --compare-auth        also measure the server with AUTH_MODE=api-key (every request with a Bearer key)
   -h, --help            this text`;
 const { values } = benchCommandLine("bench", USAGE, () =>
   parseArgs({
@@ -48,6 +50,7 @@ const { values } = benchCommandLine("bench", USAGE, () =>
       scenarios: { type: "string", default: "" },
       json: { type: "string" },
       "compare-batching": { type: "boolean", default: false },
+      "compare-auth": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -108,8 +111,14 @@ const SCENARIOS = ALL_SCENARIOS.filter(
   (s) => values.scenarios === "" || values.scenarios.split(",").some((f) => s.name.includes(f)),
 );
 
-/** `server`: the production build as configured; `unbatched`: the same with BATCHING=off; `bare`: the limit. */
-type Target = "server" | "unbatched" | "bare";
+/**
+ * `server`: the production build as configured; `unbatched`: the same with BATCHING=off; `auth`: the same with
+ * API keys on (`AUTH_MODE=api-key`, every request sends `Authorization: Bearer`); `bare`: the limit.
+ */
+type Target = "server" | "unbatched" | "auth" | "bare";
+
+/** The key the `auth` target is given, and sends. */
+const BENCH_API_KEY = "bench-key-3q2+7Vx0d9mZk1LrA5pWcE8sYh4TnJgU6bRfQiOa=";
 
 interface Measurement {
   scenario: string;
@@ -138,16 +147,33 @@ async function load(
   connections: number,
   seconds: number,
   reconnectRate?: number,
+  extraHeaders: Record<string, string> = {},
 ) {
   return autocannon({
     url: url + scenario.path,
     method: scenario.method,
     body: scenario.body,
-    headers: scenario.body ? { "content-type": "application/json" } : {},
+    headers: { ...(scenario.body ? { "content-type": "application/json" } : {}), ...extraHeaders },
     connections,
     duration: seconds,
     ...(reconnectRate ? { reconnectRate } : {}),
   });
+}
+
+/** The server in api-key mode, with one key in a temporary directory and its metrics on a free port. */
+async function startWithAuth() {
+  const keysDir = mkdtempSync(join(tmpdir(), "infer8s-bench-keys-"));
+  writeFileSync(join(keysDir, "bench"), BENCH_API_KEY);
+  return start(
+    ["build/src/server/main.js"],
+    {
+      MODEL_DIR: join(ROOT, "model"),
+      AUTH_MODE: "api-key",
+      AUTH_KEYS_DIR: keysDir,
+      METRICS_PORT: String(await freePort()),
+    },
+    "/ready",
+  );
 }
 
 /** Every process {@link start} spawned that has not exited: stopped when main() ends, however it ends. */
@@ -179,19 +205,24 @@ async function main(): Promise<void> {
   const unbatched = values["compare-batching"]
     ? await start(["build/src/server/main.js"], { MODEL_DIR: join(ROOT, "model"), BATCHING: "off" }, "/ready")
     : undefined;
+  const withAuth = values["compare-auth"] ? await startWithAuth() : undefined;
   const targets: [Target, Awaited<ReturnType<typeof start>>][] = [
     ["bare", bare],
     ["server", server],
   ];
   if (unbatched) targets.push(["unbatched", unbatched]);
+  if (withAuth) targets.push(["auth", withAuth]);
+  const headersOf = (target: Target): Record<string, string> =>
+    target === "auth" ? { authorization: `Bearer ${BENCH_API_KEY}` } : {};
   const measurements: Measurement[] = [];
   const idleMillicores: Partial<Record<Target, number>> = {};
   try {
     // A fresh process runs its first seconds unoptimised; without this the first lines (and a run of one
     // scenario) measure the JIT, not the server. Every target gets every scenario once at full load.
     const peak = Math.max(16, ...connectionLevels);
-    for (const [, proc] of targets) {
-      for (const scenario of SCENARIOS) if (warmup > 0) await load(proc.url, scenario, peak, warmup * 2);
+    for (const [target, proc] of targets) {
+      for (const scenario of SCENARIOS)
+        if (warmup > 0) await load(proc.url, scenario, peak, warmup * 2, undefined, headersOf(target));
     }
     const closedLoop = async (
       scenario: Scenario,
@@ -200,10 +231,10 @@ async function main(): Promise<void> {
       proc: Awaited<ReturnType<typeof start>>,
       reconnect?: number,
     ) => {
-      if (warmup > 0) await load(proc.url, scenario, connections, warmup, reconnect);
+      if (warmup > 0) await load(proc.url, scenario, connections, warmup, reconnect, headersOf(target));
       const pid = proc.child.pid ?? 0;
       const cpuBefore = cpuSeconds(pid);
-      const r = await load(proc.url, scenario, connections, duration, reconnect);
+      const r = await load(proc.url, scenario, connections, duration, reconnect, headersOf(target));
       const cpuUsed = cpuSeconds(pid) - cpuBefore;
       measurements.push({
         scenario: scenario.name,
@@ -243,6 +274,8 @@ async function main(): Promise<void> {
     for (const scenario of SCENARIOS.filter((s) => s.atRates === true)) {
       for (const rate of rates) {
         for (const [target, proc] of targets) {
+          // The auth comparison is a closed-loop one (the paced client sends no key).
+          if (target === "auth") continue;
           const paced = (seconds: number) =>
             pacedLoad({
               url: proc.url + scenario.path,
@@ -317,7 +350,11 @@ async function main(): Promise<void> {
     );
     const label = m.reconnectEvery ? `${m.scenario}, reconnect every ${m.reconnectEvery}` : m.scenario;
     rows.push([
-      m.target === "unbatched" ? `${label} (BATCHING=off)` : label,
+      m.target === "unbatched"
+        ? `${label} (BATCHING=off)`
+        : m.target === "auth"
+          ? `${label} (AUTH_MODE=api-key)`
+          : label,
       String(m.connections),
       fmt(m.requestsPerSecond),
       m.rowsPerSecond > 0 ? fmt(m.rowsPerSecond) : "-",
@@ -391,6 +428,19 @@ async function main(): Promise<void> {
         .join(", ")}`,
     );
   }
+  const authCost = measurements
+    .filter((m) => m.target === "auth")
+    .flatMap((m) => {
+      const off = measurements.find(
+        (x) => x.target === "server" && x.scenario === m.scenario && x.connections === m.connections,
+      );
+      return off
+        ? [
+            `${m.scenario} @${m.connections}: ${fmt(m.cpuMicrosecondsPerRequest - off.cpuMicrosecondsPerRequest, 1)}`,
+          ]
+        : [];
+    });
+  if (authCost.length > 0) console.log(`\nauth on − off, CPU µs/req: ${authCost.join("; ")}`);
   console.log(`\nstart → /ready 200: ${readyTimes.map((t) => fmt(t)).join(", ")} ms (3 starts)`);
   console.log(`npm run synth: ${fmt(synthMs)} ms`);
 

@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests navigate synthesized YAML freely; the schema checks type it */
 import { describe, expect, it } from "vitest";
+import { operatorMonitoring, standaloneMonitoring } from "../test/monitoring/fixtures.js";
 import { manifestProblems, synthObjects } from "../test/support/k8s-checks.js";
 import { buildApp } from "./app.js";
 import { DEFAULT_SETTINGS, resolveSettings, type SettingsOverrides } from "./settings.js";
@@ -214,5 +215,98 @@ describe("InferenceChart in autoscaling mode requests", () => {
     expect(await manifestProblems([...namespaces, ...inference, hpa])).toEqual([
       "Deployment infer8s/iris-inference is scaled by 2 autoscalers: ScaledObject infer8s/iris-inference, HorizontalPodAutoscaler infer8s/iris-inference",
     ]);
+  });
+});
+
+describe("api-key mode", () => {
+  const AUTH = { auth: { mode: "api-key", secretName: "iris-inference-api-keys" } } as const;
+
+  it("mounts the operator's Secret read-only as files and tells the server where they are", () => {
+    const { inference } = synth(AUTH);
+    const pod = (inference.find((o) => o.kind === "Deployment") as any).spec.template.spec;
+    const container = pod.containers[0];
+    expect(pod.volumes).toContainEqual({
+      name: "api-keys",
+      secret: { secretName: "iris-inference-api-keys", defaultMode: 0o440, optional: false },
+    });
+    expect(container.volumeMounts).toContainEqual({
+      name: "api-keys",
+      mountPath: "/var/run/secrets/infer8s/api-keys",
+      readOnly: true,
+    });
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      AUTH_MODE: "api-key",
+      AUTH_KEYS_DIR: "/var/run/secrets/infer8s/api-keys",
+      METRICS_PORT: "9090",
+    });
+    expect(container.env.every((e: any) => e.valueFrom === undefined)).toBe(true);
+  });
+
+  it("emits no Secret and no key: the operator creates the Secret", () => {
+    const { inference } = synth(AUTH);
+    expect(kinds(inference)).not.toContain("Secret");
+    expect(JSON.stringify(inference)).not.toMatch(/"(data|stringData)"/);
+  });
+
+  it("moves /metrics to its own port, open to the monitoring namespace only", () => {
+    const { inference } = synth({ ...AUTH, clientNamespaces: ["apps"] });
+    const deployment = inference.find((o) => o.kind === "Deployment") as any;
+    expect(deployment.spec.template.spec.containers[0].ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "metrics", containerPort: 9090, protocol: "TCP" },
+    ]);
+    expect(deployment.spec.template.metadata.annotations["prometheus.io/port"]).toBe("9090");
+    const service = inference.find((o) => o.kind === "Service") as any;
+    expect(service.spec.ports.map((p: any) => [p.name, p.port, p.targetPort])).toEqual([
+      ["http", 80, "http"],
+      ["metrics", 9090, "metrics"],
+    ]);
+    const policy = inference.find((o) => o.kind === "NetworkPolicy") as any;
+    const byNamespace = (ns: string) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+    });
+    expect(policy.spec.ingress).toEqual([
+      { from: [byNamespace("apps"), byNamespace("monitoring")], ports: [{ port: "http", protocol: "TCP" }] },
+      { from: [byNamespace("monitoring")], ports: [{ port: "metrics", protocol: "TCP" }] },
+    ]);
+  });
+
+  it("passes the Kubernetes schema and every semantic check, with monitoring on or off", async () => {
+    for (const profile of [AUTH, { ...AUTH, monitoring: { enabled: false } }]) {
+      const { namespaces, inference } = synth(profile);
+      expect(await manifestProblems([...namespaces, ...inference])).toEqual([]);
+    }
+  });
+
+  it("leaves the default deployment as it was: no auth variables, no second port", () => {
+    const { inference } = synth();
+    const text = JSON.stringify(inference);
+    for (const absent of ["AUTH_MODE", "AUTH_KEYS_DIR", "METRICS_PORT", '"name":"metrics"', "api-keys"]) {
+      expect(text).not.toContain(absent);
+    }
+  });
+
+  it("fails the synth without a valid Secret name", () => {
+    expect(() => synth({ auth: { mode: "api-key", secretName: "" } })).toThrow(
+      'auth.secretName: must be a Secret name (a DNS-1123 subdomain), e.g. iris-inference-api-keys, got ""',
+    );
+  });
+});
+
+describe("api-key mode, as monitoring sees it", () => {
+  const AUTH = { auth: { mode: "api-key", secretName: "iris-inference-api-keys" } } as const;
+
+  it("scrapes the metrics port by name, in standalone and operator mode", () => {
+    const standalone = standaloneMonitoring(AUTH);
+    const job = standalone.prometheus.config.scrape_configs.find(
+      (j) => j.job_name === standalone.monitored.serviceName,
+    );
+    expect(JSON.stringify(job?.relabel_configs)).toContain('"regex":"metrics"');
+    const objects = synthObjects(operatorMonitoring(AUTH)) as any[];
+    const monitor = objects.find((o) => o.kind === "ServiceMonitor");
+    expect(monitor.spec.endpoints.map((e: any) => e.port)).toEqual(["metrics"]);
+    // Without auth, the API port serves the metrics as before.
+    expect(standaloneMonitoring().monitored.portName).toBe("http");
   });
 });

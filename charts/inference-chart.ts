@@ -48,6 +48,7 @@ export class InferenceChart extends Chart {
       terminationGracePeriodSeconds: terminationGracePeriodSeconds(settings.server),
       serviceType: settings.service.type,
       servicePort: settings.service.port,
+      auth: settings.auth,
     });
     // Our own Prometheus in standalone mode; settings validation demands an explicit URL otherwise.
     const ownPrometheus = prometheusServerUrl(settings.monitoring.namespace);

@@ -3,15 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENV } from "../src/contract/index.js";
-import {
-  DEFAULT_CONFIG,
-  parseServerConfig,
-  SERVER_SETTING_KEYS,
-  SERVER_SETTINGS,
-} from "../src/contract/server-config.js";
-import { CHART_FIXED_SERVER_CONFIG, serverEnvironment } from "./constructs/inference-service.js";
+import { DEFAULT_CONFIG, parseServerConfig, SERVER_SETTINGS } from "../src/contract/server-config.js";
+import { serverEnvironment } from "./constructs/inference-service.js";
 import {
   DEFAULT_SETTINGS,
+  SERVER_SETTING_KEYS_IN_SETTINGS,
   PACKAGE_VERSION,
   readSettingsOverrides,
   requestRateTarget,
@@ -44,10 +40,28 @@ describe("resolveSettings", () => {
     expect(settings.monitoring).toMatchObject({ enabled: true, mode: "standalone" });
   });
 
-  it("takes the server defaults from the server's own config module, minus what the chart fixes", () => {
-    const { port: _port, host: _host, modelDir: _modelDir, ...serverDefaults } = DEFAULT_CONFIG;
+  it("takes the server defaults from the server's own config module, minus what the chart fixes and auth", () => {
+    const {
+      port: _port,
+      host: _host,
+      modelDir: _modelDir,
+      metricsPort: _metricsPort,
+      auth: _auth,
+      ...serverDefaults
+    } = DEFAULT_CONFIG;
     expect(DEFAULT_SETTINGS.server).toEqual(serverDefaults);
     expect(DEFAULT_SETTINGS.server).not.toHaveProperty("port");
+    expect(DEFAULT_SETTINGS.auth).toEqual({ mode: "none", secretName: "iris-inference-api-keys" });
+  });
+
+  it("rejects an unknown auth mode and a Secret name Kubernetes would refuse", () => {
+    expect(errorOf({ auth: { mode: "oauth" as never, secretName: "Bad_Name" } })).toBe(
+      [
+        "Invalid settings:",
+        '  - auth.mode: must be one of "none", "api-key", got "oauth"',
+        '  - auth.secretName: must be a Secret name (a DNS-1123 subdomain), e.g. iris-inference-api-keys, got "Bad_Name"',
+      ].join("\n"),
+    );
   });
 
   it("merges nested overrides and keeps the sibling defaults", () => {
@@ -162,23 +176,20 @@ describe("resolveSettings", () => {
 });
 
 describe("resolveSettings on server settings (checked by the server's own parser)", () => {
-  it.each(SERVER_SETTING_KEYS.filter((key) => !(key in CHART_FIXED_SERVER_CONFIG)))(
-    "rejects an invalid server.%s, naming the setting",
-    (key) => {
-      const spec = SERVER_SETTINGS[key];
-      const invalid =
-        spec.kind === "integer" || spec.kind === "seconds"
-          ? spec.max + 1
-          : spec.kind === "on-off"
-            ? "on"
-            : "not-a-choice";
-      const message = errorOf(overrideAt(key, invalid));
-      expect(message).toMatch(
-        new RegExp(`^Invalid settings:\\n  - server\\.${key.replace(".", "\\.")}: must `),
-      );
-      expect(message.split("\n")).toHaveLength(2);
-    },
-  );
+  it.each(SERVER_SETTING_KEYS_IN_SETTINGS)("rejects an invalid server.%s, naming the setting", (key) => {
+    const spec = SERVER_SETTINGS[key];
+    const invalid =
+      spec.kind === "integer" || spec.kind === "seconds"
+        ? spec.max + 1
+        : spec.kind === "on-off"
+          ? "on"
+          : "not-a-choice";
+    const message = errorOf(overrideAt(key, invalid));
+    expect(message).toMatch(
+      new RegExp(`^Invalid settings:\\n  - server\\.${key.replace(".", "\\.")}: must `),
+    );
+    expect(message.split("\n")).toHaveLength(2);
+  });
 
   it("rejects a number written as a string, which the environment would not show", () => {
     expect(errorOf({ server: { drainSeconds: "5" } })).toBe(

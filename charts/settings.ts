@@ -17,7 +17,9 @@ import {
   SETTING_VALUE_TYPES,
   settingValue,
 } from "../src/contract/server-config.js";
+import { AUTH_MODES, type AuthMode } from "../src/contract/index.js";
 import {
+  AUTH_SERVER_KEYS,
   CHART_FIXED_SERVER_CONFIG,
   type InferenceServerConfig,
   serverEnvironment,
@@ -215,6 +217,12 @@ export interface Settings {
   };
   /** Zero-trust transport: Istio ambient mode (mTLS between all pods, identity-based authorization). */
   readonly mesh: MeshSettings;
+  /**
+   * API keys. `api-key`: every route but the probes needs a key from the Secret `secretName` (created by the
+   * operator, one data key per key id; never in this repository), mounted as files and re-read when it
+   * changes; `/metrics` moves to its own port, open to the monitoring namespace only.
+   */
+  readonly auth: AuthSettings;
 }
 
 /** Service meshes the deployment can join. */
@@ -276,6 +284,14 @@ export interface LogsSettings {
 export function logsShown(monitoring: Settings["monitoring"]): boolean {
   if (!monitoring.enabled || !monitoring.logs.enabled) return false;
   return monitoring.mode === "standalone" || monitoring.logs.lokiUrl !== undefined;
+}
+
+/** How the inference server authenticates requests (README "Authentication"). */
+export interface AuthSettings {
+  /** `none` (every request is served) or `api-key`. */
+  readonly mode: AuthMode;
+  /** Name of the Secret holding the keys in the service's namespace; data key = key id, value = key. */
+  readonly secretName: string;
 }
 
 /** How Argo CD deploys an environment from this repository. */
@@ -435,6 +451,8 @@ export const DEFAULT_SETTINGS: Settings = {
     trustDomain: "cluster.local",
     operatorPrometheusServiceAccount: "kube-prometheus-stack-prometheus",
   },
+  // No keys by default: an API key is a secret the operator creates in the cluster, never a synthesized one.
+  auth: { mode: "none", secretName: "iris-inference-api-keys" },
 };
 
 /**
@@ -449,13 +467,16 @@ const TERMINATION_MARGIN_SECONDS = 5;
 
 function withoutChartFixed(config: typeof DEFAULT_CONFIG): InferenceServerConfig {
   const server: Record<string, unknown> = { ...config };
-  for (const key of Object.keys(CHART_FIXED_SERVER_CONFIG)) delete server[key];
+  for (const key of [...Object.keys(CHART_FIXED_SERVER_CONFIG), "auth"]) delete server[key];
   return server as unknown as InferenceServerConfig;
 }
 
-/** The server settings the user owns: every key of the server's table but those the chart fixes. */
-const SERVER_SETTING_KEYS_IN_SETTINGS = SERVER_SETTING_KEYS.filter(
-  (key) => !(key in CHART_FIXED_SERVER_CONFIG),
+/**
+ * The server settings under `settings.server`: every key of the server's table but those the chart fixes
+ * and those it takes from `settings.auth`.
+ */
+export const SERVER_SETTING_KEYS_IN_SETTINGS = SERVER_SETTING_KEYS.filter(
+  (key) => !(key in CHART_FIXED_SERVER_CONFIG) && !(AUTH_SERVER_KEYS as readonly string[]).includes(key),
 );
 
 /**
@@ -603,7 +624,18 @@ function validateSettings(s: Settings): string[] {
   problems.add(...gitOpsProblems(s.gitops));
   validateRollout(problems, s);
   validateMesh(problems, s);
+  validateAuth(problems, s.auth);
   return problems.list;
+}
+
+function validateAuth(problems: SettingProblems, auth: Settings["auth"]): void {
+  problems.oneOf("auth.mode", auth.mode, AUTH_MODES);
+  problems.check(
+    isDnsSubdomain(auth.secretName),
+    "auth.secretName",
+    "must be a Secret name (a DNS-1123 subdomain), e.g. iris-inference-api-keys",
+    auth.secretName,
+  );
 }
 
 function validateImage(problems: SettingProblems, image: Settings["image"]): void {

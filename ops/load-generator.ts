@@ -27,6 +27,8 @@ export interface LoadOptions {
   readonly connections: number;
   /** Allow a host other than loopback. */
   readonly allowRemote: boolean;
+  /** API key sent as `Authorization: Bearer` (a service in api-key mode). @default none */
+  readonly apiKey?: string;
 }
 
 /** What a load run did, for the summary line. */
@@ -90,7 +92,10 @@ export function loadTestOptions(options: LoadOptions): autocannon.Options {
   return {
     url: url.href,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+    },
     body: LOAD_REQUEST_BODY,
     connections: options.connections,
     // autocannon stops at whichever bound it reaches first: the duration, or the overall request count.

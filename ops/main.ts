@@ -417,6 +417,8 @@ async function load(target: DeploymentTarget, portForwardPort: number): Promise<
     maxRequests: integerOption("requests", values.requests, 1),
     connections: integerOption("connections", values.connections, 1),
     allowRemote: values["allow-remote"] === true,
+    // From the environment, never a flag: a flag's value shows in `ps` and the shell history.
+    ...(process.env.INFER8S_API_KEY ? { apiKey: process.env.INFER8S_API_KEY } : {}),
   };
   try {
     loadTestOptions(options);

@@ -66,6 +66,14 @@ describe("loadTestOptions", () => {
     expect(options.amount).toBeUndefined(); // `amount` would make autocannon ignore the duration
   });
 
+  it("sends an API key as a Bearer token only when given one", () => {
+    expect(loadTestOptions(base).headers).toEqual({ "content-type": "application/json" });
+    expect(loadTestOptions({ ...base, apiKey: "k-123" }).headers).toEqual({
+      "content-type": "application/json",
+      authorization: "Bearer k-123",
+    });
+  });
+
   it("refuses a non-loopback host unless allowRemote", () => {
     const remote = { ...base, url: "http://inference.example.com/predict" };
     expect(() => loadTestOptions(remote)).toThrow(

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ENV } from "../src/contract/index.js";
+import { ENV, type ServerSettingKey } from "../src/contract/index.js";
 import {
   DEFAULT_CONFIG,
   encodeServerConfig,
@@ -45,18 +45,19 @@ function valuesText(spec: SettingSpec): string {
   }
 }
 
+/** Where a variable's value comes from in the chart's settings. */
+function settingCell(key: ServerSettingKey): string {
+  if (key === "auth.mode") return "(`settings.auth.mode`)";
+  if (key in CHART_FIXED_SERVER_CONFIG || key === "auth.keysDir") return "(fixed by the chart)";
+  return `\`${key}\``;
+}
+
 /** The README row `SERVER_SETTINGS` implies for each setting, in table order. */
 function expectedRows(): string[][] {
   const defaults = encodeServerConfig(DEFAULT_CONFIG);
   return SERVER_SETTING_KEYS.map((key) => {
     const spec = SERVER_SETTINGS[key];
-    return [
-      `\`${ENV[key]}\``,
-      key in CHART_FIXED_SERVER_CONFIG ? "(fixed by the chart)" : `\`${key}\``,
-      `\`${defaults[ENV[key]]}\``,
-      valuesText(spec),
-      spec.doc,
-    ];
+    return [`\`${ENV[key]}\``, settingCell(key), `\`${defaults[ENV[key]]}\``, valuesText(spec), spec.doc];
   });
 }
 

@@ -50,6 +50,37 @@ describe("the repository", () => {
       line: /^export const GRAFANA_ADMIN_SECRET\s=\s"grafana-admin";$/,
       why: "the name of the Secret the cluster admin creates, not its value",
     },
+    {
+      file: "test/security.test.ts",
+      line: /^(\{ file: "[^"]+", )?line: \//,
+      why: "the patterns of this list, which quote what they allow",
+    },
+    {
+      file: "test/server-auth.test.ts",
+      line: /"x-api-key"|"X-API-Key"|"X-Api-KEY"/,
+      why: "made-up keys of the API-key tests, sent in the X-API-Key header",
+    },
+    {
+      file: "test/server-auth-process.test.ts",
+      line: /\{ "x-api-key": "(first|second)-key-\d+" \}/,
+      why: "made-up keys the process test writes into its own key directory",
+    },
+    {
+      file: "test/monitoring/end-to-end.prometheus.test.ts",
+      line: /^const API_KEY = "e2e-key-|"x-api-key"/,
+      why: "the made-up key the end-to-end test gives its own server, and sends",
+    },
+    { file: "test/ops-load.test.ts", line: /apiKey: "k-123"/, why: "a made-up key in a unit test" },
+    {
+      file: "bench/run.ts",
+      line: /^const BENCH_API_KEY = "bench-key-/,
+      why: "the made-up key the benchmark gives its own server",
+    },
+    {
+      file: "ops/main.ts",
+      line: /apiKey: process\.env\.INFER8S_API_KEY/,
+      why: "reads the key from the environment: a reference, not a value",
+    },
   ];
 
   it("tracks no key, certificate or environment file", () => {

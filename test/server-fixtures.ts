@@ -1,7 +1,7 @@
 /** Shared setup for the server tests: the real committed model, a fresh app, captured log lines. */
 import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createApp } from "../src/server/app.js";
+import { type AppDeps, createApp } from "../src/server/app.js";
 import { DEFAULT_CONFIG, type ServerConfig } from "../src/contract/server-config.js";
 import { type InferenceEngine, createInferenceEngine, warmUp } from "../src/server/inference-engine.js";
 import { Lifecycle } from "../src/server/lifecycle.js";
@@ -41,7 +41,12 @@ export interface TestServer {
 /** A serving app around `classifier` with its own metrics registry and log capture. */
 export function createTestServer(
   classifier: Classifier,
-  options: { config?: Partial<ServerConfig>; engine?: InferenceEngine } = {},
+  options: {
+    config?: Partial<ServerConfig>;
+    engine?: InferenceEngine;
+    /** API keys: the app then runs in api-key mode. */
+    apiKeys?: AppDeps["apiKeys"];
+  } = {},
 ): TestServer {
   const logs: LogLine[] = [];
   const logger = createLogger("info", {
@@ -61,6 +66,7 @@ export function createTestServer(
     logger,
     lifecycle,
     serverVersion: "9.9.9-test",
+    ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
   });
   lifecycle.markServing();
   return { app, metrics, lifecycle, engine, logs };

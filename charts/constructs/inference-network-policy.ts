@@ -25,10 +25,13 @@ export interface InferenceNetworkPolicyProps {
 
 /**
  * Admits ingress to the server pods on the `http` port only; every other port is closed. With a list of
- * client namespaces, only those and the monitoring namespace may connect. In the ambient mesh it stays as
- * defence in depth beside the AuthorizationPolicies, and also admits HBONE and the probes' rewritten source.
+ * client namespaces, only those and the monitoring namespace may connect. A separate metrics port (api-key
+ * mode) admits the monitoring namespace only. In the ambient mesh it stays as defence in depth beside the
+ * AuthorizationPolicies, and also admits HBONE and the probes' rewritten source.
  */
 export class InferenceNetworkPolicy extends Construct {
+  /** Namespace admitted to a separate metrics port, if any. */
+  public readonly monitoringNamespace: string | undefined;
   /** Namespaces admitted, or "any". */
   public readonly allowedNamespaces: "any" | readonly string[];
   /** The NetworkPolicy. */
@@ -37,6 +40,7 @@ export class InferenceNetworkPolicy extends Construct {
   constructor(scope: Construct, id: string, props: InferenceNetworkPolicyProps) {
     super(scope, id);
     const clients = props.clientNamespaces ?? "any";
+    this.monitoringNamespace = props.monitoringNamespace;
     if (clients !== "any" && clients.length === 0) {
       throw new Error('InferenceNetworkPolicy: props.clientNamespaces must be "any" or a non-empty list');
     }
@@ -68,6 +72,21 @@ export class InferenceNetworkPolicy extends Construct {
         ingress: [
           { ...(from ? { from } : {}), ports: mesh ? [serverPort, hbonePort] : [serverPort] },
           ...(mesh && from ? [probeRule] : []),
+          // A separate metrics port (api-key mode) is for Prometheus alone, never for the API's clients.
+          ...(service.metricsPortName === service.portName || !props.monitoringNamespace
+            ? []
+            : [
+                {
+                  from: [
+                    {
+                      namespaceSelector: {
+                        matchLabels: { "kubernetes.io/metadata.name": props.monitoringNamespace },
+                      },
+                    },
+                  ],
+                  ports: [{ port: IntOrString.fromString(service.metricsPortName), protocol: "TCP" }],
+                },
+              ]),
         ],
       },
     });
@@ -83,8 +102,12 @@ export class InferenceNetworkPolicy extends Construct {
     // A rule without ports, or a port entry without a number or name, admits every port.
     if (rules.some((rule) => !rule.ports || rule.ports.some((p) => p.port === undefined))) return [];
     const admitted = rules.flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
+    // Without a monitoring namespace nobody may scrape: a closed separate metrics port is intended.
+    const closedOnPurpose = (target: string | number | undefined) =>
+      !this.monitoringNamespace && target === service.metricsPortName && target !== service.portName;
     const targets = (service.service.toJson() as ServiceJson).spec.ports.map((p) => p.targetPort);
     return targets
+      .filter((target) => !closedOnPurpose(target))
       .filter((target) => !admitted.includes(target))
       .map(
         (target) =>

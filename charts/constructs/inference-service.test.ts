@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { parseServerConfig } from "../../src/contract/server-config.js";
-import { ENV, PATHS, SERVER_PORT, SERVER_PORT_NAME } from "../../src/contract/index.js";
+import {
+  API_KEYS_MOUNT_PATH,
+  ENV,
+  METRICS_PORT,
+  PATHS,
+  SERVER_PORT,
+  SERVER_PORT_NAME,
+} from "../../src/contract/index.js";
 import { readDockerfile, stageNamed } from "../../test/support/dockerfile.js";
 import { workloadObjects } from "../../test/support/workload-objects.js";
 import { IMAGE_MODEL_DIR, InferenceService, type InferenceServiceProps } from "./inference-service.js";
@@ -167,11 +174,20 @@ describe("InferenceService", () => {
     const env = Object.fromEntries(
       container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
     );
-    expect(Object.keys(env)).toEqual(Object.values(ENV));
+    // Without auth the auth variables are left out: the server's defaults are no auth.
+    const authVariables: string[] = [ENV["auth.mode"], ENV["auth.keysDir"], ENV.metricsPort];
+    expect(Object.keys(env)).toEqual(Object.values(ENV).filter((name) => !authVariables.includes(name)));
     const parsed = parseServerConfig(env);
     expect(parsed).toEqual({
       ok: true,
-      config: { port: SERVER_PORT, host: "0.0.0.0", modelDir: IMAGE_MODEL_DIR, ...PROPS.server },
+      config: {
+        port: SERVER_PORT,
+        host: "0.0.0.0",
+        modelDir: IMAGE_MODEL_DIR,
+        ...PROPS.server,
+        auth: { mode: "none", keysDir: API_KEYS_MOUNT_PATH },
+        metricsPort: METRICS_PORT,
+      },
     });
   });
 

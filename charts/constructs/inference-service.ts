@@ -4,10 +4,16 @@ import {
   Quantity,
   type EnvVar,
   type KubeDeployment,
+  type Volume,
   type KubeService,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { encodeServerConfig, type ServerConfig } from "../../src/contract/server-config.js";
 import {
+  API_KEYS_MOUNT_PATH,
+  type AuthMode,
+  ENV,
+  METRICS_PORT,
+  METRICS_PORT_NAME,
   MODEL_NAME,
   PATHS,
   RUN_AS_GID,
@@ -15,7 +21,7 @@ import {
   SERVER_PORT,
   SERVER_PORT_NAME,
 } from "../../src/contract/index.js";
-import { isDnsLabel } from "./names.js";
+import { isDnsLabel, isDnsSubdomain } from "./names.js";
 import { httpGetProbe, type ProbeTiming } from "./restricted-pod.js";
 import { RestrictedWorkload, type DeploymentJson, type WorkloadContainer } from "./restricted-workload.js";
 
@@ -62,28 +68,66 @@ export interface InferenceServiceProps {
   readonly servicePort?: number;
   /** Fixed replica count. @default undefined: no `replicas` field, a HorizontalPodAutoscaler owns the count */
   readonly replicas?: number;
+  /**
+   * API keys: in `api-key` mode the Secret is mounted read-only at `API_KEYS_MOUNT_PATH` and `/metrics`
+   * moves to its own port. @default { mode: "none" }: no Secret, `/metrics` on the `http` port
+   */
+  readonly auth?: InferenceAuth;
+}
+
+/** How the server authenticates requests. */
+export interface InferenceAuth {
+  /** `none` or `api-key`. */
+  readonly mode: AuthMode;
+  /** The Secret holding the keys (data key = key id), created by the operator. Needed in `api-key` mode. */
+  readonly secretName?: string;
 }
 
 /** Where the model lives in the image (the Dockerfile copies `model/` to the WORKDIR `/app`). */
 export const IMAGE_MODEL_DIR = "/app/model";
 
-/** The server settings the chart fixes itself: the image's port, every interface, the model in the image. */
+/**
+ * The server settings the chart fixes itself: the image's port, every interface, the model in the image,
+ * the metrics port its Service and NetworkPolicy name.
+ */
 export const CHART_FIXED_SERVER_CONFIG = {
   port: SERVER_PORT,
   host: "0.0.0.0",
   modelDir: IMAGE_MODEL_DIR,
+  metricsPort: METRICS_PORT,
 } as const satisfies Partial<ServerConfig>;
 
-/** Server configuration the Deployment passes as environment variables: all of it but the fixed part. */
-export type InferenceServerConfig = Omit<ServerConfig, keyof typeof CHART_FIXED_SERVER_CONFIG>;
+/** Server settings the chart takes from `settings.auth` rather than `settings.server`. */
+export const AUTH_SERVER_KEYS = [
+  "auth.mode",
+  "auth.keysDir",
+  "metricsPort",
+] as const satisfies readonly (keyof typeof ENV)[];
+
+/** Server configuration the Deployment passes as environment variables: all of it but the fixed part and auth. */
+export type InferenceServerConfig = Omit<ServerConfig, keyof typeof CHART_FIXED_SERVER_CONFIG | "auth">;
 
 /**
  * The server container's environment for `server`, written by the server's own codec (every variable, in
- * the order of `SERVER_SETTINGS`). The charts' settings validation parses exactly this.
+ * the order of `SERVER_SETTINGS`). The charts' settings validation parses exactly this. The auth variables
+ * are written only in api-key mode: the server's defaults are no auth, so the Deployment of a service
+ * without keys stays as it was.
  */
-export function serverEnvironment(server: InferenceServerConfig): Record<string, string> {
-  return encodeServerConfig({ ...server, ...CHART_FIXED_SERVER_CONFIG });
+export function serverEnvironment(
+  server: InferenceServerConfig,
+  authMode: AuthMode = "none",
+): Record<string, string> {
+  const env = encodeServerConfig({
+    ...server,
+    ...CHART_FIXED_SERVER_CONFIG,
+    auth: { mode: authMode, keysDir: API_KEYS_MOUNT_PATH },
+  });
+  if (authMode === "none") for (const key of AUTH_SERVER_KEYS) delete env[ENV[key]];
+  return env;
 }
+
+/** Name of the pod volume holding the API keys. */
+const API_KEYS_VOLUME = "api-keys";
 
 /**
  * The inference server: a `RestrictedWorkload` (ServiceAccount without token, a Deployment meeting the
@@ -109,10 +153,16 @@ export class InferenceService extends Construct {
   public readonly selectorLabels: Readonly<Record<string, string>>;
   /** Labels on every object and pod of the service. */
   public readonly labels: Readonly<Record<string, string>>;
-  /** Name of the container port serving HTTP and metrics. */
+  /** Name of the container port serving HTTP (and metrics, without auth). */
   public readonly portName: string = SERVER_PORT_NAME;
   /** Number of that container port. */
   public readonly containerPort: number = SERVER_PORT;
+  /** Name of the container and Service port Prometheus scrapes: `metrics` in api-key mode, else `http`. */
+  public readonly metricsPortName: string;
+  /** Number of that container port. */
+  public readonly metricsContainerPort: number;
+  /** How requests are authenticated. */
+  public readonly auth: Required<InferenceAuth> | { readonly mode: "none" };
   /** Path of the Prometheus exposition. */
   public readonly metricsPath: string = PATHS.metrics;
   /** Port the Service listens on. */
@@ -139,6 +189,13 @@ export class InferenceService extends Construct {
     super(scope, id);
     const name = props.name ?? `${MODEL_NAME}-inference`;
     validateProps(props, name);
+    this.auth =
+      props.auth?.mode === "api-key"
+        ? { mode: "api-key", secretName: props.auth.secretName as string }
+        : { mode: "none" };
+    const separateMetrics = this.auth.mode === "api-key";
+    this.metricsPortName = separateMetrics ? METRICS_PORT_NAME : this.portName;
+    this.metricsContainerPort = separateMetrics ? METRICS_PORT : this.containerPort;
     this.terminationGracePeriodSeconds = props.terminationGracePeriodSeconds;
     this.probes = props.probes;
 
@@ -158,18 +215,23 @@ export class InferenceService extends Construct {
       },
       podAnnotations: {
         "prometheus.io/scrape": "true",
-        "prometheus.io/port": String(this.containerPort),
+        "prometheus.io/port": String(this.metricsContainerPort),
         "prometheus.io/path": this.metricsPath,
       },
       terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
       spreadAcrossNodes: true,
       containers: [this.serverContainer(props)],
       // The root filesystem is read-only; Node and TF.js may write temporary files.
-      volumes: [{ name: "tmp", emptyDir: { sizeLimit: Quantity.fromString("64Mi") } }],
+      volumes: [
+        { name: "tmp", emptyDir: { sizeLimit: Quantity.fromString("64Mi") } },
+        ...(this.auth.mode === "api-key" ? [apiKeysVolume(this.auth.secretName)] : []),
+      ],
       service: {
         portName: this.portName,
         port: props.servicePort ?? 80,
         type: props.serviceType ?? "ClusterIP",
+        // Prometheus discovers its targets through the Service's endpoints, by port name.
+        ...(separateMetrics ? { extraPorts: [{ name: METRICS_PORT_NAME, port: METRICS_PORT }] } : {}),
       },
     });
     // One name for the ServiceAccount, Deployment and Service; every field as the workload resolved it.
@@ -195,9 +257,14 @@ export class InferenceService extends Construct {
   private serverContainer(props: InferenceServiceProps): WorkloadContainer {
     return {
       name: "server",
-      ports: [{ name: this.portName, containerPort: this.containerPort }],
+      ports: [
+        { name: this.portName, containerPort: this.containerPort },
+        ...(this.metricsPortName === this.portName
+          ? []
+          : [{ name: this.metricsPortName, containerPort: this.metricsContainerPort }]),
+      ],
       env: [
-        ...serverEnv(props.server),
+        ...serverEnv(props.server, this.auth.mode),
         ...(props.heapLimitMiB === undefined
           ? []
           : [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${props.heapLimitMiB}` }]),
@@ -206,7 +273,12 @@ export class InferenceService extends Construct {
       startupProbe: httpGetProbe(PATHS.health, this.portName, this.probes.startup),
       livenessProbe: httpGetProbe(PATHS.health, this.portName, this.probes.liveness),
       readinessProbe: httpGetProbe(PATHS.ready, this.portName, this.probes.readiness),
-      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+      volumeMounts: [
+        { name: "tmp", mountPath: "/tmp" },
+        ...(this.auth.mode === "api-key"
+          ? [{ name: API_KEYS_VOLUME, mountPath: API_KEYS_MOUNT_PATH, readOnly: true }]
+          : []),
+      ],
     };
   }
 
@@ -222,8 +294,21 @@ export class InferenceService extends Construct {
   }
 }
 
-function serverEnv(server: InferenceServerConfig): EnvVar[] {
-  return Object.entries(serverEnvironment(server)).map(([name, value]) => ({ name, value }));
+function serverEnv(server: InferenceServerConfig, authMode: AuthMode): EnvVar[] {
+  return Object.entries(serverEnvironment(server, authMode)).map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * The operator's Secret as files, one per data key (= key id), readable by the server's group only. A
+ * Secret volume, not a `subPath` mount or an env variable: kubelet swaps the files atomically when the
+ * Secret changes (`..data` symlink), and the server re-reads them without a restart. `optional: false`
+ * keeps the pod from starting at all without the Secret.
+ */
+function apiKeysVolume(secretName: string): Volume {
+  return {
+    name: API_KEYS_VOLUME,
+    secret: { secretName, defaultMode: 0o440, optional: false },
+  };
 }
 
 function validateProps(props: InferenceServiceProps, name: string): void {
@@ -244,6 +329,12 @@ function validateProps(props: InferenceServiceProps, name: string): void {
   }
   if (props.heapLimitMiB !== undefined && !(Number.isInteger(props.heapLimitMiB) && props.heapLimitMiB > 0)) {
     fail("heapLimitMiB", `must be a positive integer, got ${props.heapLimitMiB}`);
+  }
+  if (props.auth?.mode === "api-key" && !isDnsSubdomain(props.auth.secretName)) {
+    fail(
+      "auth.secretName",
+      `must name the API-key Secret in api-key mode, got ${JSON.stringify(props.auth.secretName)}`,
+    );
   }
   if (props.replicas !== undefined && !(Number.isInteger(props.replicas) && props.replicas >= 1)) {
     fail("replicas", `must be a positive integer, got ${props.replicas}`);

@@ -56,7 +56,7 @@ export interface WorkloadContainer {
   readonly volumeMounts?: readonly VolumeMount[];
 }
 
-/** The Service in front of the pods: one port, forwarded to the container port of the same name. */
+/** The Service in front of the pods: its ports, each forwarded to the container port of the same name. */
 export interface WorkloadServiceProps {
   /** Name of the Service port and of the container port it targets. */
   readonly portName: string;
@@ -64,6 +64,8 @@ export interface WorkloadServiceProps {
   readonly port: number;
   /** Type of the Service. @default "ClusterIP" */
   readonly type?: string;
+  /** More ports, e.g. a separate metrics port, each targeting the container port of its name. @default none */
+  readonly extraPorts?: readonly { readonly name: string; readonly port: number }[];
 }
 
 /**
@@ -222,6 +224,12 @@ export class RestrictedWorkload extends Construct {
             targetPort: IntOrString.fromString(this.portName),
             protocol: "TCP",
           },
+          ...(props.service.extraPorts ?? []).map((p) => ({
+            name: p.name,
+            port: p.port,
+            targetPort: IntOrString.fromString(p.name),
+            protocol: "TCP",
+          })),
         ],
       },
     });

@@ -94,7 +94,7 @@ export function monitoredService(
             maxReplicas: autoscaler.maxReplicas,
           },
         }),
-    portName: service.portName,
+    portName: service.metricsPortName,
     metricsPath: service.metricsPath,
     ...(rollout
       ? {

@@ -15,6 +15,17 @@ export const MODEL_NAME = "iris";
 export const SERVER_PORT = 8080;
 export const SERVER_PORT_NAME = "http";
 
+/**
+ * With API keys on (`AUTH_MODE=api-key`), `/metrics` leaves the API port for this one, so a client holding
+ * (or guessing) the API port cannot read the metrics, and Prometheus scrapes the port by this name. Without
+ * auth, `/metrics` stays on {@link SERVER_PORT}.
+ */
+export const METRICS_PORT = 9090;
+export const METRICS_PORT_NAME = "metrics";
+
+/** Where the chart mounts the API-key Secret (one file per key id) in api-key mode. */
+export const API_KEYS_MOUNT_PATH = "/var/run/secrets/infer8s/api-keys";
+
 /** Numeric uid/gid the image runs as; the Dockerfile `USER` and the pod `securityContext` both use it. */
 export const RUN_AS_UID = 10001;
 export const RUN_AS_GID = 10001;
@@ -64,6 +75,9 @@ export const ENV = {
   "http.requestTimeoutSeconds": "HTTP_REQUEST_TIMEOUT_SECONDS",
   "http.maxConnectionAgeSeconds": "HTTP_MAX_CONNECTION_AGE_SECONDS",
   "http.maxRequestsPerSocket": "HTTP_MAX_REQUESTS_PER_SOCKET",
+  "auth.mode": "AUTH_MODE",
+  "auth.keysDir": "AUTH_KEYS_DIR",
+  metricsPort: "METRICS_PORT",
 } as const;
 
 /** A server setting by its key path in `ServerConfig` (and in the charts' `settings.server`). */
@@ -80,6 +94,10 @@ export const METRICS = {
   errors: "ml_errors_total",
   modelInfo: "ml_model_info",
   modelAccuracy: "ml_model_accuracy",
+  /** Requests that presented a valid API key, by key id (never the key). */
+  authenticatedRequests: "ml_authenticated_requests_total",
+  /** Requests refused with 401, by reason (`missing` or `invalid`). */
+  authFailures: "ml_auth_failures_total",
 } as const;
 
 /** Label names on the metrics above. Route labels carry the route pattern, never the raw URL. */
@@ -92,7 +110,15 @@ export const METRIC_LABELS = {
   class: "class",
   backend: "backend",
   errorType: "type",
+  /** The id (Secret data key) of the API key a request presented. */
+  keyId: "key_id",
+  /** Why a request was refused with 401: `missing` or `invalid`. */
+  authFailureReason: "reason",
 } as const;
+
+/** How the server authenticates API requests: not at all, or with keys from {@link API_KEYS_MOUNT_PATH}. */
+export const AUTH_MODES = ["none", "api-key"] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 /**
  * Values of the `type` label on `ml_errors_total`: one per kind of failed request, so alerts can tell
@@ -119,6 +145,8 @@ export const ERROR_TYPES = {
   notReady: "not_ready",
   /** 503: the inference queue is full; the response carries `Retry-After`. */
   overloaded: "overloaded",
+  /** 401: no API key, or a key that is not one of the configured ones (api-key mode). */
+  unauthorized: "unauthorized",
   /** 500: a bug; details only in the server log. */
   internal: "internal",
 } as const;

@@ -37,6 +37,8 @@ describe("parseServerConfig", () => {
           maxConnectionAgeSeconds: 15,
           maxRequestsPerSocket: 1000,
         },
+        auth: { mode: "none", keysDir: "/var/run/secrets/infer8s/api-keys" },
+        metricsPort: 9090,
       },
     });
     expect(DEFAULT_CONFIG.port).toBe(8080);
@@ -69,6 +71,9 @@ describe("parseServerConfig", () => {
       HTTP_REQUEST_TIMEOUT_SECONDS: "2",
       HTTP_MAX_CONNECTION_AGE_SECONDS: "0",
       HTTP_MAX_REQUESTS_PER_SOCKET: "250",
+      AUTH_MODE: "api-key",
+      AUTH_KEYS_DIR: "/keys",
+      METRICS_PORT: "9100",
     });
     expect(result).toEqual({
       ok: true,
@@ -90,8 +95,18 @@ describe("parseServerConfig", () => {
           maxConnectionAgeSeconds: 0,
           maxRequestsPerSocket: 250,
         },
+        auth: { mode: "api-key", keysDir: "/keys" },
+        metricsPort: 9100,
       },
     });
+  });
+
+  it("refuses a metrics port equal to the API port in api-key mode only", () => {
+    expect(messages(parseServerConfig({ AUTH_MODE: "api-key", PORT: "9090" }))).toEqual([
+      'METRICS_PORT must differ from PORT (9090) in api-key mode, got "9090"',
+    ]);
+    expect(parseServerConfig({ PORT: "9090" }).ok).toBe(true);
+    expect(parseServerConfig({ AUTH_MODE: "api-key", PORT: "0", METRICS_PORT: "0" }).ok).toBe(true);
   });
 
   it("accepts port 0 (pick a free port)", () => {
@@ -230,7 +245,8 @@ function nest(values: Record<string, unknown>): ServerConfig {
 const validConfig: fc.Arbitrary<ServerConfig> = fc
   .record(Object.fromEntries(SERVER_SETTING_KEYS.map((key) => [key, validValue(SERVER_SETTINGS[key])])))
   .map(nest)
-  .filter((c) => c.http.headersTimeoutSeconds <= c.http.requestTimeoutSeconds);
+  .filter((c) => c.http.headersTimeoutSeconds <= c.http.requestTimeoutSeconds)
+  .filter((c) => c.auth.mode === "none" || c.metricsPort === 0 || c.metricsPort !== c.port);
 
 describe("encodeServerConfig", () => {
   it("writes every variable, in the order of the table", () => {

@@ -9,7 +9,11 @@
  * hands it `process.env`.
  */
 import {
+  API_KEYS_MOUNT_PATH,
+  AUTH_MODES,
+  type AuthMode,
   ENV,
+  METRICS_PORT,
   SERVER_PORT,
   type ServerSettingKey,
   TFJS_BACKENDS,
@@ -60,6 +64,20 @@ export interface ServerConfig {
   readonly batching: BatchingConfig;
   /** Node's HTTP server timeouts (`src/server/config.ts` turns them into Node's options). */
   readonly http: HttpTimeouts;
+  /** API-key authentication (`src/server/auth/`). */
+  readonly auth: AuthConfig;
+  /**
+   * Port of the separate `/metrics` listener in api-key mode (`0` picks a free one); without auth `/metrics`
+   * is served on `port` and this is unused.
+   */
+  readonly metricsPort: number;
+}
+
+export interface AuthConfig {
+  /** `none`: every request is served; `api-key`: all but probes need a key from `keysDir`. */
+  readonly mode: AuthMode;
+  /** Directory with one file per key: the file name is the key id, the content the key (a mounted Secret). */
+  readonly keysDir: string;
 }
 
 export interface BatchingConfig {
@@ -278,6 +296,24 @@ export const SERVER_SETTINGS: { readonly [K in ServerSettingKey]: SpecFor<ValueA
     max: 1_000_000_000,
     doc: "a connection closes after answering this many requests (`Connection: close` on the last); 0 = never",
   },
+  "auth.mode": {
+    kind: "enum",
+    default: "none",
+    choices: AUTH_MODES,
+    doc: "`api-key`: every route but the probes needs a key (`Authorization: Bearer` or `X-API-Key`), 401 without",
+  },
+  "auth.keysDir": {
+    kind: "string",
+    default: API_KEYS_MOUNT_PATH,
+    doc: "api-key mode: one file per key (name = key id), re-read when it changes; unreadable at start = exit 1",
+  },
+  metricsPort: {
+    kind: "integer",
+    default: METRICS_PORT,
+    min: 0,
+    max: 65_535,
+    doc: "api-key mode: `/metrics` is served only on this port, not on `PORT`; `0` picks a free one",
+  },
 };
 
 /** Every setting's key, in {@link SERVER_SETTINGS} order. */
@@ -377,6 +413,11 @@ const CROSS_CHECKS: readonly {
     key: "http.headersTimeoutSeconds",
     holds: (c) => c.http.headersTimeoutSeconds <= c.http.requestTimeoutSeconds,
     expectation: (c) => `must not exceed the request timeout (${c.http.requestTimeoutSeconds} s)`,
+  },
+  {
+    key: "metricsPort",
+    holds: (c) => c.auth.mode === "none" || c.metricsPort === 0 || c.metricsPort !== c.port,
+    expectation: (c) => `must differ from PORT (${c.port}) in api-key mode`,
   },
 ];
 

@@ -10,7 +10,8 @@ import { ApiError } from "./api/errors.js";
 import { type ServedModel, createRowSchemas } from "./api/rows.js";
 import { validationHook } from "./api/validation.js";
 import type { ServerConfig } from "../contract/server-config.js";
-import { ERROR_TYPES } from "../contract/index.js";
+import { ERROR_TYPES, PATHS } from "../contract/index.js";
+import type { ApiKeys } from "./api-keys.js";
 import type { InferenceEngine } from "./inference-engine.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
@@ -20,11 +21,17 @@ import { limitBody } from "./middleware/body-limit.js";
 import { jsonBodies } from "./middleware/json-bodies.js";
 import { createErrorHandler, createNotFoundHandler } from "./middleware/error-handler.js";
 import { answerMethodNotAllowed } from "./middleware/method-not-allowed.js";
+import { requireApiKey } from "./middleware/api-key-auth.js";
 import { observeRequests, trackInflight } from "./middleware/observe-requests.js";
 import { requestIds } from "./middleware/request-id.js";
 import { registerApiDocs } from "./routes/api-docs.js";
 import { registerKServeV1Routes } from "./routes/kserve-v1.js";
-import { SERVER_NAME, registerKServeV2Routes, registerV2HealthRoutes } from "./routes/kserve-v2.js";
+import {
+  SERVER_NAME,
+  V2_HEALTH_PATHS,
+  registerKServeV2Routes,
+  registerV2HealthRoutes,
+} from "./routes/kserve-v2.js";
 import {
   type ModelRuntime,
   describeRuntime,
@@ -41,6 +48,11 @@ export interface BaseAppDeps {
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly lifecycle: Lifecycle;
+  /**
+   * API keys (api-key mode): every route but the probes and the API description then needs one, and
+   * `/metrics` is not served here (see {@link createMetricsApp}). @default undefined: no authentication
+   */
+  readonly apiKeys?: Pick<ApiKeys, "idOf">;
 }
 
 /** What the full app needs: a loaded, warmed-up model behind an inference engine. */
@@ -70,7 +82,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const { config, model, engine, metrics, lifecycle } = deps;
   const serverVersion = deps.serverVersion ?? packageVersion();
   const app = createBaseApp(deps);
-  registerProbeRoutes(app, deps);
+  registerProbeRoutes(app, { ...deps, serveMetrics: !deps.apiKeys });
   registerV2HealthRoutes(app, lifecycle);
 
   const served: ServedModel = {
@@ -92,7 +104,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     middleware,
   });
   registerInfoRoute(app, describeRuntime(model, config, serverVersion));
-  registerDocs(app, serverVersion);
+  registerDocs(app, serverVersion, deps.apiKeys !== undefined);
   answerMethodNotAllowed(app);
   return app;
 }
@@ -103,7 +115,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
  */
 export function createStartingApp(deps: BaseAppDeps): OpenAPIHono<AppEnv> {
   const app = createBaseApp(deps);
-  registerProbeRoutes(app, deps);
+  registerProbeRoutes(app, { ...deps, serveMetrics: !deps.apiKeys });
   registerV2HealthRoutes(app, deps.lifecycle);
   app.all("*", function modelLoading() {
     throw new ApiError(
@@ -117,17 +129,62 @@ export function createStartingApp(deps: BaseAppDeps): OpenAPIHono<AppEnv> {
   return app;
 }
 
-function createBaseApp({ metrics, logger, lifecycle }: BaseAppDeps): OpenAPIHono<AppEnv> {
+function createBaseApp({ metrics, logger, lifecycle, apiKeys }: BaseAppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestIds(), observeRequests({ metrics, logger, lifecycle }));
+  if (apiKeys) {
+    app.use(
+      requireApiKey({
+        keys: apiKeys,
+        metrics,
+        openPaths: [...PROBE_PATHS, DOC_PATHS.docs, DOC_PATHS.openapi],
+        openPrefixes: [`${DOC_PATHS.docs}/`],
+      }),
+    );
+  }
   app.onError(createErrorHandler({ logger, metrics }));
   app.notFound(createNotFoundHandler(metrics));
   return app;
 }
 
-/** `/openapi.json` (generated once, from the same schemas that validate), `/docs` (Swagger UI, served offline) and `/`. */
-function registerDocs(app: OpenAPIHono<AppEnv>, serverVersion: string): void {
+/** Paths Kubernetes probes: served without a key. */
+export const PROBE_PATHS = [PATHS.health, PATHS.ready, V2_HEALTH_PATHS.live, V2_HEALTH_PATHS.ready] as const;
+
+/**
+ * The separate metrics listener of api-key mode: `GET /metrics` and nothing else, no key needed (the
+ * NetworkPolicy admits only the monitoring namespace to its port).
+ *
+ * @example
+ * serve({ fetch: createMetricsApp({ metrics, logger }).fetch, port: config.metricsPort });
+ */
+export function createMetricsApp({
+  metrics,
+  logger,
+}: Pick<BaseAppDeps, "metrics" | "logger">): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.get(PATHS.metrics, async function exposition(c) {
+    return c.text(await metrics.exposition(), 200, { "Content-Type": metrics.contentType });
+  });
+  app.onError(createErrorHandler({ logger, metrics }));
+  app.notFound(createNotFoundHandler(metrics));
+  return app;
+}
+
+/**
+ * `/openapi.json` (generated once, from the same schemas that validate), `/docs` (Swagger UI, served offline) and
+ * `/`. In api-key mode the document declares both ways of sending a key, so Swagger UI offers "Authorize".
+ */
+function registerDocs(app: OpenAPIHono<AppEnv>, serverVersion: string, keysRequired: boolean): void {
+  if (keysRequired) {
+    app.openAPIRegistry.registerComponent("securitySchemes", "bearerKey", { type: "http", scheme: "bearer" });
+    app.openAPIRegistry.registerComponent("securitySchemes", "headerKey", {
+      type: "apiKey",
+      in: "header",
+      name: "X-API-Key",
+    });
+  }
   const document = app.getOpenAPIDocument({
+    ...(keysRequired ? { security: [{ bearerKey: [] }, { headerKey: [] }] } : {}),
     openapi: "3.0.3",
     info: {
       title: SERVER_NAME,

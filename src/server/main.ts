@@ -7,7 +7,8 @@
 import type { Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { serve } from "@hono/node-server";
-import { createApp, createStartingApp } from "./app.js";
+import { ApiKeys } from "./api-keys.js";
+import { createApp, createMetricsApp, createStartingApp } from "./app.js";
 import type { ServerConfig } from "../contract/server-config.js";
 import { configFromEnvironment, httpServerOptions } from "./config.js";
 import { boundConnectionLife } from "./connection-life.js";
@@ -30,8 +31,23 @@ async function main(): Promise<void> {
   const lifecycle = new Lifecycle();
   const timeouts = httpServerOptions(config.http);
 
+  // api-key mode never starts without its keys: an unreadable key directory is a fatal misconfiguration.
+  let apiKeys: ApiKeys | undefined;
+  if (config.auth.mode === "api-key") {
+    try {
+      apiKeys = ApiKeys.load({ dir: config.auth.keysDir, logger });
+    } catch (err) {
+      logger.fatal(
+        { dir: config.auth.keysDir, reason: (err as Error).message },
+        "API keys cannot be read; refusing to start in api-key mode",
+      );
+      return exitAfterLogs(logger, 1);
+    }
+    serveMetricsSeparately({ metrics, logger, config });
+  }
+
   // Listen before loading so probes get answers (liveness 200, readiness 503) from the first moment.
-  let fetchHandler = createStartingApp({ metrics, logger, lifecycle }).fetch;
+  let fetchHandler = createStartingApp({ metrics, logger, lifecycle, apiKeys }).fetch;
   const server = serve(
     {
       fetch: (request, env) => fetchHandler(request, env),
@@ -72,7 +88,7 @@ async function main(): Promise<void> {
   const { metadata } = classifier;
   const modelMetrics = metrics.modelLoaded(describeClassifier(classifier));
   const engine = createInferenceEngine(classifier, modelMetrics, config.batching);
-  fetchHandler = createApp({ config, model: classifier, engine, metrics, logger, lifecycle }).fetch;
+  fetchHandler = createApp({ config, model: classifier, engine, metrics, logger, lifecycle, apiKeys }).fetch;
   lifecycle.markServing();
   logger.info(
     {
@@ -86,6 +102,29 @@ async function main(): Promise<void> {
     },
     `ready: model ${metadata.name}@${metadata.version} on TF.js backend ${classifier.backend}`,
   );
+}
+
+/**
+ * The `/metrics` listener of api-key mode, on its own port so that the API port, which clients reach, does
+ * not expose it. It stays up until the process exits, so the last scrapes still see a draining pod.
+ */
+function serveMetricsSeparately({
+  metrics,
+  logger,
+  config,
+}: {
+  metrics: ServerMetrics;
+  logger: Logger;
+  config: ServerConfig;
+}): void {
+  const server = serve(
+    { fetch: createMetricsApp({ metrics, logger }).fetch, port: config.metricsPort, hostname: config.host },
+    (address) => logger.info({ host: config.host, port: address.port }, "metrics listening"),
+  ) as Server;
+  server.on("error", (err) => {
+    logger.fatal({ err }, "cannot listen for metrics");
+    void exitAfterLogs(logger, 1);
+  });
 }
 
 interface ShutdownOptions {

@@ -59,7 +59,21 @@ interface RequestSeries {
   readonly duration: Histogram.Internal<string>;
 }
 
-const { method, route, status, model, version, class: klass, backend, errorType } = METRIC_LABELS;
+const {
+  method,
+  route,
+  status,
+  model,
+  version,
+  class: klass,
+  backend,
+  errorType,
+  keyId,
+  authFailureReason,
+} = METRIC_LABELS;
+
+/** Why a request was refused with 401: it carried no key, or one that is not among the keys. */
+export type AuthFailureReason = "missing" | "invalid";
 
 /**
  * Owns the server's Prometheus {@link Registry} (never prom-client's global one, so every app and every test
@@ -84,6 +98,9 @@ export class ServerMetrics {
   private readonly modelAccuracy: Gauge<string>;
   private readonly requestSeries = new Map<string, RequestSeries>();
   private readonly errorSeries = new Map<ErrorType, Counter.Internal>();
+  private readonly authenticated: Counter<string>;
+  private readonly authenticatedSeries = new Map<string, Counter.Internal>();
+  private readonly authFailures: Record<AuthFailureReason, Counter.Internal>;
 
   constructor() {
     const registers = [this.registry];
@@ -144,6 +161,40 @@ export class ServerMetrics {
       labelNames: [model, version],
       registers,
     });
+    this.authenticated = new Counter({
+      name: METRICS.authenticatedRequests,
+      help: "Requests that presented a valid API key, by key id (the Secret's data key; never the key).",
+      labelNames: [keyId],
+      registers,
+    });
+    const failures = new Counter({
+      name: METRICS.authFailures,
+      help: "Requests refused with 401 in api-key mode, by reason: missing (no key) or invalid (unknown key).",
+      labelNames: [authFailureReason],
+      registers,
+    });
+    this.authFailures = {
+      missing: failures.labels({ [authFailureReason]: "missing" }),
+      invalid: failures.labels({ [authFailureReason]: "invalid" }),
+    };
+    // Published at 0 in every mode, so the 401 panel and alert read a real 0 rather than no data.
+    this.authFailures.missing.inc(0);
+    this.authFailures.invalid.inc(0);
+  }
+
+  /** Counts one request refused with 401. */
+  countAuthFailure(reason: AuthFailureReason): void {
+    this.authFailures[reason].inc();
+  }
+
+  /** Counts one request authenticated with the key `id`; ids come from the mounted Secret, a bounded set. */
+  countAuthenticated(id: string): void {
+    let counter = this.authenticatedSeries.get(id);
+    if (!counter) {
+      counter = this.authenticated.labels({ [keyId]: id });
+      this.authenticatedSeries.set(id, counter);
+    }
+    counter.inc();
   }
 
   /** Counts one answered HTTP request; `route` must be the route pattern, never the raw URL. */

@@ -66,6 +66,8 @@ const latencyBuckets = (perBucket: Record<string, string>, route: string = PATHS
       values,
     ),
   );
+const refused = (reason: string, values: string) =>
+  series(METRICS.authFailures, { ...target, [METRIC_LABELS.authFailureReason]: reason }, values);
 const hpaLabels: Labels = {
   ...ksm,
   [KUBE_STATE_METRICS_LABELS.namespace]: service.namespace,
@@ -260,6 +262,20 @@ const cases: AlertCase[] = [
     alert: "InferenceErrorBudgetBurnSlow",
     series: [requests("500", "0+1x80"), requests("200", "0+1999x80")],
     evalTime: "70m",
+    fires: [],
+  },
+  {
+    behaviour: "fires at 2 refused requests a second, sustained",
+    alert: "InferenceUnauthorizedBurst",
+    series: [refused("invalid", "0+60x30"), refused("missing", "0+60x30")],
+    evalTime: "20m",
+    fires: [{ labels: perService, value: "2" }],
+  },
+  {
+    behaviour: "stays silent for a client retrying a few times after a rotation",
+    alert: "InferenceUnauthorizedBurst",
+    series: [refused("invalid", "0+0x10 30+0x20"), refused("missing", "0+0x30")],
+    evalTime: "20m",
     fires: [],
   },
 ];

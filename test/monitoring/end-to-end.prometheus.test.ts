@@ -1,5 +1,6 @@
 /**
- * End to end against the real thing: the real inference server (`src/server/main.ts`) on a loopback port, a real
+ * End to end against the real thing: the real inference server (`src/server/main.ts`, in api-key mode, scraped
+ * on its separate metrics port) on loopback ports, a real
  * Prometheus running the generated scrape job and rules (discovery swapped for a static target carrying the
  * meta labels Kubernetes would set, so the generated relabelling runs unchanged), real traffic including
  * errors. Then every dashboard query and every rule expression goes through Prometheus' HTTP API: all must
@@ -7,7 +8,7 @@
  * kube-state-metrics or cAdvisor (absent here) are checked for parse/eval only, and listed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -34,7 +35,9 @@ import { SIMULATED_CONTAINER, simulatedInferenceTarget, withStaticDiscovery } fr
 import { killAndWait } from "../support/server-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const chart = standaloneMonitoring();
+// In api-key mode, so that the separate metrics port and the auth series are proven too.
+const chart = standaloneMonitoring({ auth: { mode: "api-key", secretName: "iris-inference-api-keys" } });
+const API_KEY = "e2e-key-0123456789abcdef";
 const service = chart.monitored;
 const pod = `${service.deploymentName}-6d4cf56db6-e2e00`;
 const job = jobName(service);
@@ -111,8 +114,12 @@ describeWithPrometheus(
 
     /** One round of user traffic: every class, a batch, KServe V1, and four kinds of client error. */
     const sendTraffic = async () => {
-      const post = (path: string, body: string, type = "application/json") =>
-        fetch(`${serverUrl}${path}`, { method: "POST", headers: { "content-type": type }, body });
+      const post = (path: string, body: string, type = "application/json", key: string | null = API_KEY) =>
+        fetch(`${serverUrl}${path}`, {
+          method: "POST",
+          headers: { "content-type": type, ...(key === null ? {} : { "x-api-key": key }) },
+          body,
+        });
       const responses = await Promise.all([
         post(PATHS.predict, JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] })),
         post(PATHS.predict, JSON.stringify({ features: [6.4, 3.2, 4.5, 1.5] })),
@@ -130,7 +137,8 @@ describeWithPrometheus(
         post(PATHS.predict, "{not json"),
         post(PATHS.predict, JSON.stringify({ features: [1, 2, 3] })),
         post(PATHS.predict, "features=1", "text/plain"),
-        fetch(`${serverUrl}/no/such/path`),
+        fetch(`${serverUrl}/no/such/path`, { headers: { "x-api-key": API_KEY } }),
+        post(PATHS.predict, JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] }), "application/json", null),
       ]);
       for (const res of responses) {
         await res.arrayBuffer();
@@ -142,7 +150,14 @@ describeWithPrometheus(
 
     beforeAll(async () => {
       dir = tempDir("e2e");
-      const [serverPort, prometheusPort] = [await freePort(), await freePort()];
+      const [serverPort, metricsPort, prometheusPort] = [
+        await freePort(),
+        await freePort(),
+        await freePort(),
+      ];
+      const keysDir = join(dir, "api-keys");
+      mkdirSync(keysDir);
+      writeFileSync(join(keysDir, "e2e"), API_KEY);
       serverUrl = `http://127.0.0.1:${serverPort}`;
       prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
 
@@ -153,6 +168,9 @@ describeWithPrometheus(
         [ENV.modelDir]: join(ROOT, "model"),
         [ENV.tfjsBackend]: "wasm",
         [ENV.logLevel]: "warn",
+        [ENV["auth.mode"]]: "api-key",
+        [ENV["auth.keysDir"]]: keysDir,
+        [ENV.metricsPort]: String(metricsPort),
       });
       const serverOutput = server.output;
 
@@ -169,12 +187,12 @@ describeWithPrometheus(
         },
         {
           [job]: [
-            simulatedInferenceTarget(service, `127.0.0.1:${serverPort}`, pod),
+            simulatedInferenceTarget(service, `127.0.0.1:${metricsPort}`, pod),
             // What the relabelling must drop: another port of the Service, and another Service.
-            simulatedInferenceTarget(service, `127.0.0.1:${serverPort}`, pod, {
+            simulatedInferenceTarget(service, `127.0.0.1:${metricsPort}`, pod, {
               __meta_kubernetes_endpointslice_port_name: "admin",
             }),
-            simulatedInferenceTarget(service, `127.0.0.1:${serverPort}`, pod, {
+            simulatedInferenceTarget(service, `127.0.0.1:${metricsPort}`, pod, {
               __meta_kubernetes_service_name: `${service.serviceName}-canary`,
             }),
           ],
@@ -231,6 +249,12 @@ describeWithPrometheus(
         prom && killAndWait(prom.child, "SIGTERM"), // SIGKILL if it takes more than 5 s
       ]);
       if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("keeps /metrics off the API port in api-key mode: 401 without a key, 404 with one", async () => {
+      expect((await fetch(`${serverUrl}${PATHS.metrics}`)).status).toBe(401);
+      const res = await fetch(`${serverUrl}${PATHS.metrics}`, { headers: { "x-api-key": API_KEY } });
+      expect(res.status).toBe(404);
     });
 
     it("sends user traffic with client errors", () => {

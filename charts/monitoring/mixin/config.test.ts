@@ -113,6 +113,7 @@ describe("monitoringConfigProblems", () => {
     expect(problemsWith({ scrapeInterval: "2m" })).toEqual([
       'monitoring.alerts.highErrorRatio.window: must be at least 4 × monitoring.scrapeInterval (2m), so a missed scrape still leaves a rate, got "5m"',
       'monitoring.alerts.highLatency.window: must be at least 4 × monitoring.scrapeInterval (2m), so a missed scrape still leaves a rate, got "5m"',
+      'monitoring.alerts.unauthorizedBurst.window: must be at least 4 × monitoring.scrapeInterval (2m), so a missed scrape still leaves a rate, got "5m"',
       'monitoring.slo.burnRates.fast.shortWindow: must be at least 4 × monitoring.scrapeInterval (2m), so a missed scrape still leaves a rate, got "5m"',
     ]);
   });

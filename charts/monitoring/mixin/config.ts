@@ -41,6 +41,14 @@ export interface PodRestartingConfig extends AlertForConfig {
   readonly window: PrometheusDuration;
 }
 
+/** `InferenceUnauthorizedBurst`. */
+export interface UnauthorizedBurstConfig extends AlertForConfig {
+  /** Requests refused with 401 per second, over all pods, above which the alert fires. */
+  readonly perSecond: number;
+  /** Range over which that rate is computed. */
+  readonly window: PrometheusDuration;
+}
+
 /** Thresholds, windows and `for` of every alert that is not an SLO burn-rate alert. */
 export interface AlertsConfig {
   /** `InferenceTargetDown`: one inference pod cannot be scraped. @default { for: "5m" } */
@@ -55,6 +63,8 @@ export interface AlertsConfig {
   readonly autoscalerAtMaxReplicas: AlertForConfig;
   /** `InferencePodRestarting`: a container keeps restarting. @default { restarts: 2, window: "15m", for: "5m" } */
   readonly podRestarting: PodRestartingConfig;
+  /** `InferenceUnauthorizedBurst`: many 401s (api-key mode). @default { perSecond: 1, window: "5m", for: "5m" } */
+  readonly unauthorizedBurst: UnauthorizedBurstConfig;
 }
 
 /**
@@ -119,6 +129,9 @@ export const DEFAULT_MONITORING_CONFIG: MonitoringConfig = {
     highLatency: { p95Seconds: 0.5, window: "5m", for: "10m" },
     autoscalerAtMaxReplicas: { for: "15m" },
     podRestarting: { restarts: 2, window: "15m", for: "5m" },
+    // One refused request a second for ten minutes is ~600 failures: far more than a client retrying after a
+    // rotation (a handful), well below what guessing a 256-bit key would need to matter, but worth a look.
+    unauthorizedBurst: { perSecond: 1, window: "5m", for: "5m" },
   },
   slo: {
     availabilityTarget: 0.999,
@@ -299,6 +312,9 @@ function checkAlerts(problems: ConfigProblems, a: AlertsConfig): void {
   );
   problems.window("alerts.podRestarting.window", a.podRestarting.window);
   problems.duration("alerts.podRestarting.for", a.podRestarting.for);
+  problems.positive("alerts.unauthorizedBurst.perSecond", a.unauthorizedBurst.perSecond);
+  problems.window("alerts.unauthorizedBurst.window", a.unauthorizedBurst.window);
+  problems.duration("alerts.unauthorizedBurst.for", a.unauthorizedBurst.for);
 }
 
 function checkSlo(problems: ConfigProblems, slo: SloConfig): void {

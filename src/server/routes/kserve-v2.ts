@@ -67,13 +67,16 @@ const MODEL_PATHS = [
   },
 ] as const;
 
+/** Paths of the V2 health probes. */
+export const V2_HEALTH_PATHS = { live: "/v2/health/live", ready: "/v2/health/ready" } as const;
+
 /** `GET /v2/health/live` and `/v2/health/ready`: the routes that also exist while the model is loading. */
 export function registerV2HealthRoutes(app: OpenAPIHono<AppEnv>, lifecycle: Lifecycle): void {
   const tags = TAGS;
   app.openapi(
     createRoute({
       method: "get",
-      path: "/v2/health/live",
+      path: V2_HEALTH_PATHS.live,
       tags,
       summary: "Server live",
       responses: { 200: json(v2Schemas.live, "The server is live."), ...INTERNAL_ERROR_RESPONSES },
@@ -83,7 +86,7 @@ export function registerV2HealthRoutes(app: OpenAPIHono<AppEnv>, lifecycle: Life
   app.openapi(
     createRoute({
       method: "get",
-      path: "/v2/health/ready",
+      path: V2_HEALTH_PATHS.ready,
       tags,
       summary: "Server ready: 503 while loading or draining",
       responses: {

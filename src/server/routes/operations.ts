@@ -70,7 +70,16 @@ export function describeRuntime(
 /** Liveness, readiness and metrics: the routes that also exist while the model is still loading. */
 export function registerProbeRoutes(
   app: OpenAPIHono<AppEnv>,
-  { lifecycle, metrics }: { lifecycle: Lifecycle; metrics: ServerMetrics },
+  {
+    lifecycle,
+    metrics,
+    serveMetrics = true,
+  }: {
+    lifecycle: Lifecycle;
+    metrics: ServerMetrics;
+    /** Serve `/metrics` here; false when a separate listener serves it (api-key mode). @default true */
+    serveMetrics?: boolean;
+  },
 ): void {
   app.openapi(
     createRoute({
@@ -101,6 +110,7 @@ export function registerProbeRoutes(
         : jsonWithRequestId(c, { status: lifecycle.phase }, 503),
   );
 
+  if (!serveMetrics) return;
   app.openapi(
     createRoute({
       method: "get",

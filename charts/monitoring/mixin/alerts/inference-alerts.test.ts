@@ -17,7 +17,7 @@ const alerts = inferenceAlerts(service, DEFAULT_MONITORING_CONFIG);
 const byName = new Map(alerts.map((a) => [a.rule.alert, a]));
 
 describe("inference alerts", () => {
-  it("cover target down, 5xx ratio, p95 latency, HPA at max, restarts and the SLO burn-rate pair", () => {
+  it("cover target down, 5xx ratio, p95 latency, HPA at max, restarts, 401 bursts and the SLO burn-rate pair", () => {
     expect([...byName.keys()]).toEqual([
       "InferenceTargetDown",
       "InferenceServiceDown",
@@ -25,6 +25,7 @@ describe("inference alerts", () => {
       "InferenceHighLatency",
       "InferenceAutoscalerAtMaxReplicas",
       "InferencePodRestarting",
+      "InferenceUnauthorizedBurst",
       "InferenceErrorBudgetBurnFast",
       "InferenceErrorBudgetBurnSlow",
     ]);
@@ -90,13 +91,30 @@ describe("inference alerts", () => {
       "alerts.highLatency": { p95Seconds: 0.25, window: "15m", for: "30m" },
       "alerts.autoscalerAtMaxReplicas.for": "1h",
       "alerts.podRestarting": { restarts: 5, window: "1h", for: "1m" },
+      "alerts.unauthorizedBurst": { perSecond: 0.5, window: "10m", for: "2m" },
       "slo.availabilityTarget": 0.99,
       "slo.burnRates.fast": { factor: 10, longWindow: "2h", shortWindow: "10m", for: "4m" },
       "slo.burnRates.slow": { factor: 3, longWindow: "1d", shortWindow: "2h", for: "1h" },
     });
     const tuned = new Map(inferenceAlerts(service, config).map((a) => [a.rule.alert, a.rule]));
     const rule = (name: string) => tuned.get(name) ?? expect.fail(`no alert ${name}`);
-    expect([...tuned.values()].map((r) => r.for)).toEqual(["7m", "3m", "20m", "30m", "1h", "1m", "4m", "1h"]);
+    expect([...tuned.values()].map((r) => r.for)).toEqual([
+      "7m",
+      "3m",
+      "20m",
+      "30m",
+      "1h",
+      "1m",
+      "2m",
+      "4m",
+      "1h",
+    ]);
+    expect(rule("InferenceUnauthorizedBurst").expr).toBe(
+      `sum by (namespace, job) (rate(ml_auth_failures_total{job="${service.serviceName}",namespace="${service.namespace}"}[10m])) > 0.5`,
+    );
+    expect(rule("InferenceUnauthorizedBurst").annotations.description).toContain(
+      "over the last 10 minutes (threshold 0.5/s)",
+    );
     expect(rule("InferenceHighErrorRatio").expr).toMatch(/\[10m\]\)\) > 0\.01$/);
     expect(rule("InferenceHighErrorRatio").annotations.description).toContain(
       "over the last 10 minutes (threshold 1%)",
@@ -124,7 +142,8 @@ describe("inference alerts", () => {
     expect(expr("InferenceHighErrorRatio")).toMatch(/\[5m\]\)\) > 0\.05$/);
     expect(expr("InferenceHighLatency")).toMatch(/\[5m\]\)\)\) > 0\.5$/);
     expect(expr("InferencePodRestarting")).toMatch(/\[15m\]\) >= 2$/);
-    expect(alerts.map((a) => a.rule.for)).toEqual(["5m", "2m", "10m", "10m", "15m", "5m", "2m", "15m"]);
+    expect(expr("InferenceUnauthorizedBurst")).toMatch(/\[5m\]\)\) > 1$/);
+    expect(alerts.map((a) => a.rule.for)).toEqual(["5m", "2m", "10m", "10m", "15m", "5m", "5m", "2m", "15m"]);
   });
 });
 

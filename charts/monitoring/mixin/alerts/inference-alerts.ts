@@ -138,6 +138,19 @@ function capacityAlerts(service: MonitoredService, tuned: AlertsConfig): AlertDe
   ];
 }
 
+/** Many requests refused with 401: a client with a revoked or mistyped key, or someone guessing keys. */
+function authAlerts(service: MonitoredService, tuned: AlertsConfig): AlertDefinition[] {
+  const { perSecond, window, for: forDuration } = tuned.unauthorizedBurst;
+  const refused = `sum by (namespace, job) (rate(${selector(METRICS.authFailures, targetMatchers(service))}[${window}]))`;
+  return [
+    alertOn("InferenceUnauthorizedBurst", "warning", forDuration, [refused], {
+      expr: `${refused} > ${formatNumber(perSecond)}`,
+      summary: "Many inference requests are refused for a missing or invalid API key.",
+      description: `{{ $labels.namespace }}/{{ $labels.job }} refused {{ $value | humanize }} requests per second with 401 over the last ${durationInWords(window)} (threshold ${formatNumber(perSecond)}/s): a client lost its key in a rotation, or someone is guessing keys.`,
+    }),
+  ];
+}
+
 /** The SLO's error budget spent `burn.factor` times too fast over both of `burn`'s windows. */
 function burnRateAlert(
   service: MonitoredService,
@@ -169,6 +182,7 @@ export function inferenceAlerts(service: MonitoredService, config: MonitoringCon
     ...scrapeAlerts(service, config.alerts),
     ...trafficAlerts(service, config.alerts),
     ...capacityAlerts(service, config.alerts),
+    ...authAlerts(service, config.alerts),
     ...BURN_RATE_ALERTS.map((burnRate) => burnRateAlert(service, config.slo, burnRate)),
   ];
 }

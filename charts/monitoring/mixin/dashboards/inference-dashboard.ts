@@ -483,6 +483,39 @@ function rolloutPanels(ctx: PanelContext): Builder<Panel>[] {
   ];
 }
 
+/** API keys (api-key mode): requests refused with 401, by reason. Reads 0 without auth. */
+function authenticationPanels(ctx: PanelContext): Builder<Panel>[] {
+  const { authFailureReason, keyId } = METRIC_LABELS;
+  return [
+    timeSeries(
+      ctx,
+      "Refused requests (401) by reason",
+      "reqps",
+      "Requests refused in api-key mode: missing (no key) or invalid (unknown key). A burst is a misconfigured client after a rotation, or someone guessing keys (alert InferenceUnauthorizedBurst). Accepted requests per key id: ml_authenticated_requests_total.",
+      [
+        query(
+          `sum by (${authFailureReason}) (rate(${selector(METRICS.authFailures, ctx.target)}[${rate}]))`,
+          `{{${authFailureReason}}}`,
+          "A",
+        ),
+      ],
+    ),
+    timeSeries(
+      ctx,
+      "Requests by API key id",
+      "reqps",
+      "Requests with a valid key, by key id (the Secret's data key). During a rotation, the old id falling to 0 says every client has the new key. Empty without auth.",
+      [
+        query(
+          `sum by (${keyId}) (rate(${selector(METRICS.authenticatedRequests, ctx.target)}[${rate}]))`,
+          `{{${keyId}}}`,
+          "A",
+        ),
+      ],
+    ),
+  ];
+}
+
 /** The row a Rollout adds, right after the overview. */
 const ROLLOUT_ROW = { title: "Progressive delivery by rollout role", panels: rolloutPanels } as const;
 
@@ -534,6 +567,7 @@ const ROWS: readonly {
   { title: "Latency", panels: latencyPanels },
   { title: "Predictions", panels: predictionPanels },
   { title: "Pods and autoscaling", panels: (ctx) => [...replicaPanels(ctx), ...resourcePanels(ctx)] },
+  { title: "Authentication", panels: authenticationPanels },
   { title: "Logs", panels: (ctx) => logsPanels(ctx.ids), when: "logs" },
 ];
 
