@@ -295,11 +295,13 @@ describeWithPrometheus(
       expect(sentRate).toBeGreaterThan(10);
       // Prometheus lags the client by up to a scrape (1 s here) and extrapolates to the window's edges.
       expect(Math.abs(measured - sentRate) / sentRate).toBeLessThan(0.2);
-      // Probes and scrapes are not user traffic: counting Prometheus' 1/s scrapes of /metrics adds ~1 req/s.
-      const withScrapes = await query(
+      // The trigger counts user routes only: every request the server counted, probes included, is at least
+      // that. (This server runs in api-key mode, so Prometheus scrapes the separate metrics port, whose
+      // requests are not in http_requests_total at all.)
+      const everything = await query(
         `sum(rate(http_requests_total{job="${job}",namespace="${service.namespace}"}[${RATE_CHECK_WINDOW_SECONDS}s]))`,
       );
-      expect(Number(withScrapes.data?.result[0]?.value?.[1]) - measured).toBeGreaterThan(0.5);
+      expect(Number(everything.data?.result[0]?.value?.[1])).toBeGreaterThanOrEqual(measured);
     });
 
     it("scrapes exactly the inference pod, labelled by the generated relabelling", async () => {

@@ -27,6 +27,7 @@ const RESOURCE_TYPES: readonly ResourceType[] = [
   { group: "", version: "v1", resource: "secrets", kind: "Secret", namespaced: true },
   { group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true },
   { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true },
+  { group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet", namespaced: true },
   {
     group: "autoscaling",
     version: "v2",
