@@ -12,7 +12,8 @@ import { logCollectorConfig, renderAlloy, type AlloyBlock } from "./alloy-config
 import { isPinnedTag, parseImageReference } from "../../constructs/image-reference.js";
 import { recommendedLabels } from "../../constructs/recommended-labels.js";
 import {
-  httpGetProbe,
+  configDataTmpMounts,
+  readyEndpointProbes,
   resourceRequirements,
   restrictedContainerSecurity,
   restrictedPodSecurity,
@@ -134,8 +135,6 @@ export class LogCollector extends Construct {
     });
 
     const checksum = createHash("sha256").update(this.configText).digest("hex");
-    const ready = (timing: { periodSeconds: number; failureThreshold: number }) =>
-      httpGetProbe("/-/ready", "http", timing);
     this.daemonSet = new KubeDaemonSet(this, "daemon-set", {
       metadata,
       spec: {
@@ -164,16 +163,10 @@ export class LogCollector extends Construct {
                 ],
                 env: [{ name: NODE_NAME_ENV, valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
                 ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
-                startupProbe: ready({ periodSeconds: 5, failureThreshold: 24 }),
-                readinessProbe: ready({ periodSeconds: 10, failureThreshold: 3 }),
-                livenessProbe: ready({ periodSeconds: 30, failureThreshold: 5 }),
+                ...readyEndpointProbes("/-/ready", "http", 24),
                 resources: resourceRequirements(props.resources ?? DEFAULT_LOG_COLLECTOR_RESOURCES),
                 securityContext: restrictedContainerSecurity(UID),
-                volumeMounts: [
-                  { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-                  { name: "data", mountPath: DATA_DIR },
-                  { name: "tmp", mountPath: "/tmp" },
-                ],
+                volumeMounts: configDataTmpMounts(CONFIG_DIR, DATA_DIR),
               },
             ],
             volumes: [

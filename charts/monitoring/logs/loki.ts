@@ -9,7 +9,11 @@ import {
   RestrictedComponent,
   type DataStorage,
 } from "../../constructs/restricted-component.js";
-import { httpGetProbe, type ContainerResources } from "../../constructs/restricted-pod.js";
+import {
+  configDataTmpMounts,
+  readyEndpointProbes,
+  type ContainerResources,
+} from "../../constructs/restricted-pod.js";
 import type { RestrictedComponentProps, RestrictedWorkload } from "../../constructs/restricted-workload.js";
 
 /** Pinned Loki image (single binary). */
@@ -88,8 +92,6 @@ export class Loki extends RestrictedComponent {
     this.configText = renderLokiConfig(this.config);
     const checksum = createHash("sha256").update(this.configText).digest("hex");
 
-    const ready = (timing: { periodSeconds: number; failureThreshold: number }) =>
-      httpGetProbe("/ready", this.portName, timing);
     this.workload = this.restrictedWorkload({
       component: "log-store",
       uid: UID,
@@ -105,15 +107,9 @@ export class Loki extends RestrictedComponent {
           args: [`-config.file=${CONFIG_DIR}/${CONFIG_FILE}`],
           ports: [{ name: this.portName, containerPort: this.port }],
           // /ready answers 503 for the ingester's first ~15 s and while the WAL replays: allow 5 minutes.
-          startupProbe: ready({ periodSeconds: 5, failureThreshold: 60 }),
-          readinessProbe: ready({ periodSeconds: 10, failureThreshold: 3 }),
-          livenessProbe: ready({ periodSeconds: 30, failureThreshold: 5 }),
+          ...readyEndpointProbes("/ready", this.portName, 60),
           resources: props.resources ?? DEFAULT_LOKI_RESOURCES,
-          volumeMounts: [
-            { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-            { name: "data", mountPath: DATA_DIR },
-            { name: "tmp", mountPath: "/tmp" },
-          ],
+          volumeMounts: configDataTmpMounts(CONFIG_DIR, DATA_DIR),
         },
       ],
       volumes: [
