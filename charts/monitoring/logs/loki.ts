@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Construct } from "constructs";
 import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
+import { DEFAULT_LOKI_RESOURCES } from "./log-sizing.js";
 import { buildLokiConfig, renderLokiConfig, type LokiConfig } from "./loki-config.js";
 import {
   checkStorageSize,
@@ -9,28 +10,11 @@ import {
   RestrictedComponent,
   type DataStorage,
 } from "../../constructs/restricted-component.js";
-import {
-  configDataTmpMounts,
-  readyEndpointProbes,
-  type ContainerResources,
-} from "../../constructs/restricted-pod.js";
+import { configDataTmpMounts, readyEndpointProbes } from "../../constructs/restricted-pod.js";
 import type { RestrictedComponentProps, RestrictedWorkload } from "../../constructs/restricted-workload.js";
 
 /** Pinned Loki image (single binary). */
 export const LOKI_IMAGE = "grafana/loki:3.7.6";
-
-/**
- * Loki's requests and limits. Sized from: one ~280-byte line per request (246 bytes measured from
- * `createRequestLogger`, plus a pod-name hostname); at the HPA's target (~300 req/s per pod) a pod writes
- * ~0.08 MiB/s, so even `maxReplicas` (10) fully loaded is ~0.8 MiB/s. Loki holds open chunks in memory per
- * stream, up to `chunk_target_size` (1.5 MB by default); our streams are pods × levels, a few dozen at most,
- * so under 100 MiB, plus the process, the index and queries. Not measured (no cluster here): revisit with
- * `container_memory_working_set_bytes` once it runs.
- */
-export const DEFAULT_LOKI_RESOURCES: ContainerResources = {
-  requests: { cpu: "100m", memory: "256Mi" },
-  limits: { cpu: "1", memory: "1Gi" },
-};
 
 /** Persistent storage for Loki's chunks and index. */
 export type LokiStorage = DataStorage;
