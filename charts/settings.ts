@@ -48,8 +48,9 @@ import {
   type MonitoringConfig,
 } from "./monitoring/mixin/config.js";
 import type { PrometheusDuration } from "./monitoring/prometheus-config.js";
-import { ALLOY_IMAGE, DEFAULT_LOG_COLLECTOR_RESOURCES } from "./monitoring/logs/log-collector.js";
-import { DEFAULT_LOKI_RESOURCES, LOKI_IMAGE } from "./monitoring/logs/loki.js";
+import { ALLOY_IMAGE } from "./monitoring/logs/log-collector.js";
+import { DEFAULT_LOG_COLLECTOR_RESOURCES, DEFAULT_LOKI_RESOURCES } from "./monitoring/logs/log-sizing.js";
+import { LOKI_IMAGE } from "./monitoring/logs/loki.js";
 
 /** CPU and memory for one container, as Kubernetes quantities. */
 export interface ComputeResources {

@@ -1,7 +1,7 @@
 import { Application, type IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
-import { ApiObject } from "cdk8s";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { recommendedLabels } from "./recommended-labels.js";
+import { TypedApiObject } from "./typed-api-object.js";
 
 export interface ArgoCdApplicationProps {
   /** Name of the Application, unique in Argo CD's namespace. */
@@ -43,46 +43,45 @@ export const ARGOCD_SYNC_OPTIONS = ["CreateNamespace=false", "ServerSideApply=tr
  * checked at synth time with `@kubernetes-models/argo-cd`'s validator, generated from the upstream CRD
  * schema: a field Argo CD would reject fails the synth naming this construct.
  */
-export class ArgoCdApplication extends Construct {
-  /** The Application as written. */
-  public readonly manifest: IApplication;
-
+export class ArgoCdApplication extends TypedApiObject<IApplication> {
   constructor(scope: Construct, id: string, props: ArgoCdApplicationProps) {
-    super(scope, id);
-    this.manifest = {
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Application",
-      metadata: {
-        name: props.name,
-        namespace: props.namespace,
-        labels: {
-          ...recommendedLabels({
-            name: "infer8s",
-            instance: props.name,
-            component: "gitops",
-            version: props.version,
-          }).all,
-        },
-      },
-      spec: {
-        project: props.project,
-        source: {
-          repoURL: props.repositoryUrl,
-          targetRevision: props.targetRevision,
-          path: props.path,
-          // dist/ holds the other environments in subdirectories: read only this directory's own files.
-          directory: { recurse: false },
-        },
-        destination: { server: props.destinationServer, namespace: props.destinationNamespace },
-        syncPolicy: {
-          ...(props.automated ? { automated: { prune: props.prune, selfHeal: props.selfHeal } } : {}),
-          syncOptions: [...ARGOCD_SYNC_OPTIONS],
-        },
-      },
-    };
-    new ApiObject(this, "application", this.manifest);
-    this.node.addValidation({ validate: () => applicationProblems(this.manifest) });
+    super(scope, id, "application", applicationManifest(props), applicationProblems);
   }
+}
+
+/** The Application that deploys `props.path` of the repository. */
+export function applicationManifest(props: ArgoCdApplicationProps): IApplication {
+  return {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Application",
+    metadata: {
+      name: props.name,
+      namespace: props.namespace,
+      labels: {
+        ...recommendedLabels({
+          name: "infer8s",
+          instance: props.name,
+          component: "gitops",
+          version: props.version,
+        }).all,
+      },
+    },
+    spec: {
+      project: props.project,
+      source: {
+        repoURL: props.repositoryUrl,
+        targetRevision: props.targetRevision,
+        path: props.path,
+        // dist/ holds the other environments in subdirectories: read only this directory's own files.
+        directory: { recurse: false },
+      },
+      destination: { server: props.destinationServer, namespace: props.destinationNamespace },
+      syncPolicy: {
+        ...(props.automated ? { automated: { prune: props.prune, selfHeal: props.selfHeal } } : {}),
+        syncOptions: [...ARGOCD_SYNC_OPTIONS],
+      },
+    },
+  };
 }
 
 /** What the CRD schema (through the typed model's validator) finds wrong with `manifest`. */

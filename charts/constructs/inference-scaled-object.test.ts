@@ -58,33 +58,26 @@ describe("InferenceScaledObject", () => {
   });
 
   it("carries bounds, behavior and fallback over into the spec", () => {
+    // Not the default behavior, so the spec can only hold it if it was carried over.
+    const behavior = {
+      ...DEFAULT_SETTINGS.autoscalingBehavior,
+      scaleDown: {
+        stabilizationWindowSeconds: 120,
+        selectPolicy: "Min",
+        policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+      },
+    } as const;
     const { chart } = scaled({
       minReplicas: 3,
       maxReplicas: 7,
       pollingIntervalSeconds: 30,
-      behavior: DEFAULT_SETTINGS.autoscalingBehavior,
+      behavior,
       fallbackReplicas: 5,
     });
     const { spec } = scaledObjectOf(chart);
     expect(spec).toMatchObject({ minReplicaCount: 3, maxReplicaCount: 7, pollingInterval: 30 });
     expect(spec.fallback).toEqual({ failureThreshold: 3, replicas: 5 });
-    expect(spec.advanced.horizontalPodAutoscalerConfig).toEqual({
-      behavior: {
-        scaleUp: {
-          stabilizationWindowSeconds: 0,
-          selectPolicy: "Max",
-          policies: [
-            { type: "Percent", value: 100, periodSeconds: 15 },
-            { type: "Pods", value: 2, periodSeconds: 15 },
-          ],
-        },
-        scaleDown: {
-          stabilizationWindowSeconds: 300,
-          selectPolicy: "Max",
-          policies: [{ type: "Percent", value: 50, periodSeconds: 15 }],
-        },
-      },
-    });
+    expect(spec.advanced.horizontalPodAutoscalerConfig).toEqual({ behavior });
   });
 
   it("passes the strict ScaledObject schema, and a misspelt field fails it", async () => {

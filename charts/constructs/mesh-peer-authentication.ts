@@ -2,9 +2,9 @@ import {
   PeerAuthentication,
   type IPeerAuthentication,
 } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
-import { ApiObject } from "cdk8s";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { istioSchemaProblems } from "./istio-ambient.js";
+import { TypedApiObject } from "./typed-api-object.js";
 
 export interface MeshPeerAuthenticationProps {
   /** Namespace whose workloads accept only mTLS. */
@@ -19,19 +19,14 @@ export interface MeshPeerAuthenticationProps {
  * from outside the mesh (a NodePort, a LoadBalancer, an ingress controller not in the mesh) is refused too.
  * Typed and checked at synth time against the upstream CRD schema (`@kubernetes-models/istio`).
  */
-export class MeshPeerAuthentication extends Construct {
-  /** The object as written. */
-  public readonly manifest: IPeerAuthentication;
-
+export class MeshPeerAuthentication extends TypedApiObject<IPeerAuthentication> {
   constructor(scope: Construct, id: string, props: MeshPeerAuthenticationProps) {
-    super(scope, id);
-    this.manifest = {
+    const manifest: IPeerAuthentication = {
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
       metadata: { name: "default", namespace: props.namespace, labels: { ...props.labels } },
       spec: { mtls: { mode: "STRICT" } },
     };
-    new ApiObject(this, "peer-authentication", this.manifest);
-    this.node.addValidation({ validate: () => istioSchemaProblems(new PeerAuthentication(this.manifest)) });
+    super(scope, id, "peer-authentication", manifest, (m) => istioSchemaProblems(new PeerAuthentication(m)));
   }
 }

@@ -5,6 +5,7 @@ import {
   type Probe,
   type ResourceRequirements,
   type SecurityContext,
+  type VolumeMount,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 
 /**
@@ -77,4 +78,40 @@ export function httpGetProbe(path: string, portName: string, timing: ProbeTiming
     failureThreshold: timing.failureThreshold,
     successThreshold: 1,
   };
+}
+
+/** The startup, readiness and liveness probes of a process with one readiness endpoint. */
+export interface ReadyEndpointProbes {
+  readonly startupProbe: Probe;
+  readonly readinessProbe: Probe;
+  readonly livenessProbe: Probe;
+}
+
+/**
+ * All three probes on one readiness endpoint: startup every 5 s, up to `startupFailures` times; then readiness
+ * every 10 s (3 failures take the pod out of the Service's endpoints) and liveness every 30 s (5 failures
+ * restart the container).
+ */
+export function readyEndpointProbes(
+  path: string,
+  portName: string,
+  startupFailures: number,
+): ReadyEndpointProbes {
+  return {
+    startupProbe: httpGetProbe(path, portName, { periodSeconds: 5, failureThreshold: startupFailures }),
+    readinessProbe: httpGetProbe(path, portName, { periodSeconds: 10, failureThreshold: 3 }),
+    livenessProbe: httpGetProbe(path, portName, { periodSeconds: 30, failureThreshold: 5 }),
+  };
+}
+
+/**
+ * The mounts of a process that reads its configuration and writes a data directory under a read-only root
+ * filesystem: the volume "config" read-only at `configDir`, "data" at `dataDir`, "tmp" at /tmp.
+ */
+export function configDataTmpMounts(configDir: string, dataDir: string): VolumeMount[] {
+  return [
+    { name: "config", mountPath: configDir, readOnly: true },
+    { name: "data", mountPath: dataDir },
+    { name: "tmp", mountPath: "/tmp" },
+  ];
 }

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { stringify } from "yaml";
 import { renderDashboard, type GeneratedDashboard } from "./mixin/dashboards/dashboards.js";
 import { PROMETHEUS_DATASOURCE_UID } from "./mixin/dashboards/inference-dashboard.js";
 import { LOKI_DATASOURCE_UID, REQUEST_ID_DERIVED_FIELD } from "./mixin/dashboards/logs-row.js";
 import { httpGetProbe } from "../constructs/restricted-pod.js";
-import { RestrictedWorkload, type RestrictedComponentProps } from "../constructs/restricted-workload.js";
+import { RestrictedComponent } from "../constructs/restricted-component.js";
+import type { RestrictedComponentProps, RestrictedWorkload } from "../constructs/restricted-workload.js";
 
 /** Pinned Grafana image. */
 export const GRAFANA_IMAGE = "grafana/grafana:12.1.1";
@@ -111,19 +112,9 @@ const PATHS = {
  * Viewer; nobody can log in unless an operator creates the `grafana-admin` Secret, so there is no default
  * admin/admin and no credential in the manifests.
  */
-export class Grafana extends Construct {
-  /** Namespace of every object. */
-  public readonly namespace: string;
-  /** Name of the ServiceAccount, Deployment and Service. */
-  public readonly name: string;
-  /** Container image. */
-  public readonly image: string;
-  /** The ServiceAccount, Deployment and Service. */
+export class Grafana extends RestrictedComponent {
+  /** The ServiceAccount, Deployment and Service (the UI on `portName`). */
   public readonly workload: RestrictedWorkload;
-  /** Named container and Service port. */
-  public readonly portName = "http";
-  /** Number of that port. */
-  public readonly port = PORT;
   /** Folder the dashboards appear in. */
   public readonly folder: string;
   /** Contents of grafana.ini. */
@@ -136,15 +127,10 @@ export class Grafana extends Construct {
   public readonly dashboardFiles: Readonly<Record<string, string>>;
   /** sha256 of every provisioned file, the value of `GRAFANA_CHECKSUM_ANNOTATION`. */
   public readonly configChecksum: string;
-  /** Labels on every object. */
-  public readonly labels: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
-    super(scope, id);
+    super(scope, id, props, { name: "grafana", image: GRAFANA_IMAGE, portName: "http", port: PORT });
     if (props.dashboards.length === 0) throw new Error("Grafana: props.dashboards must not be empty");
-    this.namespace = props.namespace;
-    this.name = props.name ?? "grafana";
-    this.image = props.image ?? GRAFANA_IMAGE;
     this.folder = props.folder ?? "infer8s";
     const resources = props.resources ?? {
       requests: { cpu: "50m", memory: "128Mi" },
@@ -173,11 +159,8 @@ export class Grafana extends Construct {
       dashboards: this.dashboardFiles,
     });
 
-    this.workload = new RestrictedWorkload(this, "workload", {
-      namespace: this.namespace,
-      name: this.name,
+    this.workload = this.restrictedWorkload({
       component: "dashboards",
-      image: this.image,
       uid: UID,
       replicas: 1,
       // The database is an emptyDir: with nothing to share, a rolling update is safe.
@@ -194,9 +177,7 @@ export class Grafana extends Construct {
         },
       ],
       volumes: volumes(this.name, provisioned),
-      service: { portName: this.portName, port: this.port },
     });
-    this.labels = this.workload.labels;
     this.workload.addDependency(
       ...provisioned.map(
         ({ volume, data }) =>

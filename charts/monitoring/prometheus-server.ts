@@ -1,13 +1,10 @@
 import { createHash } from "node:crypto";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import {
   KubeClusterRole,
   KubeClusterRoleBinding,
   KubeConfigMap,
-  KubePersistentVolumeClaim,
   KubeRoleBinding,
-  Quantity,
-  type Volume,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { renderRuleFile, type RuleGroup } from "./mixin/rules/rule-file.js";
 import { DEFAULT_MONITORING_CONFIG } from "./mixin/config.js";
@@ -18,11 +15,18 @@ import {
   type PrometheusConfig,
   type PrometheusDuration,
 } from "./prometheus-config.js";
-import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
 import {
+  checkStorageSize,
+  dataVolume,
+  dataVolumeClaim,
+  RestrictedComponent,
+  type DataStorage,
+} from "../constructs/restricted-component.js";
+import { httpGetProbe, type ContainerResources } from "../constructs/restricted-pod.js";
+import type {
+  RestrictedComponentProps,
   RestrictedWorkload,
-  type RestrictedComponentProps,
-  type WorkloadContainer,
+  WorkloadContainer,
 } from "../constructs/restricted-workload.js";
 
 /**
@@ -54,12 +58,7 @@ export const PROMETHEUS_FILES = { config: "prometheus.yml", rules: "alert-rules.
 export const CONFIG_CHECKSUM_ANNOTATION = "checksum/config";
 
 /** Persistent storage for the TSDB. */
-export interface PrometheusStorage {
-  /** Size of the PersistentVolumeClaim, e.g. "20Gi". */
-  readonly size: string;
-  /** StorageClass of the claim. @default undefined: the cluster's default StorageClass */
-  readonly storageClassName?: string;
-}
+export type PrometheusStorage = DataStorage;
 
 /**
  * Prometheus' props. Defaults: `name` "prometheus" (also the ConfigMap's), `image` PROMETHEUS_IMAGE,
@@ -90,7 +89,6 @@ export interface PrometheusServerProps extends RestrictedComponentProps {
 const UID = 65534;
 const CONFIG_DIR = "/etc/prometheus";
 const DATA_DIR = "/prometheus";
-const QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
 const DURATION = /^[0-9]+(ms|s|m|h|d|w|y)$/;
 
 /**
@@ -101,19 +99,7 @@ const DURATION = /^[0-9]+(ms|s|m|h|d|w|y)$/;
  * the inference namespace only; nodes (for cAdvisor through the API server proxy) by a ClusterRoleBinding.
  * The pod template carries a checksum of the configuration, so any change to it rolls the pod.
  */
-export class PrometheusServer extends Construct {
-  /** Namespace of the Deployment and Service. */
-  public readonly namespace: string;
-  /** Name of the ServiceAccount, ConfigMap, Deployment and Service. */
-  public readonly name: string;
-  /** Container image. */
-  public readonly image: string;
-  /** Named container and Service port of the web UI and API. */
-  public readonly portName = "web";
-  /** Number of that port. */
-  public readonly port = PROMETHEUS_PORT;
-  /** In-cluster URL of the API, for Grafana's datasource. */
-  public readonly url: string;
+export class PrometheusServer extends RestrictedComponent {
   /** TSDB retention. */
   public readonly retention: PrometheusDuration;
   /** Persistent storage, or undefined for an emptyDir. */
@@ -126,19 +112,18 @@ export class PrometheusServer extends Construct {
   public readonly rulesText: string;
   /** sha256 of the configuration and rules, the value of `CONFIG_CHECKSUM_ANNOTATION`. */
   public readonly configChecksum: string;
-  /** Labels on every object. */
-  public readonly labels: Readonly<Record<string, string>>;
-  /** The ServiceAccount, Deployment and Service. */
+  /** The ServiceAccount, Deployment and Service (the web UI and API on `portName`; `url` is Grafana's datasource). */
   public readonly workload: RestrictedWorkload;
 
   constructor(scope: Construct, id: string, props: PrometheusServerProps) {
-    super(scope, id);
-    this.namespace = props.namespace;
-    this.name = props.name ?? PROMETHEUS_NAME;
-    this.image = props.image ?? PROMETHEUS_IMAGE;
+    super(scope, id, props, {
+      name: PROMETHEUS_NAME,
+      image: PROMETHEUS_IMAGE,
+      portName: "web",
+      port: PROMETHEUS_PORT,
+    });
     this.retention = props.retention ?? "15d";
     this.storage = props.storage;
-    this.url = prometheusServerUrl(this.namespace, this.name);
     validate(this.retention, this.storage);
     const resources = props.resources ?? {
       requests: { cpu: "100m", memory: "512Mi" },
@@ -162,14 +147,8 @@ export class PrometheusServer extends Construct {
       .update(this.rulesText)
       .digest("hex");
 
-    const dataVolume: Volume = this.storage
-      ? { name: "data", persistentVolumeClaim: { claimName: this.name } }
-      : { name: "data", emptyDir: {} };
-    this.workload = new RestrictedWorkload(this, "workload", {
-      namespace: this.namespace,
-      name: this.name,
+    this.workload = this.restrictedWorkload({
       component: "metrics-server",
-      image: this.image,
       uid: UID,
       // Kubernetes service discovery and the cAdvisor scrape authenticate with this token.
       automountServiceAccountToken: true,
@@ -180,10 +159,8 @@ export class PrometheusServer extends Construct {
       podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: this.configChecksum },
       terminationGracePeriodSeconds: 60,
       containers: [this.container(resources)],
-      volumes: [{ name: "config", configMap: { name: this.name } }, dataVolume],
-      service: { portName: this.portName, port: this.port },
+      volumes: [{ name: "config", configMap: { name: this.name } }, dataVolume(this.name, this.storage)],
     });
-    this.labels = this.workload.labels;
     this.addServiceDiscoveryAccess(props.inference.namespace, props.clusterRoleNamePrefix ?? "infer8s");
     this.addFiles();
   }
@@ -259,25 +236,14 @@ export class PrometheusServer extends Construct {
 
   /** The ConfigMap with the configuration and rules, and the data volume's claim when storage is set. */
   private addFiles(): void {
-    const metadata = { name: this.name, namespace: this.namespace, labels: { ...this.labels } };
+    const metadata = this.objectMeta();
     this.workload.addDependency(
       new KubeConfigMap(this, "config", {
         metadata,
         data: { [PROMETHEUS_FILES.config]: this.configText, [PROMETHEUS_FILES.rules]: this.rulesText },
       }),
     );
-    if (this.storage) {
-      this.workload.addDependency(
-        new KubePersistentVolumeClaim(this, "storage", {
-          metadata,
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            ...(this.storage.storageClassName ? { storageClassName: this.storage.storageClassName } : {}),
-            resources: { requests: { storage: Quantity.fromString(this.storage.size) } },
-          },
-        }),
-      );
-    }
+    if (this.storage) this.workload.addDependency(dataVolumeClaim(this, metadata, this.storage));
   }
 }
 
@@ -285,9 +251,5 @@ function validate(retention: string, storage: PrometheusStorage | undefined): vo
   if (!DURATION.test(retention)) {
     throw new Error(`PrometheusServer: props.retention must be a duration such as "15d", got "${retention}"`);
   }
-  if (storage && !QUANTITY.test(storage.size)) {
-    throw new Error(
-      `PrometheusServer: props.storage.size must be a quantity in Ki, Mi, Gi or Ti such as "20Gi", got "${storage.size}"`,
-    );
-  }
+  checkStorageSize("PrometheusServer", storage, "20Gi");
 }

@@ -8,11 +8,13 @@ import {
   KubeRoleBinding,
   KubeServiceAccount,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
+import { DEFAULT_LOG_COLLECTOR_RESOURCES } from "./log-sizing.js";
 import { logCollectorConfig, renderAlloy, type AlloyBlock } from "./alloy-config.js";
 import { isPinnedTag, parseImageReference } from "../../constructs/image-reference.js";
 import { recommendedLabels } from "../../constructs/recommended-labels.js";
 import {
-  httpGetProbe,
+  configDataTmpMounts,
+  readyEndpointProbes,
   resourceRequirements,
   restrictedContainerSecurity,
   restrictedPodSecurity,
@@ -21,21 +23,6 @@ import {
 
 /** Pinned Grafana Alloy image. */
 export const ALLOY_IMAGE = "grafana/alloy:v1.20.1";
-
-/**
- * The collector's requests and limits, from Alloy's documented rule of thumb for logs ("Estimate Grafana
- * Alloy resource usage": ~1 CPU core and ~120 MiB of memory per 1 MiB/s of logs, DaemonSet deployments) and
- * our line size: a request line measured 246 bytes (`createRequestLogger`, 2-character hostname; a pod name
- * adds ~30), so ~280 bytes in a pod. At the HPA's target (~300 req/s per pod) that is ~0.08 MiB/s per pod:
- * one or two pods per node → 80-160 millicores and 10-20 MiB above Alloy's own baseline while fully loaded,
- * far less when idle. Requests cover one loaded pod per node; the limit allows ~1 MiB/s, about 1.6 saturated
- * pods (~2,300 req/s each, measured) on one node. Throttled, API tailing falls behind; it does not drop lines
- * while the pod lives.
- */
-export const DEFAULT_LOG_COLLECTOR_RESOURCES: ContainerResources = {
-  requests: { cpu: "100m", memory: "128Mi" },
-  limits: { cpu: "1", memory: "512Mi" },
-};
 
 export interface LogCollectorProps {
   /** Namespace of the ServiceAccount, ConfigMap and DaemonSet. */
@@ -134,8 +121,6 @@ export class LogCollector extends Construct {
     });
 
     const checksum = createHash("sha256").update(this.configText).digest("hex");
-    const ready = (timing: { periodSeconds: number; failureThreshold: number }) =>
-      httpGetProbe("/-/ready", "http", timing);
     this.daemonSet = new KubeDaemonSet(this, "daemon-set", {
       metadata,
       spec: {
@@ -164,16 +149,10 @@ export class LogCollector extends Construct {
                 ],
                 env: [{ name: NODE_NAME_ENV, valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
                 ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
-                startupProbe: ready({ periodSeconds: 5, failureThreshold: 24 }),
-                readinessProbe: ready({ periodSeconds: 10, failureThreshold: 3 }),
-                livenessProbe: ready({ periodSeconds: 30, failureThreshold: 5 }),
+                ...readyEndpointProbes("/-/ready", "http", 24),
                 resources: resourceRequirements(props.resources ?? DEFAULT_LOG_COLLECTOR_RESOURCES),
                 securityContext: restrictedContainerSecurity(UID),
-                volumeMounts: [
-                  { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-                  { name: "data", mountPath: DATA_DIR },
-                  { name: "tmp", mountPath: "/tmp" },
-                ],
+                volumeMounts: configDataTmpMounts(CONFIG_DIR, DATA_DIR),
               },
             ],
             volumes: [

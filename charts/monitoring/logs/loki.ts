@@ -1,52 +1,33 @@
 import { createHash } from "node:crypto";
-import { Construct } from "constructs";
-import {
-  KubeConfigMap,
-  KubePersistentVolumeClaim,
-  Quantity,
-  type Volume,
-} from "cdk8s-plus-28/lib/imports/k8s.js";
+import type { Construct } from "constructs";
+import { KubeConfigMap } from "cdk8s-plus-28/lib/imports/k8s.js";
+import { DEFAULT_LOKI_RESOURCES } from "./log-sizing.js";
 import { buildLokiConfig, renderLokiConfig, type LokiConfig } from "./loki-config.js";
-import { httpGetProbe, type ContainerResources } from "../../constructs/restricted-pod.js";
-import { RestrictedWorkload } from "../../constructs/restricted-workload.js";
+import {
+  checkStorageSize,
+  dataVolume,
+  dataVolumeClaim,
+  RestrictedComponent,
+  type DataStorage,
+} from "../../constructs/restricted-component.js";
+import { configDataTmpMounts, readyEndpointProbes } from "../../constructs/restricted-pod.js";
+import type { RestrictedComponentProps, RestrictedWorkload } from "../../constructs/restricted-workload.js";
 
 /** Pinned Loki image (single binary). */
 export const LOKI_IMAGE = "grafana/loki:3.7.6";
 
-/**
- * Loki's requests and limits. Sized from: one ~280-byte line per request (246 bytes measured from
- * `createRequestLogger`, plus a pod-name hostname); at the HPA's target (~300 req/s per pod) a pod writes
- * ~0.08 MiB/s, so even `maxReplicas` (10) fully loaded is ~0.8 MiB/s. Loki holds open chunks in memory per
- * stream, up to `chunk_target_size` (1.5 MB by default); our streams are pods × levels, a few dozen at most,
- * so under 100 MiB, plus the process, the index and queries. Not measured (no cluster here): revisit with
- * `container_memory_working_set_bytes` once it runs.
- */
-export const DEFAULT_LOKI_RESOURCES: ContainerResources = {
-  requests: { cpu: "100m", memory: "256Mi" },
-  limits: { cpu: "1", memory: "1Gi" },
-};
-
 /** Persistent storage for Loki's chunks and index. */
-export interface LokiStorage {
-  /** Size of the PersistentVolumeClaim, e.g. "10Gi". */
-  readonly size: string;
-  /** StorageClass of the claim. @default undefined: the cluster's default StorageClass */
-  readonly storageClassName?: string;
-}
+export type LokiStorage = DataStorage;
 
-export interface LokiProps {
-  /** Namespace of every object. */
-  readonly namespace: string;
+/**
+ * Loki's props. Defaults: `name` "loki" (also the ConfigMap's and the claim's), `image` LOKI_IMAGE,
+ * `resources` DEFAULT_LOKI_RESOURCES.
+ */
+export interface LokiProps extends RestrictedComponentProps {
   /** How long log lines are kept (`limits_config.retention_period`, at least 24h), e.g. "7d". */
   readonly retention: string;
-  /** Name of the ServiceAccount, ConfigMap, Deployment and Service. @default "loki" */
-  readonly name?: string;
-  /** Container image. @default LOKI_IMAGE */
-  readonly image?: string;
   /** Persistent storage. @default undefined: an emptyDir, so logs live as long as the pod */
   readonly storage?: LokiStorage;
-  /** Requests and limits. @default DEFAULT_LOKI_RESOURCES */
-  readonly resources?: ContainerResources;
 }
 
 const UID = 10001; // the user the Loki image runs as
@@ -55,26 +36,13 @@ const GRPC_PORT = 9095;
 const CONFIG_DIR = "/etc/loki";
 const CONFIG_FILE = "loki.yaml";
 const DATA_DIR = "/loki";
-const QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
 const RETENTION = /^[1-9][0-9]*(h|d|w)$/;
 
 /**
  * A single-binary Loki (every component in one process) with filesystem storage, the TSDB index and
  * retention applied by its compactor; runs as non-root under the restricted Pod Security Standard.
  */
-export class Loki extends Construct {
-  /** Namespace of every object. */
-  public readonly namespace: string;
-  /** Name of the ServiceAccount, ConfigMap, Deployment and Service. */
-  public readonly name: string;
-  /** Container image. */
-  public readonly image: string;
-  /** Named container and Service port of the HTTP API. */
-  public readonly portName = "http";
-  /** Number of that port. */
-  public readonly port = HTTP_PORT;
-  /** In-cluster base URL, for Grafana's datasource. */
-  public readonly url: string;
+export class Loki extends RestrictedComponent {
   /** Where the collector pushes. */
   public readonly pushUrl: string;
   /** Retention period. */
@@ -85,16 +53,11 @@ export class Loki extends Construct {
   public readonly config: LokiConfig;
   /** The configuration file, as written. */
   public readonly configText: string;
-  /** The ServiceAccount, Deployment and Service. */
+  /** The ServiceAccount, Deployment and Service (the HTTP API on `portName`; `url` is Grafana's datasource). */
   public readonly workload: RestrictedWorkload;
-  /** Labels on every object. */
-  public readonly labels: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: LokiProps) {
-    super(scope, id);
-    this.namespace = props.namespace;
-    this.name = props.name ?? "loki";
-    this.image = props.image ?? LOKI_IMAGE;
+    super(scope, id, props, { name: "loki", image: LOKI_IMAGE, portName: "http", port: HTTP_PORT });
     this.retention = props.retention;
     this.storage = props.storage;
     if (!RETENTION.test(this.retention) || retentionHours(this.retention) < 24) {
@@ -102,12 +65,7 @@ export class Loki extends Construct {
         `Loki: props.retention must be a duration of at least 24h such as "7d", got "${this.retention}"`,
       );
     }
-    if (this.storage && !QUANTITY.test(this.storage.size)) {
-      throw new Error(
-        `Loki: props.storage.size must be a quantity in Ki, Mi, Gi or Ti such as "10Gi", got "${this.storage.size}"`,
-      );
-    }
-    this.url = `http://${this.name}.${this.namespace}.svc:${this.port}`;
+    checkStorageSize("Loki", this.storage, "10Gi");
     this.pushUrl = `${this.url}/loki/api/v1/push`;
     this.config = buildLokiConfig({
       httpPort: HTTP_PORT,
@@ -118,16 +76,8 @@ export class Loki extends Construct {
     this.configText = renderLokiConfig(this.config);
     const checksum = createHash("sha256").update(this.configText).digest("hex");
 
-    const dataVolume: Volume = this.storage
-      ? { name: "data", persistentVolumeClaim: { claimName: this.name } }
-      : { name: "data", emptyDir: {} };
-    const ready = (timing: { periodSeconds: number; failureThreshold: number }) =>
-      httpGetProbe("/ready", this.portName, timing);
-    this.workload = new RestrictedWorkload(this, "workload", {
-      namespace: this.namespace,
-      name: this.name,
+    this.workload = this.restrictedWorkload({
       component: "log-store",
-      image: this.image,
       uid: UID,
       replicas: 1,
       // One writer of the data directory (and of a ReadWriteOnce volume): the old pod goes first.
@@ -141,41 +91,22 @@ export class Loki extends Construct {
           args: [`-config.file=${CONFIG_DIR}/${CONFIG_FILE}`],
           ports: [{ name: this.portName, containerPort: this.port }],
           // /ready answers 503 for the ingester's first ~15 s and while the WAL replays: allow 5 minutes.
-          startupProbe: ready({ periodSeconds: 5, failureThreshold: 60 }),
-          readinessProbe: ready({ periodSeconds: 10, failureThreshold: 3 }),
-          livenessProbe: ready({ periodSeconds: 30, failureThreshold: 5 }),
+          ...readyEndpointProbes("/ready", this.portName, 60),
           resources: props.resources ?? DEFAULT_LOKI_RESOURCES,
-          volumeMounts: [
-            { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-            { name: "data", mountPath: DATA_DIR },
-            { name: "tmp", mountPath: "/tmp" },
-          ],
+          volumeMounts: configDataTmpMounts(CONFIG_DIR, DATA_DIR),
         },
       ],
       volumes: [
         { name: "config", configMap: { name: this.name } },
-        dataVolume,
+        dataVolume(this.name, this.storage),
         { name: "tmp", emptyDir: {} },
       ],
-      service: { portName: this.portName, port: this.port },
     });
-    this.labels = this.workload.labels;
-    const metadata = { name: this.name, namespace: this.namespace, labels: { ...this.labels } };
+    const metadata = this.objectMeta();
     this.workload.addDependency(
       new KubeConfigMap(this, "config", { metadata, data: { [CONFIG_FILE]: this.configText } }),
     );
-    if (this.storage) {
-      this.workload.addDependency(
-        new KubePersistentVolumeClaim(this, "storage", {
-          metadata,
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            ...(this.storage.storageClassName ? { storageClassName: this.storage.storageClassName } : {}),
-            resources: { requests: { storage: Quantity.fromString(this.storage.size) } },
-          },
-        }),
-      );
-    }
+    if (this.storage) this.workload.addDependency(dataVolumeClaim(this, metadata, this.storage));
   }
 }
 

@@ -23,6 +23,7 @@ import { anyOf, GRAFANA_RATE_INTERVAL, selector, type LabelMatchers } from "../.
 import { ROLLOUT_ROLE_SERIES_LABEL } from "../../../constructs/argo-rollouts-names.js";
 import { requestScalingQueries, type RequestScalingQueries } from "./request-scaling-queries.js";
 import { logsPanels, logsVariables } from "./logs-row.js";
+import { multiValueWithAll } from "./variables.js";
 
 /**
  * The uid of the Prometheus datasource every panel references. kube-prometheus-stack provisions its
@@ -521,32 +522,41 @@ const ROLLOUT_ROW = { title: "Progressive delivery by rollout role", panels: rol
 
 /**
  * KEDA's request-rate scaling (`autoscaling.mode: "requests"`): the per-pod rate against the ScaledObject's
- * threshold, and the replicas it asks for against those KEDA's HPA wants and has.
+ * threshold, and the replicas it asks for against those KEDA's HPA wants and has. `series` names the
+ * queries of `RequestScalingQueries` a panel draws, in order, with their legends.
  */
-function requestScalingPanels(ctx: PanelContext, q: RequestScalingQueries): Builder<Panel>[] {
-  return [
-    timeSeries(
-      ctx,
-      "Requests per pod vs KEDA target",
-      "reqps",
+const REQUEST_SCALING_PANELS: readonly {
+  readonly title: string;
+  readonly unit: string;
+  readonly description: string;
+  readonly series: Partial<Readonly<Record<keyof RequestScalingQueries, string>>>;
+}[] = [
+  {
+    title: "Requests per pod vs KEDA target",
+    unit: "reqps",
+    description:
       "User requests per second per scraped pod, over all pods whatever the pod variable (KEDA does not filter), against the ScaledObject's threshold: KEDA's HPA adds pods while the average is above it.",
-      queries([
-        [q.perPodRate, "per pod"],
-        [q.target, "target"],
-      ]),
-    ),
+    series: { perPodRate: "per pod", target: "target" },
+  },
+  {
+    title: "KEDA replicas",
+    unit: "none",
+    description:
+      "Pods the request rate asks for (ceil(rate / target) within the bounds, before the scaling behavior paces it), and the desired and current replicas of KEDA's HorizontalPodAutoscaler (kube-state-metrics).",
+    series: { wanted: "wanted by the request rate", desired: "desired", current: "current" },
+  },
+];
+
+function requestScalingPanels(ctx: PanelContext, q: RequestScalingQueries): Builder<Panel>[] {
+  return REQUEST_SCALING_PANELS.map(({ title, unit, description, series }) =>
     timeSeries(
       ctx,
-      "KEDA replicas",
-      "none",
-      "Pods the request rate asks for (ceil(rate / target) within the bounds, before the scaling behavior paces it), and the desired and current replicas of KEDA's HorizontalPodAutoscaler (kube-state-metrics).",
-      queries([
-        [q.wanted, "wanted by the request rate"],
-        [q.desired, "desired"],
-        [q.current, "current"],
-      ]),
+      title,
+      unit,
+      description,
+      queries(Object.entries(series).map(([key, legend]) => [q[key as keyof RequestScalingQueries], legend])),
     ),
-  ];
+  );
 }
 
 /** What the dashboard shows besides the metrics. */
@@ -582,14 +592,14 @@ function dashboardVariables(service: MonitoredService): QueryVariableBuilder[] {
       .current({ text: service.namespace, value: service.namespace })
       .refresh(VariableRefresh.OnTimeRangeChanged)
       .sort(VariableSort.AlphabeticalAsc),
-    new QueryVariableBuilder(DASHBOARD_VARIABLES.pod)
-      .label("Pod")
-      .datasource(PROMETHEUS_DATASOURCE)
-      .query(`label_values(${selector("up", { job, namespace: `$${DASHBOARD_VARIABLES.namespace}` })}, pod)`)
-      .multi(true)
-      .includeAll(true)
-      .allValue(".*")
-      .current({ text: "All", value: "$__all" })
+    multiValueWithAll(
+      new QueryVariableBuilder(DASHBOARD_VARIABLES.pod)
+        .label("Pod")
+        .datasource(PROMETHEUS_DATASOURCE)
+        .query(
+          `label_values(${selector("up", { job, namespace: `$${DASHBOARD_VARIABLES.namespace}` })}, pod)`,
+        ),
+    )
       .refresh(VariableRefresh.OnTimeRangeChanged)
       .sort(VariableSort.AlphabeticalAsc),
   ];

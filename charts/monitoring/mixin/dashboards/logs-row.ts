@@ -15,6 +15,7 @@ import { PanelBuilder as TimeSeriesPanel } from "@grafana/grafana-foundation-sdk
 import { METRICS, METRIC_LABELS } from "../../../../src/contract/index.js";
 import { jobName, type MonitoredService } from "../../monitored-service.js";
 import { selector } from "../../promql.js";
+import { multiValueWithAll } from "./variables.js";
 
 /** The uid of the Loki datasource the logs row reads (provisioned by our Grafana; in operator mode, yours). */
 export const LOKI_DATASOURCE_UID = "loki";
@@ -110,23 +111,17 @@ export function logsPanels(ids: { take(): number }): Builder<Panel>[] {
 /** The level, route and request-id filters of the logs row. */
 export function logsVariables(service: MonitoredService): Builder<VariableModel>[] {
   return [
-    new CustomVariableBuilder(LOGS_VARIABLES.level)
-      .label("Log level")
-      .values(LEVELS.join(","))
-      .multi(true)
-      .includeAll(true)
-      .allValue(".*")
-      .current({ text: "All", value: "$__all" }),
-    new QueryVariableBuilder(LOGS_VARIABLES.route)
-      .label("Route")
-      .datasource({ type: "prometheus", uid: "prometheus" })
-      .query(
-        `label_values(${selector(METRICS.httpRequests, { job: jobName(service) })}, ${METRIC_LABELS.route})`,
-      )
-      .multi(true)
-      .includeAll(true)
-      .allValue(".*")
-      .current({ text: "All", value: "$__all" })
+    multiValueWithAll(
+      new CustomVariableBuilder(LOGS_VARIABLES.level).label("Log level").values(LEVELS.join(",")),
+    ),
+    multiValueWithAll(
+      new QueryVariableBuilder(LOGS_VARIABLES.route)
+        .label("Route")
+        .datasource({ type: "prometheus", uid: "prometheus" })
+        .query(
+          `label_values(${selector(METRICS.httpRequests, { job: jobName(service) })}, ${METRIC_LABELS.route})`,
+        ),
+    )
       .refresh(VariableRefresh.OnTimeRangeChanged)
       .sort(VariableSort.AlphabeticalAsc),
     new TextBoxVariableBuilder(LOGS_VARIABLES.requestId).label("Request id").defaultValue(""),
