@@ -10,6 +10,10 @@ export interface RunOptions {
   readonly dryRun: boolean;
   /** Where command lines and messages go. @default console.log */
   readonly print?: (line: string) => void;
+  /** Where "cannot run kubectl" goes. @default console.error */
+  readonly warn?: (line: string) => void;
+  /** kubectl's environment, before each step's own. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -24,7 +28,7 @@ export async function runKubectl(steps: readonly KubectlStep[], options: RunOpti
   for (const step of steps) {
     print(`$ ${formatStep(step)}`);
     if (options.dryRun) continue;
-    exitCode = await runOne(step);
+    exitCode = await runOne(step, options);
     if (exitCode !== 0 && !(step.acceptedExitCodes ?? []).includes(exitCode)) {
       print(`kubectl exited with code ${exitCode}`);
       return exitCode;
@@ -46,13 +50,13 @@ export interface CapturedRun {
  */
 export async function captureKubectl(
   step: KubectlStep,
-  options: { print?: (line: string) => void; quiet?: boolean } = {},
+  options: { print?: (line: string) => void; quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CapturedRun> {
   if (options.quiet !== true)
     (options.print ?? ((line: string) => console.log(line)))(`$ ${formatStep(step)}`);
   return new Promise((resolve) => {
     const child = spawn("kubectl", step.args, {
-      env: { ...process.env, ...step.env },
+      env: { ...(options.env ?? process.env), ...step.env },
       stdio: [step.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
@@ -75,10 +79,10 @@ function cannotRun(error: NodeJS.ErrnoException): string {
     : `Cannot run kubectl: ${error.message}`;
 }
 
-function runOne(step: KubectlStep): Promise<number> {
+function runOne(step: KubectlStep, options: RunOptions): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn("kubectl", step.args, {
-      env: { ...process.env, ...step.env },
+      env: { ...(options.env ?? process.env), ...step.env },
       stdio: [step.stdin === undefined ? "inherit" : "pipe", "inherit", "inherit"],
     });
     // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
@@ -92,7 +96,7 @@ function runOne(step: KubectlStep): Promise<number> {
       resolve(code);
     };
     child.once("error", (error: NodeJS.ErrnoException) => {
-      console.error(cannotRun(error));
+      (options.warn ?? ((line: string) => console.error(line)))(cannotRun(error));
       done(127);
     });
     child.once("exit", (code, signal) => done(code ?? (signal === "SIGINT" ? 130 : 1)));

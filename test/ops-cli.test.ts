@@ -2,6 +2,10 @@
  * `npm run ops` end to end, without a cluster: a fake `kubectl` on PATH records its argv (and stdin), answers
  * `version` and the ApplySet lookup, so the tests see that each command prints exactly what it runs, stops
  * at the first failure, and that dry-run runs nothing.
+ *
+ * Most tests call `runOps` in this process with the fake kubectl on the PATH they hand it (kubectl is still
+ * a real child process); a CLI process costs ~0.7 s of CPU (tsx, building every chart). The entry point
+ * itself is run as a process where the process is the behaviour: exit codes, signals (port-forward).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import {
@@ -21,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../charts/settings.js";
 import { PATHS } from "../src/contract/index.js";
 import { applySetFor } from "../ops/applyset.js";
+import { runOps } from "../ops/cli.js";
 import { deploymentTarget } from "../ops/deployment-target.js";
 
 const root = join(import.meta.dirname, "..");
@@ -86,13 +91,31 @@ function kubectlCalls(): string[] {
   return existsSync(invocations) ? readFileSync(invocations, "utf8").trim().split("\n") : [];
 }
 
-/** Starts the CLI asynchronously, so a server in this process can answer the load generator. */
-function startOps(args: string[], env: Record<string, string> = {}): RunningOps {
+function kubectlEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: `${fakeBin}:${process.env.PATH}`, HOME: process.env.HOME, ...env };
+}
+
+function resetFakeKubectl(): void {
   rmSync(invocations, { force: true });
   rmSync(stdinLog, { force: true });
+}
+
+function finished(status: number | null, stdout: string, stderr: string): OpsRun {
+  return {
+    status,
+    stdout,
+    stderr,
+    kubectl: kubectlCalls(),
+    stdin: existsSync(stdinLog) ? readFileSync(stdinLog, "utf8") : "",
+  };
+}
+
+/** `npm run ops -- <args>` as a process (`node --import tsx ops/main.ts`, what the npm script runs). */
+function startOps(args: string[], env: Record<string, string> = {}): RunningOps {
+  resetFakeKubectl();
   const child = spawn(process.execPath, ["--import", "tsx", "ops/main.ts", ...args], {
     cwd: root,
-    env: { PATH: `${fakeBin}:${process.env.PATH}`, HOME: process.env.HOME, ...env },
+    env: kubectlEnvironment(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -100,21 +123,26 @@ function startOps(args: string[], env: Record<string, string> = {}): RunningOps 
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<OpsRun>((resolve) =>
-    child.once("close", (status) =>
-      resolve({
-        status,
-        stdout,
-        stderr,
-        kubectl: kubectlCalls(),
-        stdin: existsSync(stdinLog) ? readFileSync(stdinLog, "utf8") : "",
-      }),
-    ),
+    child.once("close", (status) => resolve(finished(status, stdout, stderr))),
   );
   return { child, output: () => ({ stdout, stderr }), done };
 }
 
-function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
-  return startOps(args, env).done;
+/**
+ * `npm run ops -- <args>` in this process: `runOps` with the fake kubectl's PATH and `env`, output
+ * collected line by line as the entry point prints it. Asynchronous, so a server in this process can
+ * answer the load generator.
+ */
+async function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
+  resetFakeKubectl();
+  let stdout = "";
+  let stderr = "";
+  const status = await runOps(args, {
+    env: kubectlEnvironment(env),
+    print: (line) => (stdout += `${line}\n`),
+    warn: (line) => (stderr += `${line}\n`),
+  });
+  return finished(status, stdout, stderr);
 }
 
 /** The commands a run printed (`$ ...` lines), without the prompt, the program name and here-documents. */
@@ -240,6 +268,31 @@ describe("npm run ops deploy and diff", () => {
     expect(first.status).toBe(0);
     expect(first.stdout).toContain("No ApplySet infer8s in the cluster yet");
     expect(first.kubectl.some((call) => call.includes("--dry-run=server"))).toBe(false);
+  });
+});
+
+describe("npm run ops as a process", () => {
+  it("first deploy runs every step and exits 0", async () => {
+    const run = await startOps(["deploy"]).done;
+    expect(run.status).toBe(0);
+    expect(run.kubectl.at(-1)).toBe(rollout);
+    expect(printed(run)).toEqual(run.kubectl);
+    expect(run.stdout).toContain("First deploy of ApplySet infer8s");
+  });
+
+  it("exits with kubectl's code when a step fails", async () => {
+    const run = await startOps(["deploy"], { FAKE_KUBECTL_EXIT: "3" }).done;
+    expect(run.status).toBe(3);
+    expect(run.kubectl).toEqual(["version --client --output json", "apply --server-side -f -"]);
+  });
+
+  it("exits 2 with the hint on a command-line mistake", async () => {
+    const run = await startOps(["scale", "two"]).done;
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(
+      `scale: <replicas> must be a whole number >= 0, got "two"\nSee: npm run ops -- help\n`,
+    );
+    expect(run.kubectl).toEqual([]);
   });
 });
 
