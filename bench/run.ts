@@ -14,7 +14,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchCommandLine } from "./command-line.js";
-import autocannon from "autocannon";
 import { cpuSeconds, freePort, rssMiB, stopProcess, waitForStatus } from "./process-tools.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -104,6 +103,8 @@ interface Measurement {
 }
 
 async function load(url: string, scenario: Scenario, connections: number, seconds: number) {
+  // Loaded on first use, so --help answers without it.
+  const { default: autocannon } = await import("autocannon");
   return autocannon({
     url: url + scenario.path,
     method: scenario.method,
