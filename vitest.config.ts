@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from "vitest/config";
 /**
  * Test files that only build objects in memory (charts, manifests, settings, rule files): they share one
  * worker's module cache instead of importing cdk8s-plus and every chart again per file, which costs more
- * than most of them take to run. None starts a server, changes process-wide state (environment, timers,
- * signal handlers, the TF.js backend) or mocks a module; a file that does belongs in "process".
+ * than most of them take to run (some hand what they built to promtool). None starts a server, changes
+ * process-wide state (environment, timers, signal handlers, the TF.js backend) or mocks a module; a file
+ * that does belongs in "process", where every file gets a fresh worker.
  */
 const IN_MEMORY = [
   "charts/**/*.test.ts",
