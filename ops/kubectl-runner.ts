@@ -10,10 +10,6 @@ export interface RunOptions {
   readonly dryRun: boolean;
   /** Where command lines and messages go. @default console.log */
   readonly print?: (line: string) => void;
-  /** Where "cannot run kubectl" goes. @default console.error */
-  readonly warn?: (line: string) => void;
-  /** kubectl's environment, before each step's own. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -28,7 +24,7 @@ export async function runKubectl(steps: readonly KubectlStep[], options: RunOpti
   for (const step of steps) {
     print(`$ ${formatStep(step)}`);
     if (options.dryRun) continue;
-    exitCode = await runOne(step, options);
+    exitCode = await runOne(step);
     if (exitCode !== 0 && !(step.acceptedExitCodes ?? []).includes(exitCode)) {
       print(`kubectl exited with code ${exitCode}`);
       return exitCode;
@@ -50,13 +46,13 @@ export interface CapturedRun {
  */
 export async function captureKubectl(
   step: KubectlStep,
-  options: { print?: (line: string) => void; quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { print?: (line: string) => void; quiet?: boolean } = {},
 ): Promise<CapturedRun> {
   if (options.quiet !== true)
     (options.print ?? ((line: string) => console.log(line)))(`$ ${formatStep(step)}`);
   return new Promise((resolve) => {
     const child = spawn("kubectl", step.args, {
-      env: { ...(options.env ?? process.env), ...step.env },
+      env: { ...process.env, ...step.env },
       stdio: [step.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
@@ -79,10 +75,10 @@ function cannotRun(error: NodeJS.ErrnoException): string {
     : `Cannot run kubectl: ${error.message}`;
 }
 
-function runOne(step: KubectlStep, options: RunOptions): Promise<number> {
+function runOne(step: KubectlStep): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn("kubectl", step.args, {
-      env: { ...(options.env ?? process.env), ...step.env },
+      env: { ...process.env, ...step.env },
       stdio: [step.stdin === undefined ? "inherit" : "pipe", "inherit", "inherit"],
     });
     // kubectl may exit before reading all of stdin (e.g. a flag it rejects): its exit code tells why.
@@ -96,7 +92,7 @@ function runOne(step: KubectlStep, options: RunOptions): Promise<number> {
       resolve(code);
     };
     child.once("error", (error: NodeJS.ErrnoException) => {
-      (options.warn ?? ((line: string) => console.error(line)))(cannotRun(error));
+      console.error(cannotRun(error));
       done(127);
     });
     child.once("exit", (code, signal) => done(code ?? (signal === "SIGINT" ? 130 : 1)));

@@ -10,8 +10,6 @@ import type { KubectlStep } from "./cluster-commands.js";
 export interface ForwardLoopOptions {
   /** Where restart notices go. @default console.error */
   readonly warn?: (line: string) => void;
-  /** kubectl's environment, before the step's own. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
   /** Pause before the first restart; doubled after each quick failure, back to this after a good run. */
   readonly initialDelayMs?: number;
   /** Longest pause between restarts. */
@@ -56,10 +54,7 @@ export async function keepForwarding(step: KubectlStep, options: ForwardLoopOpti
     for (;;) {
       const started = Date.now();
       const outcome = await new Promise<{ code: number | null; missing: boolean }>((resolve) => {
-        current = spawn("kubectl", step.args, {
-          env: { ...(options.env ?? process.env), ...step.env },
-          stdio: "inherit",
-        });
+        current = spawn("kubectl", step.args, { env: { ...process.env, ...step.env }, stdio: "inherit" });
         current.once("error", (error: NodeJS.ErrnoException) =>
           resolve({ code: 127, missing: error.code === "ENOENT" }),
         );

@@ -3,9 +3,9 @@
  * `version` and the ApplySet lookup, so the tests see that each command prints exactly what it runs, stops
  * at the first failure, and that dry-run runs nothing.
  *
- * Most tests call `runOps` in this process with the fake kubectl on the PATH they hand it (kubectl is still
- * a real child process); a CLI process costs ~0.7 s of CPU (tsx, building every chart). The entry point
- * itself is run as a process where the process is the behaviour: exit codes, signals (port-forward).
+ * Most tests call `runOps` in this process, with the fake kubectl first on PATH (kubectl is still a real child
+ * process): a CLI process costs ~0.7 s of CPU (tsx, building every chart). The CLI runs as a process where
+ * the process is the behaviour: exit codes, signals (port-forward).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import {
@@ -21,12 +21,13 @@ import {
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { format } from "node:util";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_SETTINGS } from "../charts/settings.js";
 import { PATHS } from "../src/contract/index.js";
 import { applySetFor } from "../ops/applyset.js";
-import { runOps } from "../ops/cli.js";
 import { deploymentTarget } from "../ops/deployment-target.js";
+import { runOps } from "../ops/main.js";
 
 const root = join(import.meta.dirname, "..");
 const fakeBin = mkdtempSync(join(tmpdir(), "infer8s-fake-kubectl-"));
@@ -91,7 +92,7 @@ function kubectlCalls(): string[] {
   return existsSync(invocations) ? readFileSync(invocations, "utf8").trim().split("\n") : [];
 }
 
-function kubectlEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+function kubectlEnvironment(env: Record<string, string>): Record<string, string | undefined> {
   return { PATH: `${fakeBin}:${process.env.PATH}`, HOME: process.env.HOME, ...env };
 }
 
@@ -128,21 +129,41 @@ function startOps(args: string[], env: Record<string, string> = {}): RunningOps 
   return { child, output: () => ({ stdout, stderr }), done };
 }
 
+/** Variables the fake kubectl or the CLI read: unset in this process unless a test sets them. */
+const VARIABLES = [
+  "FAKE_KUBECTL_MINOR",
+  "FAKE_APPLYSET_PARENT",
+  "FAKE_NO_APPLYSET_CRD",
+  "FAKE_DRY_RUN_OUTPUT",
+  "FAKE_DIFF_EXIT",
+  "FAKE_FORWARD_TICKS",
+  "FAKE_KUBECTL_EXIT",
+  "INFER8S_DRY_RUN",
+  "KUBECTL_APPLYSET",
+];
+
 /**
- * `npm run ops -- <args>` in this process: `runOps` with the fake kubectl's PATH and `env`, output
- * collected line by line as the entry point prints it. Asynchronous, so a server in this process can
- * answer the load generator.
+ * `npm run ops -- <args>` in this process: `runOps` with the fake kubectl first on PATH and `env` set,
+ * what it prints to the console collected. Asynchronous, so a server in this process can answer the load
+ * generator.
  */
 async function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
   resetFakeKubectl();
+  for (const [name, value] of Object.entries({ ...kubectlEnvironment({}), ...env })) vi.stubEnv(name, value);
+  for (const name of VARIABLES.filter((name) => !(name in env))) vi.stubEnv(name, undefined);
   let stdout = "";
   let stderr = "";
-  const status = await runOps(args, {
-    env: kubectlEnvironment(env),
-    print: (line) => (stdout += `${line}\n`),
-    warn: (line) => (stderr += `${line}\n`),
-  });
-  return finished(status, stdout, stderr);
+  const log = vi.spyOn(console, "log").mockImplementation((...line) => (stdout += `${format(...line)}\n`));
+  const error = vi
+    .spyOn(console, "error")
+    .mockImplementation((...line) => (stderr += `${format(...line)}\n`));
+  try {
+    return finished(await runOps(args), stdout, stderr);
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    vi.unstubAllEnvs();
+  }
 }
 
 /** The commands a run printed (`$ ...` lines), without the prompt, the program name and here-documents. */
