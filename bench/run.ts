@@ -18,7 +18,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchCommandLine } from "./command-line.js";
-import autocannon from "autocannon";
 import { pacedLoad } from "./paced-load.js";
 import { printTable } from "./report.js";
 import { cpuSeconds, freePort, rssMiB, stopProcess, waitForStatus } from "./process-tools.js";
@@ -149,6 +148,8 @@ async function load(
   reconnectRate?: number,
   extraHeaders: Record<string, string> = {},
 ) {
+  // Loaded on first use, so --help answers without it.
+  const { default: autocannon } = await import("autocannon");
   return autocannon({
     url: url + scenario.path,
     method: scenario.method,

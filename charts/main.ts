@@ -7,10 +7,6 @@
  * profile those overrides describe into `--outdir`, and nothing else.
  */
 import { parseArgs } from "node:util";
-import { buildApp } from "./app.js";
-import { buildEnvironmentApps } from "./environment-apps.js";
-import { synthesizeAllInto } from "./output-directory.js";
-import { readSettingsOverrides, resolveSettings } from "./settings.js";
 
 const USAGE = `Usage: npm run synth [-- --outdir DIR] [--settings overrides.json]
 
@@ -31,17 +27,32 @@ try {
     },
     strict: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-  } else if (values.settings !== undefined) {
-    const settings = resolveSettings(readSettingsOverrides(values.settings));
-    synthesizeAllInto([buildApp(settings, values.outdir).app], values.outdir);
-  } else {
-    synthesizeAllInto(buildEnvironmentApps(values.outdir).apps, values.outdir);
-  }
+  if (values.help) console.log(USAGE);
+  else await synthesize(values.outdir, values.settings);
 } catch (error) {
   // parseArgs marks command-line mistakes with ERR_PARSE_ARGS_*: exit 2 with a hint, like the other CLIs.
   const usage = String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS");
   console.error(`synth: ${(error as Error).message}${usage ? "\nSee: npm run synth -- --help" : ""}`);
   process.exitCode = usage ? 2 : 1;
+}
+
+/** Loads the charts (cdk8s-plus, every construct) only here, so --help and a mistake answer at once. */
+async function synthesize(outdir: string, settingsFile: string | undefined): Promise<void> {
+  const [
+    { buildApp },
+    { buildEnvironmentApps },
+    { synthesizeAllInto },
+    { readSettingsOverrides, resolveSettings },
+  ] = await Promise.all([
+    import("./app.js"),
+    import("./environment-apps.js"),
+    import("./output-directory.js"),
+    import("./settings.js"),
+  ]);
+  if (settingsFile !== undefined) {
+    const settings = resolveSettings(readSettingsOverrides(settingsFile));
+    synthesizeAllInto([buildApp(settings, outdir).app], outdir);
+  } else {
+    synthesizeAllInto(buildEnvironmentApps(outdir).apps, outdir);
+  }
 }

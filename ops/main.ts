@@ -4,14 +4,16 @@
  * `npm run ops -- help` (or `--help`) lists the commands with the exact kubectl commands for the current
  * settings; `npm run ops -- <command> --help` shows one. `--env <name>` acts on `dist/<name>/`.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { readSettingsOverrides, resolveSettings } from "../charts/settings.js";
 import { PATHS } from "../src/contract/index.js";
 import {
   APPLYSET_MIN_KUBECTL,
   applySetFor,
+  type ApplySetRef,
   parseKubectlClientVersion,
   supportsApplySets,
   type KubectlClientVersion,
@@ -170,19 +172,51 @@ function kubectlCommand(
   };
 }
 
-const { values, positionals } = parseArgsOrExit();
-const dryRun = values["dry-run"] === true || process.env.INFER8S_DRY_RUN === "1";
-const environment = values.env;
-const distDir = environment === undefined ? values.dist : join(values.dist, environment);
-const applySet = applySetFor(environment);
+// One command line's state, set by runOps before main() runs.
+let values: CommandLine["values"];
+let positionals: readonly string[];
+let dryRun: boolean;
+let environment: string | undefined;
+let distDir: string;
+let applySet: ApplySetRef;
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  console.error(
-    error instanceof UsageError ? `${error.message}\nSee: npm run ops -- help` : (error as Error).message,
-  );
-  process.exitCode = error instanceof UsageError ? 2 : 1;
+/**
+ * Runs one `npm run ops` command line (the arguments after the script) with `process.env`, printing to the
+ * console; returns the exit code: 0 done, 1 failed (or kubectl's exit code), 2 a command-line mistake.
+ * Tests call it in process; run as a script (`npm run ops`), this module calls it with `process.argv`.
+ *
+ * @example process.exitCode = await runOps(["--dry-run", "status"]);
+ */
+export async function runOps(argv: readonly string[]): Promise<number> {
+  try {
+    ({ values, positionals } = parseCommandLine(argv));
+  } catch (error) {
+    console.error(`${(error as Error).message}\nSee: npm run ops -- help`);
+    return 2;
+  }
+  dryRun = values["dry-run"] === true || process.env.INFER8S_DRY_RUN === "1";
+  environment = values.env;
+  distDir = environment === undefined ? values.dist : join(values.dist, environment);
+  applySet = applySetFor(environment);
+  try {
+    return await main();
+  } catch (error) {
+    console.error(
+      error instanceof UsageError ? `${error.message}\nSee: npm run ops -- help` : (error as Error).message,
+    );
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await runOps(process.argv.slice(2));
+
+/** Whether node started this module (`npm run ops`), rather than a test importing runOps. */
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? "") === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
 }
 
 async function main(): Promise<number> {
@@ -497,29 +531,28 @@ function briefStep(step: KubectlStep): string {
   return `${formatStep({ ...step, stdin: undefined })}    # stdin: ${kind}/${name}`;
 }
 
-function parseArgsOrExit() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      strict: true,
-      options: {
-        settings: { type: "string" },
-        dist: { type: "string", default: "dist" },
-        env: { type: "string" },
-        help: { type: "boolean", short: "h" },
-        "dry-run": { type: "boolean" },
-        follow: { type: "boolean", short: "f" },
-        tail: { type: "string", default: String(DEFAULT_LOG_TAIL) },
-        yes: { type: "boolean" },
-        url: { type: "string" },
-        duration: { type: "string", default: String(LOAD_DEFAULTS.durationSeconds) },
-        requests: { type: "string", default: String(LOAD_DEFAULTS.maxRequests) },
-        connections: { type: "string", default: String(LOAD_DEFAULTS.connections) },
-        "allow-remote": { type: "boolean" },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\nSee: npm run ops -- help`);
-    process.exit(2);
-  }
+/** The command line; throws node:util's error for an unknown option or a missing value. */
+function parseCommandLine(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      settings: { type: "string" },
+      dist: { type: "string", default: "dist" },
+      env: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      "dry-run": { type: "boolean" },
+      follow: { type: "boolean", short: "f" },
+      tail: { type: "string", default: String(DEFAULT_LOG_TAIL) },
+      yes: { type: "boolean" },
+      url: { type: "string" },
+      duration: { type: "string", default: String(LOAD_DEFAULTS.durationSeconds) },
+      requests: { type: "string", default: String(LOAD_DEFAULTS.maxRequests) },
+      connections: { type: "string", default: String(LOAD_DEFAULTS.connections) },
+      "allow-remote": { type: "boolean" },
+    },
+  });
 }
+
+type CommandLine = ReturnType<typeof parseCommandLine>;

@@ -2,6 +2,10 @@
  * `npm run ops` end to end, without a cluster: a fake `kubectl` on PATH records its argv (and stdin), answers
  * `version` and the ApplySet lookup, so the tests see that each command prints exactly what it runs, stops
  * at the first failure, and that dry-run runs nothing.
+ *
+ * Most tests call `runOps` in this process, with the fake kubectl first on PATH (kubectl is still a real child
+ * process): a CLI process costs ~0.7 s of CPU (tsx, building every chart). The CLI runs as a process where
+ * the process is the behaviour: exit codes, signals (port-forward).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import {
@@ -17,11 +21,13 @@ import {
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { format } from "node:util";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_SETTINGS } from "../charts/settings.js";
 import { PATHS } from "../src/contract/index.js";
 import { applySetFor } from "../ops/applyset.js";
 import { deploymentTarget } from "../ops/deployment-target.js";
+import { runOps } from "../ops/main.js";
 
 const root = join(import.meta.dirname, "..");
 const fakeBin = mkdtempSync(join(tmpdir(), "infer8s-fake-kubectl-"));
@@ -86,13 +92,31 @@ function kubectlCalls(): string[] {
   return existsSync(invocations) ? readFileSync(invocations, "utf8").trim().split("\n") : [];
 }
 
-/** Starts the CLI asynchronously, so a server in this process can answer the load generator. */
-function startOps(args: string[], env: Record<string, string> = {}): RunningOps {
+function kubectlEnvironment(env: Record<string, string>): Record<string, string | undefined> {
+  return { PATH: `${fakeBin}:${process.env.PATH}`, HOME: process.env.HOME, ...env };
+}
+
+function resetFakeKubectl(): void {
   rmSync(invocations, { force: true });
   rmSync(stdinLog, { force: true });
+}
+
+function finished(status: number | null, stdout: string, stderr: string): OpsRun {
+  return {
+    status,
+    stdout,
+    stderr,
+    kubectl: kubectlCalls(),
+    stdin: existsSync(stdinLog) ? readFileSync(stdinLog, "utf8") : "",
+  };
+}
+
+/** `npm run ops -- <args>` as a process (`node --import tsx ops/main.ts`, what the npm script runs). */
+function startOps(args: string[], env: Record<string, string> = {}): RunningOps {
+  resetFakeKubectl();
   const child = spawn(process.execPath, ["--import", "tsx", "ops/main.ts", ...args], {
     cwd: root,
-    env: { PATH: `${fakeBin}:${process.env.PATH}`, HOME: process.env.HOME, ...env },
+    env: kubectlEnvironment(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -100,21 +124,46 @@ function startOps(args: string[], env: Record<string, string> = {}): RunningOps 
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<OpsRun>((resolve) =>
-    child.once("close", (status) =>
-      resolve({
-        status,
-        stdout,
-        stderr,
-        kubectl: kubectlCalls(),
-        stdin: existsSync(stdinLog) ? readFileSync(stdinLog, "utf8") : "",
-      }),
-    ),
+    child.once("close", (status) => resolve(finished(status, stdout, stderr))),
   );
   return { child, output: () => ({ stdout, stderr }), done };
 }
 
-function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
-  return startOps(args, env).done;
+/** Variables the fake kubectl or the CLI read: unset in this process unless a test sets them. */
+const VARIABLES = [
+  "FAKE_KUBECTL_MINOR",
+  "FAKE_APPLYSET_PARENT",
+  "FAKE_NO_APPLYSET_CRD",
+  "FAKE_DRY_RUN_OUTPUT",
+  "FAKE_DIFF_EXIT",
+  "FAKE_FORWARD_TICKS",
+  "FAKE_KUBECTL_EXIT",
+  "INFER8S_DRY_RUN",
+  "KUBECTL_APPLYSET",
+];
+
+/**
+ * `npm run ops -- <args>` in this process: `runOps` with the fake kubectl first on PATH and `env` set,
+ * what it prints to the console collected. Asynchronous, so a server in this process can answer the load
+ * generator.
+ */
+async function ops(args: string[], env: Record<string, string> = {}): Promise<OpsRun> {
+  resetFakeKubectl();
+  for (const [name, value] of Object.entries({ ...kubectlEnvironment({}), ...env })) vi.stubEnv(name, value);
+  for (const name of VARIABLES.filter((name) => !(name in env))) vi.stubEnv(name, undefined);
+  let stdout = "";
+  let stderr = "";
+  const log = vi.spyOn(console, "log").mockImplementation((...line) => (stdout += `${format(...line)}\n`));
+  const error = vi
+    .spyOn(console, "error")
+    .mockImplementation((...line) => (stderr += `${format(...line)}\n`));
+  try {
+    return finished(await runOps(args), stdout, stderr);
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    vi.unstubAllEnvs();
+  }
 }
 
 /** The commands a run printed (`$ ...` lines), without the prompt, the program name and here-documents. */
@@ -240,6 +289,31 @@ describe("npm run ops deploy and diff", () => {
     expect(first.status).toBe(0);
     expect(first.stdout).toContain("No ApplySet infer8s in the cluster yet");
     expect(first.kubectl.some((call) => call.includes("--dry-run=server"))).toBe(false);
+  });
+});
+
+describe("npm run ops as a process", () => {
+  it("first deploy runs every step and exits 0", async () => {
+    const run = await startOps(["deploy"]).done;
+    expect(run.status).toBe(0);
+    expect(run.kubectl.at(-1)).toBe(rollout);
+    expect(printed(run)).toEqual(run.kubectl);
+    expect(run.stdout).toContain("First deploy of ApplySet infer8s");
+  });
+
+  it("exits with kubectl's code when a step fails", async () => {
+    const run = await startOps(["deploy"], { FAKE_KUBECTL_EXIT: "3" }).done;
+    expect(run.status).toBe(3);
+    expect(run.kubectl).toEqual(["version --client --output json", "apply --server-side -f -"]);
+  });
+
+  it("exits 2 with the hint on a command-line mistake", async () => {
+    const run = await startOps(["scale", "two"]).done;
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(
+      `scale: <replicas> must be a whole number >= 0, got "two"\nSee: npm run ops -- help\n`,
+    );
+    expect(run.kubectl).toEqual([]);
   });
 });
 

@@ -9,8 +9,16 @@
  * - the build arg TFJS_NODE is `optional`: tfjs-node's install script cannot download libtensorflow here,
  *   so npm drops the optional package and the server runs on wasm, as the Dockerfile allows.
  * The production install itself (`npm ci --omit=dev`, from the lock file) runs as written, using npm's cache.
+ *
+ * Like Docker's layer cache, the production install's stage (one that copies only from the build context;
+ * not the build stage, whose install is substituted) is kept in `$TMPDIR/infer8s-layer-cache/<key>` and
+ * reused while its key is unchanged: the stage's instructions, the content of every file it copies, the
+ * build args, and the node and npm versions. The replay still copies that layer into the runtime stage and
+ * starts the server from it. A changed lock file or Dockerfile replays the stage again;
+ * INFER8S_LAYER_CACHE=off replays every stage every time.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   cpSync,
   existsSync,
@@ -18,9 +26,11 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -47,6 +57,9 @@ const BUILD_STAGE_INSTALL = "npm ci --ignore-scripts --no-audit --no-fund";
 const workspace = mkdtempSync(join(tmpdir(), "infer8s-image-"));
 const stageRoots = new Map<string, string>();
 const timings: Record<string, number> = {};
+const LAYER_CACHE = join(tmpdir(), "infer8s-layer-cache");
+const LAYER_CACHE_DAYS = 7;
+const cachedStages: string[] = [];
 let substitutedInstall = false;
 let server: ChildProcess | undefined;
 let serverLog = "";
@@ -152,22 +165,83 @@ async function replayRun(stage: Stage, stageRoot: string, command: string): Prom
 }
 
 /**
+ * The layer cache key of a stage that copies only from the build context, or undefined (not cached) for one
+ * that copies from another stage, the build stage (its install is this checkout's node_modules, which the
+ * key cannot cover), or with INFER8S_LAYER_CACHE=off.
+ */
+function layerKey(stage: Stage, context: readonly string[]): string | undefined {
+  if (process.env.INFER8S_LAYER_CACHE === "off") return undefined;
+  if (
+    stage.steps.some(
+      (step) =>
+        (step.kind === "copy" && step.copy.from !== undefined) ||
+        (step.kind === "run" && stage.name === "build" && step.command === BUILD_STAGE_INSTALL),
+    )
+  )
+    return undefined;
+  const hash = createHash("sha256");
+  const npmVersion = execFileSync("npm", ["--version"], { encoding: "utf8" }).trim();
+  hash.update(JSON.stringify([process.version, process.platform, process.arch, npmVersion, BUILD_ARGS]));
+  hash.update(JSON.stringify([stage.workdir, [...stage.args], [...stage.env], stage.steps]));
+  for (const step of stage.steps) {
+    if (step.kind !== "copy") continue;
+    for (const source of step.copy.sources) {
+      for (const file of filesUnder(context, source)) {
+        hash.update(`\0${file}\0`);
+        hash.update(readFileSync(join(root, file)));
+      }
+    }
+  }
+  return `${stage.name}-${hash.digest("hex").slice(0, 24)}`;
+}
+
+/** Deletes cached layers unused for LAYER_CACHE_DAYS (each use touches its directory). */
+function pruneLayerCache(): void {
+  if (!existsSync(LAYER_CACHE)) return;
+  const cutoff = Date.now() - LAYER_CACHE_DAYS * 24 * 3600 * 1000;
+  for (const entry of readdirSync(LAYER_CACHE)) {
+    const path = join(LAYER_CACHE, entry);
+    if (statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/**
  * Replays every stage, each once the stages it copies from are done: like BuildKit, stages that do not
- * depend on each other (here the TypeScript build and the production install) run at the same time.
+ * depend on each other (here the TypeScript build and the production install) run at the same time, and a
+ * cached layer is used instead of replaying its stage.
  */
 async function replayStages(context: readonly string[]): Promise<void> {
+  pruneLayerCache();
   const done = new Map<string, Promise<void>>();
   const replay = async (stage: Stage): Promise<void> => {
     const from = stage.steps.flatMap((step) =>
       step.kind === "copy" && step.copy.from ? [step.copy.from] : [],
     );
     await Promise.all(from.map((name) => done.get(name)));
+    const key = layerKey(stage, context);
+    const cached = key === undefined ? undefined : join(LAYER_CACHE, key);
+    if (cached !== undefined && existsSync(cached)) {
+      const now = new Date();
+      utimesSync(cached, now, now);
+      stageRoots.set(stage.name, cached);
+      cachedStages.push(stage.name);
+      return;
+    }
     const stageRoot = join(workspace, stage.name);
     mkdirSync(stageRoot);
     stageRoots.set(stage.name, stageRoot);
     for (const step of stage.steps) {
       if (step.kind === "copy") replayCopy(stage, stageRoot, step.copy, context);
       else await replayRun(stage, stageRoot, step.command);
+    }
+    if (cached === undefined) return;
+    try {
+      mkdirSync(LAYER_CACHE, { recursive: true });
+      // A rename, so a layer is in the cache whole or not at all; another run may have stored it first.
+      renameSync(stageRoot, cached);
+      stageRoots.set(stage.name, cached);
+    } catch {
+      // Not cached this time: the replay goes on from the workspace.
     }
   };
   // A stage can only copy from one defined above it, so each one's dependencies are in the map already.
@@ -227,7 +301,10 @@ beforeAll(async () => {
   const size = execFileSync("du", ["-sm", join(runtimeRoot, "node_modules")], { encoding: "utf8" }).split(
     "\t",
   )[0];
-  console.log(`production install: node_modules ${size} MB; timings (ms): ${JSON.stringify(timings)}`);
+  console.log(
+    `production install: node_modules ${size} MB; timings (ms): ${JSON.stringify(timings)}; ` +
+      `from the layer cache: ${cachedStages.join(", ") || "nothing"}`,
+  );
 }, 180_000);
 
 afterAll(async () => {

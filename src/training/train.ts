@@ -5,8 +5,7 @@
  * accuracy falls below `--min-accuracy`, so a worse model is never written over a good one by accident.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_TRAINING, type TrainingConfig } from "./train-model.js";
-import { AccuracyBelowThresholdError, trainAndSave } from "./training-run.js";
+import { DEFAULT_TRAINING, type TrainingConfig } from "./training-config.js";
 
 const USAGE = `Usage: npm run train [-- --out DIR] [--seed N] [--epochs N] [--min-accuracy A]
 Trains the Iris classifier and writes model.json, weights.bin and metadata.json into --out.
@@ -57,6 +56,8 @@ for (const [name, value] of [
   }
 }
 
+// TF.js only now: --help and a mistyped option answer without loading it.
+const { AccuracyBelowThresholdError, trainAndSave } = await import("./training-run.js");
 const started = performance.now();
 let metadata: Awaited<ReturnType<typeof trainAndSave>>;
 try {
