@@ -1,55 +1,21 @@
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { KubeHorizontalPodAutoscalerV2 } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { InferenceService } from "./inference-service.js";
 import type { DeploymentJson } from "./restricted-workload.js";
+import {
+  ServiceAutoscaler,
+  type ScalingBehavior,
+  type ScalingRules,
+  type ScaleTarget,
+} from "./service-autoscaler.js";
 
-/** One HPA scaling policy: change by `value` percent or pods at most once per `periodSeconds`. */
-export interface ScalingPolicy {
-  /** Whether `value` counts percent of the current replicas or pods. */
-  readonly type: "Percent" | "Pods";
-  /** How much one step may change the replica count. */
-  readonly value: number;
-  /** Length of the window in which that step may happen. */
-  readonly periodSeconds: number;
-}
-
-/** How an HPA scales in one direction (`behavior.scaleUp` or `behavior.scaleDown` of autoscaling/v2). */
-export interface ScalingRules {
-  /** Seconds of past recommendations considered, so a brief swing does not scale. */
-  readonly stabilizationWindowSeconds: number;
-  /** Which policy wins when several allow a step: the larger change, the smaller, or none (no scaling). */
-  readonly selectPolicy: "Max" | "Min" | "Disabled";
-  /** The policies. */
-  readonly policies: readonly ScalingPolicy[];
-}
-
-/** Scale-up and scale-down rules of an HPA. */
-export interface ScalingBehavior {
-  /** How it scales up. */
-  readonly scaleUp: ScalingRules;
-  /** How it scales down. */
-  readonly scaleDown: ScalingRules;
-}
-
-/** The object an autoscaler scales (`scaleTargetRef`): the service's Deployment, or the Rollout replacing it. */
-export interface ScaleTarget {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly name: string;
-}
-
-/**
- * What the rest of the app reads from whichever autoscaler scales the service (this HPA, or KEDA's for a
- * ScaledObject): the bounds, and the name of the HorizontalPodAutoscaler that kube-state-metrics reports.
- */
-export interface ReplicaAutoscaler {
-  /** Name of the HorizontalPodAutoscaler in the cluster. */
-  readonly hpaName: string;
-  readonly minReplicas: number;
-  readonly maxReplicas: number;
-  /** Requests per second per pod it scales at, for an autoscaler on the request rate. */
-  readonly requestRateTargetPerPod?: number;
-}
+export type {
+  ReplicaAutoscaler,
+  ScaleTarget,
+  ScalingBehavior,
+  ScalingPolicy,
+  ScalingRules,
+} from "./service-autoscaler.js";
 
 export interface InferenceAutoscalerProps {
   /** The service whose pods are scaled (its pod controller must have no `replicas` field: checked at synth). */
@@ -69,33 +35,23 @@ export interface InferenceAutoscalerProps {
 }
 
 /** An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory for an `InferenceService`. */
-export class InferenceAutoscaler extends Construct implements ReplicaAutoscaler {
-  /** The service whose Deployment is scaled. */
-  public readonly service: InferenceService;
-  public readonly name: string;
-  /** Same as `name`: this construct is the HPA. */
-  public readonly hpaName: string;
-  public readonly namespace: string;
-  public readonly minReplicas: number;
-  public readonly maxReplicas: number;
+export class InferenceAutoscaler extends ServiceAutoscaler {
   public readonly cpuUtilizationPercent: number;
   public readonly memoryUtilizationPercent: number;
-  /** Scaling behavior, or undefined for Kubernetes' defaults. */
-  public readonly behavior: ScalingBehavior | undefined;
-  /** The scaled object. */
-  public readonly scaleTarget: ScaleTarget;
 
   constructor(scope: Construct, id: string, props: InferenceAutoscalerProps) {
-    super(scope, id);
-    this.service = props.service;
-    this.name = props.service.name;
-    this.hpaName = this.name;
-    this.namespace = props.service.namespace;
-    this.minReplicas = props.minReplicas ?? 2;
-    this.maxReplicas = props.maxReplicas ?? 10;
+    const deployment = props.service.deployment;
+    super(scope, id, {
+      ...props,
+      hpaName: props.service.name,
+      scaleTarget: props.scaleTarget ?? {
+        apiVersion: deployment.apiVersion,
+        kind: deployment.kind,
+        name: deployment.name,
+      },
+    });
     this.cpuUtilizationPercent = props.cpuUtilizationPercent ?? 70;
     this.memoryUtilizationPercent = props.memoryUtilizationPercent ?? 80;
-    this.behavior = props.behavior;
     if (!(Number.isInteger(this.minReplicas) && this.minReplicas >= 1)) {
       throw new Error(
         `InferenceAutoscaler: props.minReplicas must be an integer >= 1, got ${this.minReplicas}`,
@@ -112,12 +68,6 @@ export class InferenceAutoscaler extends Construct implements ReplicaAutoscaler 
         throw new Error(`InferenceAutoscaler: props.${prop} must be an integer from 1 to 100, got ${value}`);
       }
     }
-    const deployment = props.service.deployment;
-    this.scaleTarget = props.scaleTarget ?? {
-      apiVersion: deployment.apiVersion,
-      kind: deployment.kind,
-      name: deployment.name,
-    };
     new KubeHorizontalPodAutoscalerV2(this, "hpa", {
       metadata: { name: this.name, namespace: this.namespace, labels: { ...props.service.labels } },
       spec: {

@@ -1,15 +1,12 @@
 import { ApiObject } from "cdk8s";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import type { IScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject";
-import { hpaBehavior, type ReplicaAutoscaler, type ScalingBehavior } from "./inference-autoscaler.js";
+import { hpaBehavior } from "./inference-autoscaler.js";
 import type { InferenceService } from "./inference-service.js";
+import { ServiceAutoscaler, type ScaleTarget, type ScalingBehavior } from "./service-autoscaler.js";
 
 /** The workload a ScaledObject scales: a Deployment, or any kind with a `/scale` subresource (a Rollout). */
-export interface ScaleTargetReference {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly name: string;
-}
+export type ScaleTargetReference = ScaleTarget;
 
 export interface InferenceScaledObjectProps {
   /** The service whose pods are scaled: namespace, name and labels of the ScaledObject come from it. */
@@ -58,41 +55,24 @@ interface Scaler {
  * `ceil(total rate / targetRequestsPerSecondPerPod)` pods within the bounds. KEDA creates and owns that HPA
  * (`keda-hpa-<name>`); no other HPA or ScaledObject may scale the same workload (checked at synth).
  */
-export class InferenceScaledObject extends Construct implements ReplicaAutoscaler {
-  /** The service whose pods are scaled. */
-  public readonly service: InferenceService;
-  public readonly name: string;
-  public readonly namespace: string;
-  /** The HorizontalPodAutoscaler KEDA creates, as kube-state-metrics reports it. */
-  public readonly hpaName: string;
-  public readonly scaleTarget: ScaleTargetReference;
+export class InferenceScaledObject extends ServiceAutoscaler {
   public readonly prometheusUrl: string;
   public readonly query: string;
   public readonly targetRequestsPerSecondPerPod: number;
   /** Same as `targetRequestsPerSecondPerPod`, under the name every `ReplicaAutoscaler` uses. */
   public readonly requestRateTargetPerPod: number;
-  public readonly minReplicas: number;
-  public readonly maxReplicas: number;
   public readonly pollingIntervalSeconds: number;
-  public readonly behavior: ScalingBehavior | undefined;
   public readonly fallbackReplicas: number | undefined;
   public readonly scaledObject: ApiObject;
 
   constructor(scope: Construct, id: string, props: InferenceScaledObjectProps) {
-    super(scope, id);
-    this.service = props.service;
-    this.name = props.service.name;
-    this.namespace = props.service.namespace;
-    this.hpaName = `${KEDA_HPA_PREFIX}${this.name}`;
-    this.scaleTarget = { ...props.scaleTarget };
+    // KEDA creates and owns the HorizontalPodAutoscaler, named after the ScaledObject.
+    super(scope, id, { ...props, hpaName: `${KEDA_HPA_PREFIX}${props.service.name}` });
     this.prometheusUrl = props.prometheusUrl;
     this.query = props.query;
     this.targetRequestsPerSecondPerPod = props.targetRequestsPerSecondPerPod;
     this.requestRateTargetPerPod = this.targetRequestsPerSecondPerPod;
-    this.minReplicas = props.minReplicas ?? 2;
-    this.maxReplicas = props.maxReplicas ?? 10;
     this.pollingIntervalSeconds = props.pollingIntervalSeconds ?? 15;
-    this.behavior = props.behavior;
     this.fallbackReplicas = props.fallbackReplicas;
     this.checkProps();
 

@@ -486,33 +486,22 @@ function rolloutPanels(ctx: PanelContext): Builder<Panel>[] {
 
 /** API keys (api-key mode): requests refused with 401, by reason. Reads 0 without auth. */
 function authenticationPanels(ctx: PanelContext): Builder<Panel>[] {
-  const { authFailureReason, keyId } = METRIC_LABELS;
+  const ratePerLabel = (title: string, description: string, metric: string, label: string) =>
+    timeSeries(ctx, title, "reqps", description, [
+      query(`sum by (${label}) (rate(${selector(metric, ctx.target)}[${rate}]))`, `{{${label}}}`, "A"),
+    ]);
   return [
-    timeSeries(
-      ctx,
+    ratePerLabel(
       "Refused requests (401) by reason",
-      "reqps",
       "Requests refused in api-key mode: missing (no key) or invalid (unknown key). A burst is a misconfigured client after a rotation, or someone guessing keys (alert InferenceUnauthorizedBurst). Accepted requests per key id: ml_authenticated_requests_total.",
-      [
-        query(
-          `sum by (${authFailureReason}) (rate(${selector(METRICS.authFailures, ctx.target)}[${rate}]))`,
-          `{{${authFailureReason}}}`,
-          "A",
-        ),
-      ],
+      METRICS.authFailures,
+      METRIC_LABELS.authFailureReason,
     ),
-    timeSeries(
-      ctx,
+    ratePerLabel(
       "Requests by API key id",
-      "reqps",
       "Requests with a valid key, by key id (the Secret's data key). During a rotation, the old id falling to 0 says every client has the new key. Empty without auth.",
-      [
-        query(
-          `sum by (${keyId}) (rate(${selector(METRICS.authenticatedRequests, ctx.target)}[${rate}]))`,
-          `{{${keyId}}}`,
-          "A",
-        ),
-      ],
+      METRICS.authenticatedRequests,
+      METRIC_LABELS.keyId,
     ),
   ];
 }
