@@ -224,7 +224,7 @@ describe("resolveSettings on server settings (checked by the server's own parser
       headersTimeoutSeconds: 10,
       requestTimeoutSeconds: 45,
       maxConnectionAgeSeconds: 15,
-      maxRequestsPerSocket: 1000,
+      maxRequestsPerSocket: 0,
     });
   });
 });

@@ -35,7 +35,7 @@ describe("parseServerConfig", () => {
           headersTimeoutSeconds: 10,
           requestTimeoutSeconds: 30,
           maxConnectionAgeSeconds: 15,
-          maxRequestsPerSocket: 1000,
+          maxRequestsPerSocket: 0,
         },
         auth: { mode: "none", keysDir: "/var/run/secrets/infer8s/api-keys" },
         metricsPort: 9090,
