@@ -159,19 +159,7 @@ describe("GET /metrics", () => {
   });
 
   it("counts a request as in flight while the model is computing it", async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let resolveEntered: () => void = () => {};
-    const entered = new Promise<void>((resolve) => (resolveEntered = resolve));
-    const slowEngine: InferenceEngine = {
-      featureCount: 4,
-      classCount: 3,
-      async infer(features, rows) {
-        resolveEntered();
-        await gate;
-        return { probabilities: new Float32Array(rows * 3).fill(1 / 3), classIndices: new Int32Array(rows) };
-      },
-    };
+    const { engine: slowEngine, entered, release } = gatedEngine();
     const slow = createTestServer(classifier, { engine: slowEngine });
     const pending = postJson(slow.app, PATHS.predict, { features: FLOWERS.setosa });
     await entered;
@@ -437,19 +425,7 @@ describe("API description", () => {
 
 describe("requests in flight, as shutdown sees them", () => {
   it("holds lifecycle.idle() until every request is answered and its line logged", async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let resolveEntered: () => void = () => {};
-    const entered = new Promise<void>((resolve) => (resolveEntered = resolve));
-    const slowEngine: InferenceEngine = {
-      featureCount: 4,
-      classCount: 3,
-      async infer(features, rows) {
-        resolveEntered();
-        await gate;
-        return { probabilities: new Float32Array(rows * 3).fill(1 / 3), classIndices: new Int32Array(rows) };
-      },
-    };
+    const { engine: slowEngine, entered, release } = gatedEngine();
     const slow = createTestServer(classifier, { engine: slowEngine });
     const predictLines = () => slow.logs.filter((l) => l.msg === "request" && l.path === PATHS.predict);
     const pending = postJson(slow.app, PATHS.predict, { features: FLOWERS.setosa });
@@ -475,3 +451,24 @@ describe("requests in flight, as shutdown sees them", () => {
     expect(idle).toBe(true);
   });
 });
+
+/**
+ * An engine that holds every call until `release()`: `entered` resolves once a call is inside, so a test can
+ * look at the server while a request is being computed.
+ */
+function gatedEngine(): { engine: InferenceEngine; entered: Promise<void>; release: () => void } {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let resolveEntered: () => void = () => {};
+  const entered = new Promise<void>((resolve) => (resolveEntered = resolve));
+  const engine: InferenceEngine = {
+    featureCount: 4,
+    classCount: 3,
+    async infer(_features, rows) {
+      resolveEntered();
+      await gate;
+      return { probabilities: new Float32Array(rows * 3).fill(1 / 3), classIndices: new Int32Array(rows) };
+    },
+  };
+  return { engine, entered, release };
+}
