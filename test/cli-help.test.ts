@@ -3,29 +3,19 @@
  * work, and a mistyped option with exit code 2, one line naming it and a hint, never a stack trace.
  * The entry points are run as the npm scripts run them, minus the benchmarks' compile step.
  */
-import { spawn } from "node:child_process";
+
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runScript, type ScriptRun } from "./support/run-script.js";
 
 const root = join(import.meta.dirname, "..");
 const scratch = mkdtempSync(join(tmpdir(), "infer8s-cli-help-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function run(
-  file: string,
-  args: string[],
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once("close", (status) => resolve({ status, stdout, stderr })));
+function run(file: string, args: string[]): Promise<ScriptRun> {
+  return runScript(file, args, { cwd: root });
 }
 
 /** Entry point, npm script, and an option that would make it write somewhere if it did any work. */

@@ -3,7 +3,7 @@
  * against test/support/fake-apiserver.ts: an object removed from the YAML is deleted on the next deploy,
  * `diff` names it first, and objects infer8s did not create (or another ApplySet owns) stay.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { applySetFor } from "../ops/applyset.js";
 import { startFakeApiServer, type FakeApiServer } from "./support/fake-apiserver.js";
+import { runScript, type ScriptRun } from "./support/run-script.js";
 
 const root = join(import.meta.dirname, "..");
 const kubectlInstalled = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" }).status === 0;
@@ -19,18 +20,12 @@ const distDir = join(scratch, "dist");
 const set = applySetFor(undefined);
 let server: FakeApiServer;
 
-function ops(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "ops/main.ts", "--dist", distDir, ...args], {
+function ops(...args: string[]): Promise<ScriptRun> {
+  return runScript("ops/main.ts", ["--dist", distDir, ...args], {
     cwd: root,
     // HOME: kubectl's discovery cache goes to the scratch directory, not the user's.
     env: { PATH: process.env.PATH, HOME: scratch, KUBECONFIG: join(scratch, "kubeconfig") },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once("close", (status) => resolve({ status, stdout, stderr })));
 }
 
 /** Removes the documents of `kind` named `name` from a YAML file of the copied dist/. */
