@@ -7,7 +7,6 @@
  * parse and run, and those about the inference service must return data. Queries that need
  * kube-state-metrics or cAdvisor (absent here) are checked for parse/eval only, and listed.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -22,7 +21,7 @@ import { escapeRegex } from "../../charts/monitoring/promql.js";
 import { serviceRequestRateQuery } from "../../charts/monitoring/request-rate.js";
 import { InferenceScaledObject } from "../../charts/constructs/inference-scaled-object.js";
 import { appFor, standaloneMonitoring, tempDir } from "./fixtures.js";
-import { describeWithPrometheus } from "./prometheus-tools.js";
+import { describeWithPrometheus, startWithOutput } from "./prometheus-tools.js";
 import {
   dashboardQueries,
   dataSourceOf,
@@ -57,17 +56,9 @@ interface QueryAnswer {
   readonly data?: { readonly resultType: string; readonly result: { readonly value?: [number, string] }[] };
 }
 
-/** A child process with its output kept for failure messages. */
-function start(
-  command: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): { child: ChildProcess; output: () => string } {
-  let output = "";
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  return { child, output: () => output };
+/** A child process of this test, run from the repository root. */
+function start(command: string, args: readonly string[], env: NodeJS.ProcessEnv) {
+  return startWithOutput(command, args, { cwd: ROOT, env });
 }
 
 async function waitFor(

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { describe, it } from "vitest";
@@ -69,4 +69,17 @@ export function run(file: string, args: readonly string[], cwd?: string): Promis
       resolve({ code, output: `${stdout}${stderr}` });
     });
   });
+}
+
+/** A long-running child process (a server, Prometheus) with the tail of its output kept for failure messages. */
+export function startWithOutput(
+  command: string,
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {},
+): { child: ChildProcess; output: () => string } {
+  let output = "";
+  const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  return { child, output: () => output };
 }

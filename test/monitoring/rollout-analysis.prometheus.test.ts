@@ -10,7 +10,6 @@
  * broken release would) and only ever sees one kind of flower, so its predicted-class shares drift from
  * the stable version's; the healthy canary gets the same traffic as the stable version.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -36,7 +35,7 @@ import {
 } from "../support/server-process.js";
 import { appFor, tempDir } from "./fixtures.js";
 import { dashboardQueries, expandGrafanaVariables } from "./query-inventory.js";
-import { describeWithPrometheus } from "./prometheus-tools.js";
+import { describeWithPrometheus, startWithOutput } from "./prometheus-tools.js";
 import { simulatedInferenceTarget, withStaticDiscovery } from "./static-discovery.js";
 
 // The generated objects, with the rate window shortened to what a 1-second scrape fills in a test.
@@ -85,24 +84,13 @@ function verdict(metric: (typeof template.spec.metrics)[number], result: number[
   return "Inconclusive";
 }
 
-function startPrometheus(
-  binary: string,
-  args: readonly string[],
-): { child: ChildProcess; output: () => string } {
-  let output = "";
-  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  return { child, output: () => output };
-}
-
 describeWithPrometheus(
   "the canary analysis's queries against a real Prometheus and real servers",
   ["prometheus"],
   ({ prometheus }) => {
     let dir = "";
     let prometheusUrl = "";
-    let prom: ReturnType<typeof startPrometheus> | undefined;
+    let prom: ReturnType<typeof startWithOutput> | undefined;
     let traffic: NodeJS.Timeout | undefined;
     const servers = {} as Record<PodSet, RunningServer>;
     const answered = { stable: new Map<number, number>(), good: new Map(), bad: new Map() } as Record<
@@ -202,7 +190,7 @@ describeWithPrometheus(
         },
       );
       writeFileSync(join(dir, PROMETHEUS_FILES.config), renderPrometheusConfig(config));
-      prom = startPrometheus(prometheus, [
+      prom = startWithOutput(prometheus, [
         `--config.file=${join(dir, PROMETHEUS_FILES.config)}`,
         `--storage.tsdb.path=${join(dir, "data")}`,
         `--web.listen-address=${prometheusUrl.slice("http://".length)}`,
