@@ -7,12 +7,21 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { Hono } from "hono";
 import { ApiKeys } from "../src/server/api-keys.js";
 import { createLogger } from "../src/server/logger.js";
 import { ServerMetrics } from "../src/server/metrics.js";
 import { requireApiKey } from "../src/server/middleware/api-key-auth.js";
 import type { AppEnv } from "../src/server/middleware/app-env.js";
+import { benchCommandLine } from "./command-line.js";
+
+const USAGE = `Usage: npm run bench:auth
+Times the API-key check alone: the same Hono app with and without it, through app.fetch, in alternating rounds.
+  -h, --help     this text`;
+benchCommandLine("bench:auth", USAGE, () =>
+  parseArgs({ options: { help: { type: "boolean", short: "h" } }, strict: true }),
+);
 
 const KEY = "bench-key-3q2+7Vx0d9mZk1LrA5pWcE8sYh4TnJgU6bRfQiOa=";
 const dir = mkdtempSync(join(tmpdir(), "infer8s-auth-cost-"));

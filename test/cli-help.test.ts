@@ -27,6 +27,7 @@ const ENTRY_POINTS = [
   ["bench/overload.ts", "bench:overload", []],
   ["bench/soak.ts", "bench:soak", []],
   ["bench/model-call.ts", "bench:model", []],
+  ["bench/auth-cost.ts", "bench:auth", []],
 ] as const;
 
 describe.each(ENTRY_POINTS)("%s (npm run %s)", (file, script, workOptions) => {
