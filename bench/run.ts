@@ -2,8 +2,9 @@
  * `npm run bench [-- --duration 5 --connections 1,16,64 --rates 200,1000,5000 --json bench/results/latest.json]`
  *
  * Measures the production build (compiled JS under plain `node`) on loopback against a bare Hono server
- * on the same stack (bench/bare-server.ts), in the same run, scenario by scenario, so the ratio to the bare
- * server is comparable even on a noisy shared machine. Next to each line, each process's CPU time per
+ * on the same stack (bench/bare-server.ts) and the floor (bench/floor-server.ts: the bare server plus the
+ * same batched model call), in the same run, scenario by scenario, so the ratios are comparable even on a
+ * noisy shared machine. Next to each line, each process's CPU time per
  * request (Linux /proc), which does not depend on how the two cores were shared with the load generator.
  * Besides fixed connection counts (closed loop: each connection sends its next request when the last is
  * answered), fixed request rates (open loop, bench/paced-load.ts): the load a pod behind an autoscaler sees,
@@ -25,7 +26,8 @@ import { cpuSeconds, freePort, rssMiB, stopProcess, waitForStatus } from "./proc
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const USAGE = `Usage: npm run bench [-- --duration S] [--warmup S] [--connections 1,16,64] [--rates 200,1000,5000]
                      [--reconnect-every N] [--scenarios NAMES] [--json FILE] [--compare-batching] [--compare-auth]
-Measures the production build against a bare Hono server on loopback, scenario by scenario.
+Measures the production build against a bare Hono server and the floor (bare + the same batched model
+call) on loopback, scenario by scenario, and prints the ratios issue 20 set targets for.
   --duration S          seconds per measurement (default 5)
   --warmup S            seconds of warm-up before each (default 1)
   --connections LIST    concurrency levels, comma-separated (default 1,16,64); empty: none
@@ -111,10 +113,11 @@ const SCENARIOS = ALL_SCENARIOS.filter(
 );
 
 /**
- * `server`: the production build as configured; `unbatched`: the same with BATCHING=off; `auth`: the same with
+ * `server`: the production build as configured; `floor`: bare + the model call (bench/floor-server.ts);
+ * `unbatched`: the same with BATCHING=off; `auth`: the same with
  * API keys on (`AUTH_MODE=api-key`, every request sends `Authorization: Bearer`); `bare`: the limit.
  */
-type Target = "server" | "unbatched" | "auth" | "bare";
+type Target = "server" | "unbatched" | "auth" | "bare" | "floor";
 
 /** The key the `auth` target is given, and sends. */
 const BENCH_API_KEY = "bench-key-3q2+7Vx0d9mZk1LrA5pWcE8sYh4TnJgU6bRfQiOa=";
@@ -195,6 +198,25 @@ async function start(command: string[], env: Record<string, string>, readyPath: 
   return { child, url, readyMs: performance.now() - startedAt };
 }
 
+/** The reference servers every measured target is compared with. */
+const isReference = (target: Target) => target === "bare" || target === "floor";
+
+/** One line of the targets table: `m` (the server) and the floor, each against the bare server. */
+function vsReferences(m: Measurement, floorLine: Measurement, base: Measurement): string[] {
+  const share = (x: Measurement) => `${fmt((100 * x.requestsPerSecond) / base.requestsPerSecond)} %`;
+  const times = (x: Measurement) =>
+    `${fmt(x.cpuMicrosecondsPerRequest / base.cpuMicrosecondsPerRequest, 2)}×`;
+  return [
+    m.scenario,
+    String(m.connections),
+    share(m),
+    share(floorLine),
+    times(m),
+    times(floorLine),
+    fmt(m.cpuMicrosecondsPerRequest - floorLine.cpuMicrosecondsPerRequest, 1),
+  ];
+}
+
 const fmt = (x: number, digits = 0) =>
   Number.isFinite(x)
     ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
@@ -203,12 +225,14 @@ const fmt = (x: number, digits = 0) =>
 async function main(): Promise<void> {
   const server = await start(["build/src/server/main.js"], { MODEL_DIR: join(ROOT, "model") }, "/ready");
   const bare = await start(["build/bench/bare-server.js"], {}, "/health");
+  const floor = await start(["build/bench/floor-server.js"], { MODEL_DIR: join(ROOT, "model") }, "/health");
   const unbatched = values["compare-batching"]
     ? await start(["build/src/server/main.js"], { MODEL_DIR: join(ROOT, "model"), BATCHING: "off" }, "/ready")
     : undefined;
   const withAuth = values["compare-auth"] ? await startWithAuth() : undefined;
   const targets: [Target, Awaited<ReturnType<typeof start>>][] = [
     ["bare", bare],
+    ["floor", floor],
     ["server", server],
   ];
   if (unbatched) targets.push(["unbatched", unbatched]);
@@ -335,20 +359,26 @@ async function main(): Promise<void> {
       "non-2xx",
       "RSS MB",
       "CPU µs/req",
+      "floor req/s",
+      "floor µs/req",
       "bare req/s",
       "bare µs/req",
       "vs bare",
     ],
   ];
   const closedLoopLines = measurements.filter((x) => x.offeredRate === undefined);
-  for (const m of closedLoopLines.filter((x) => x.target !== "bare")) {
-    const base = closedLoopLines.find(
+  const closedLoopOf = (target: Target, m: Measurement) =>
+    closedLoopLines.find(
       (x) =>
-        x.target === "bare" &&
+        x.target === target &&
         x.scenario === m.scenario &&
         x.connections === m.connections &&
         x.reconnectEvery === m.reconnectEvery,
     );
+  const measured = closedLoopLines.filter((x) => !isReference(x.target));
+  for (const m of measured) {
+    const base = closedLoopOf("bare", m);
+    const floorLine = closedLoopOf("floor", m);
     const label = m.reconnectEvery ? `${m.scenario}, reconnect every ${m.reconnectEvery}` : m.scenario;
     rows.push([
       m.target === "unbatched"
@@ -365,6 +395,8 @@ async function main(): Promise<void> {
       String(m.non2xx + m.errors),
       fmt(m.rssMb, 1),
       fmt(m.cpuMicrosecondsPerRequest, 1),
+      fmt(floorLine?.requestsPerSecond ?? Number.NaN),
+      fmt(floorLine?.cpuMicrosecondsPerRequest ?? Number.NaN, 1),
       fmt(base?.requestsPerSecond ?? Number.NaN),
       fmt(base?.cpuMicrosecondsPerRequest ?? Number.NaN, 1),
       base ? `${fmt((100 * m.requestsPerSecond) / base.requestsPerSecond)} %` : "-",
@@ -391,6 +423,8 @@ async function main(): Promise<void> {
       "p99 ms",
       "mcores",
       "CPU µs/req",
+      "floor mcores",
+      "floor µs/req",
       "bare req/s",
       "bare p50",
       "bare p99",
@@ -399,10 +433,13 @@ async function main(): Promise<void> {
       "CPU vs bare",
     ],
   ];
-  for (const m of rateLines.filter((x) => x.target !== "bare")) {
-    const base = rateLines.find(
-      (x) => x.target === "bare" && x.scenario === m.scenario && x.offeredRate === m.offeredRate,
+  const rateLineOf = (target: Target, m: Measurement) =>
+    rateLines.find(
+      (x) => x.target === target && x.scenario === m.scenario && x.offeredRate === m.offeredRate,
     );
+  for (const m of rateLines.filter((x) => !isReference(x.target))) {
+    const base = rateLineOf("bare", m);
+    const floorLine = rateLineOf("floor", m);
     rateRows.push([
       m.target === "unbatched" ? `${m.scenario} (BATCHING=off)` : m.scenario,
       fmt(m.offeredRate ?? Number.NaN),
@@ -412,6 +449,8 @@ async function main(): Promise<void> {
       fmt(m.latencyMs.p99, 2),
       fmt(m.cpuMillicores),
       fmt(m.cpuMicrosecondsPerRequest, 1),
+      fmt(floorLine?.cpuMillicores ?? Number.NaN),
+      fmt(floorLine?.cpuMicrosecondsPerRequest ?? Number.NaN, 1),
       fmt(base?.requestsPerSecond ?? Number.NaN),
       fmt(base?.latencyMs.p50 ?? Number.NaN, 2),
       fmt(base?.latencyMs.p99 ?? Number.NaN, 2),
@@ -442,6 +481,31 @@ async function main(): Promise<void> {
         : [];
     });
   if (authCost.length > 0) console.log(`\nauth on − off, CPU µs/req: ${authCost.join("; ")}`);
+  const targetLines = measured.flatMap((m) => {
+    const base = closedLoopOf("bare", m);
+    const floorLine = closedLoopOf("floor", m);
+    const scenario = SCENARIOS.find((s) => s.name === m.scenario);
+    if (m.target !== "server" || m.reconnectEvery || !base || !floorLine || !scenario?.rows) return [];
+    return [vsReferences(m, floorLine, base)];
+  });
+  if (targetLines.length > 0) {
+    console.log(
+      `\nServer and floor (bare + the same batched model call) against bare, closed loop. Issue 20's targets:` +
+        `\nCPU µs/req ≤ 1.6× bare at 1 connection; req/s ≥ 85 % of bare at 16, ≥ 90 % at 64, 32 rows at 64 ≥ 80 %.`,
+    );
+    printTable([
+      [
+        "scenario",
+        "conn",
+        "req/s vs bare",
+        "floor req/s vs bare",
+        "CPU vs bare",
+        "floor CPU vs bare",
+        "server − floor µs/req",
+      ],
+      ...targetLines,
+    ]);
+  }
   console.log(`\nstart → /ready 200: ${readyTimes.map((t) => fmt(t)).join(", ")} ms (3 starts)`);
   console.log(`npm run synth: ${fmt(synthMs)} ms`);
 
