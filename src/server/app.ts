@@ -17,11 +17,12 @@ import type { Lifecycle } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { AppEnv } from "./middleware/app-env.js";
+import { limitBody } from "./middleware/body-limit.js";
+import { jsonBodies } from "./middleware/json-bodies.js";
 import { createErrorHandler, createNotFoundHandler } from "./middleware/error-handler.js";
 import { answerMethodNotAllowed } from "./middleware/method-not-allowed.js";
 import { requireApiKey } from "./middleware/api-key-auth.js";
-import { inferenceRequests } from "./middleware/inference-requests.js";
-import { observeRequests } from "./middleware/observe-requests.js";
+import { observeRequests, trackInflight } from "./middleware/observe-requests.js";
 import { requestIds } from "./middleware/request-id.js";
 import { registerApiDocs } from "./routes/api-docs.js";
 import { registerKServeV1Routes } from "./routes/kserve-v1.js";
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     classNames: model.metadata.classNames,
   };
   const rows = createRowSchemas(served, config.maxRowsPerRequest);
-  const middleware = [inferenceRequests({ metrics, bodyLimitBytes: config.bodyLimitBytes })];
+  const middleware = [trackInflight(metrics), limitBody(config.bodyLimitBytes), jsonBodies()];
   registerPredictRoute(app, { model: served, engine, rows, middleware });
   registerKServeV1Routes(app, { model: served, engine, rows, middleware });
   registerKServeV2Routes(app, {

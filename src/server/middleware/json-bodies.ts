@@ -1,4 +1,4 @@
-import type { Context, Next } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { type AppEnv, requestHeader } from "./app-env.js";
 
 /**
@@ -30,9 +30,8 @@ const READ_AS_JSON = new Set(["", "text/plain", "application/x-www-form-urlencod
  * @example
  * createRoute({ method: "post", path: "/predict", middleware: [limitBody(max), jsonBodies()], ... });
  */
-export function jsonBodies(): (c: Context<AppEnv>, next: Next) => Promise<void> {
-  // Not async: a JSON request passes on next()'s own promise, without one more of its own. Never answers
-  // itself, so it resolves with nothing, like next().
+export function jsonBodies(): MiddlewareHandler<AppEnv> {
+  // Not async: a JSON request passes on next()'s own promise, without one more of its own.
   return function readBodyAsJson(c, next) {
     const type = requestHeader(c, "content-type");
     if (type !== undefined && JSON_TYPE.test(type)) return next();

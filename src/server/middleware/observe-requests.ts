@@ -64,3 +64,16 @@ export function observeRequests({
     }
   };
 }
+
+/** Keeps `ml_inflight_requests` at the number of inference requests being handled. */
+export function trackInflight(metrics: ServerMetrics): MiddlewareHandler<AppEnv> {
+  const gauge = metrics.inflightRequests;
+  return async function inflight(_c, next) {
+    gauge.inc();
+    try {
+      await next();
+    } finally {
+      gauge.dec();
+    }
+  };
+}
