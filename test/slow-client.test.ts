@@ -9,7 +9,13 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV, PATHS } from "../src/contract/index.js";
 import { FLOWERS } from "./server-fixtures.js";
-import { type RunningServer, httpRequest, killStartedServers, startReady } from "./support/server-process.js";
+import {
+  type RunningServer,
+  httpRequest,
+  killStartedServers,
+  startReady,
+  waitUntil,
+} from "./support/server-process.js";
 
 interface Cutoff {
   /** Milliseconds from the first byte sent until the server closed the connection. */
@@ -130,7 +136,10 @@ describe("slow and stalled clients", () => {
     expect(served.length).toBeGreaterThan(requestTimeout / 1_000);
     expect(served.filter((s) => s.status !== 200 || s.class !== "versicolor")).toEqual([]);
 
-    // The abandoned requests are the client's doing: nothing in the log looks like a server fault.
+    // The abandoned requests are the client's doing: nothing in the log looks like a server fault. Lines may
+    // be held up to 50 ms for a larger write: wait for every served request's line first.
+    const logged = () => server.logs.filter((l) => l.msg === "request" && l.status === 200).length;
+    await waitUntil("a request line for every served request", () => logged() >= served.length, 5_000);
     const faults = server.logs.filter(
       (l) => l.level === "error" || l.level === "fatal" || Number(l.status) >= 500,
     );
