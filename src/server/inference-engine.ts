@@ -102,7 +102,11 @@ export function warmUp(classifier: Classifier): void {
   }
 }
 
-function argmaxRows(probabilities: Float32Array, rows: number, classCount: number): Int32Array {
+/**
+ * The most probable class of each of `rows` rows (`rows × classCount` probabilities, row-major), or -1 for
+ * a row with a non-finite probability.
+ */
+export function argmaxRows(probabilities: Float32Array, rows: number, classCount: number): Int32Array {
   const classIndices = new Int32Array(rows);
   for (let r = 0, offset = 0; r < rows; r++, offset += classCount) {
     let best = 0;
