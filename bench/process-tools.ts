@@ -4,18 +4,46 @@ import { createServer } from "node:net";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The first port of the kernel's ephemeral range (Linux's default where it cannot be read). */
+function ephemeralRangeStart(): number {
+  try {
+    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    const start = Number(low);
+    return Number.isInteger(start) && start > LOWEST_PORT + 1_000 ? start : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** Below this lie the well-known and commonly configured ports. */
+const LOWEST_PORT = 10_000;
+/** Ports this process has handed out, so two calls never return the same one. */
+const handedOut = new Set<number>();
+
+/** Whether nothing listens on or is bound to `port` on 127.0.0.1 right now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
+    probe.once("error", () => resolve(false));
+    probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolve(true)));
   });
+}
+
+/**
+ * A TCP port on 127.0.0.1 that is free now and stays free until the caller listens on it. It is drawn at
+ * random from below the kernel's ephemeral range, so neither another process's `listen(0)` nor the local end
+ * of an outgoing connection can take it in between. A port from the ephemeral range (what `listen(0)` gives)
+ * was taken that way once in a full parallel test run, and the server then failed with EADDRINUSE.
+ */
+export async function freePort(): Promise<number> {
+  const end = ephemeralRangeStart();
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = LOWEST_PORT + Math.floor(Math.random() * (end - LOWEST_PORT));
+    if (handedOut.has(port) || !(await isFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port found between ${LOWEST_PORT} and ${end - 1}`);
 }
 
 /** Polls `url` until it answers `status`, or rejects after `timeoutMs`. */
