@@ -4,19 +4,10 @@ import { createServer } from "node:net";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The first port of the kernel's ephemeral range (Linux's default where it cannot be read). */
-function ephemeralRangeStart(): number {
-  try {
-    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
-    const start = Number(low);
-    return Number.isInteger(start) && start > LOWEST_PORT + 1_000 ? start : 32_768;
-  } catch {
-    return 32_768;
-  }
-}
-
 /** Below this lie the well-known and commonly configured ports. */
 const LOWEST_PORT = 10_000;
+/** Where the kernel's ephemeral range begins: freePort draws below it. */
+const EPHEMERAL_START = ephemeralRangeStart();
 /** Ports this process has handed out, so two calls never return the same one. */
 const handedOut = new Set<number>();
 
@@ -30,20 +21,31 @@ function isFree(port: number): Promise<boolean> {
 }
 
 /**
- * A TCP port on 127.0.0.1 that is free now and stays free until the caller listens on it. It is drawn at
- * random from below the kernel's ephemeral range, so neither another process's `listen(0)` nor the local end
- * of an outgoing connection can take it in between. A port from the ephemeral range (what `listen(0)` gives)
- * was taken that way once in a full parallel test run, and the server then failed with EADDRINUSE.
+ * A TCP port on 127.0.0.1 that is free now and that the kernel will not hand out before the caller listens
+ * on it: it is drawn at random from below the kernel's ephemeral range, so neither another process's
+ * `listen(0)` nor the local end of an outgoing connection can take it in between. A port from the
+ * ephemeral range (what `listen(0)` gives) was taken that way once in a full parallel test run, and the
+ * server then failed with EADDRINUSE.
  */
 export async function freePort(): Promise<number> {
-  const end = ephemeralRangeStart();
   for (let attempt = 0; attempt < 200; attempt += 1) {
-    const port = LOWEST_PORT + Math.floor(Math.random() * (end - LOWEST_PORT));
+    const port = LOWEST_PORT + Math.floor(Math.random() * (EPHEMERAL_START - LOWEST_PORT));
     if (handedOut.has(port) || !(await isFree(port))) continue;
     handedOut.add(port);
     return port;
   }
-  throw new Error(`no free port found between ${LOWEST_PORT} and ${end - 1}`);
+  throw new Error(`no free port found between ${LOWEST_PORT} and ${EPHEMERAL_START - 1}`);
+}
+
+/** The first port of the kernel's ephemeral range (Linux's default where it cannot be read). */
+function ephemeralRangeStart(): number {
+  try {
+    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    const start = Number(low);
+    return Number.isInteger(start) && start > LOWEST_PORT + 1_000 ? start : 32_768;
+  } catch {
+    return 32_768;
+  }
 }
 
 /** Polls `url` until it answers `status`, or rejects after `timeoutMs`. */

@@ -36,7 +36,8 @@ describe("freePort", () => {
     const takenPort = (taken.address() as { port: number }).port;
     // The first draw lands on the taken port, the next ones anywhere.
     const draws = [(takenPort - 10_000 + 0.5) / (ephemeralStart - 10_000)];
-    vi.spyOn(Math, "random").mockImplementation(() => draws.shift() ?? 0.5);
+    const random = Math.random.bind(Math);
+    vi.spyOn(Math, "random").mockImplementation(() => draws.shift() ?? random());
     try {
       const port = await freePort();
       expect(port).not.toBe(takenPort);
