@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { pbkdf2 } from "node:crypto";
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -270,6 +271,28 @@ describe("createLogDestination and closeLogDestination", () => {
     expect(await failed).toMatchObject({ code: "EBADF" });
     expect(() => logger.info("and the next one")).not.toThrow();
     expect(await closeLogDestination(logger, 10_000)).toBe(false);
+  });
+
+  it("keeps a fatal line and those before it behind a batch still being written, instead of ahead of it", async () => {
+    const file = join(dir, "fatal.log");
+    const fd = openSync(file, "w");
+    fds.push(fd);
+    const logger = createLogger("info", createLogDestination(fd));
+    // Every thread-pool thread busy: the first batch's write waits in the pool's queue behind them.
+    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const busy = Array.from(
+      { length: threads },
+      () => new Promise((resolve) => pbkdf2("p", "s", 200_000, 32, "sha256", resolve)),
+    );
+    for (let i = 0; i < 40; i++) logger.info({ i, pad: KIB }, "line"); // the first 4 KiB go at once
+    logger.fatal({ i: 40 }, "fatal"); // pino flushes synchronously after a fatal line
+    expect(readFileSync(file, "utf8")).toBe(""); // nothing overtook the batch waiting in the queue
+    await Promise.all(busy);
+    expect(await closeLogDestination(logger, 10_000)).toBe(true);
+    const written = readFileSync(file, "utf8").trim().split("\n");
+    expect(written.map((line) => (JSON.parse(line) as { i: number }).i)).toEqual(
+      Array.from({ length: 41 }, (_, i) => i),
+    );
   });
 
   it("resolves true at once for a destination with nothing buffered (a test's collector)", async () => {

@@ -45,9 +45,10 @@ const failedDestinations = new WeakSet<object>();
  * - lines are gathered into writes of at least 4 KiB, and a line never waits more than
  *   `LOG_HOLD_MS` for company: each write is a trip through libuv's thread pool and back to the event
  *   loop, which at one request per event-loop turn cost ~25 µs of CPU per request, a fifth of the
- *   request. What is held is written by {@link closeLogDestination} on shutdown and by pino's exit hook
- *   (synchronously) when the process dies of an uncaught exception; only a SIGKILL or a V8 fatal error
- *   (heap exhausted) loses it, at most `LOG_HOLD_MS` of lines;
+ *   request. What is held is written in order by {@link closeLogDestination} on shutdown and on an
+ *   uncaught exception (`exitOnUncaughtException`); on any other exit pino's exit hook writes it
+ *   synchronously, possibly ahead of a batch still in flight. Only a SIGKILL or a V8 fatal error (heap
+ *   exhausted) loses it, at most `LOG_HOLD_MS` of lines;
  * - before exiting, {@link closeLogDestination} writes out what is buffered, bounded in time. Left to
  *   pino's exit hook instead, sonic-boom's synchronous final flush retries a write that fails with EPIPE
  *   every 100 ms forever (sonic-boom 4.2), and the process never exits.
@@ -82,8 +83,27 @@ export function createLogDestination(fd: number): FdDestination {
     timer ??= setTimeout(writeHeldLines, LOG_HOLD_MS).unref();
     return accepted;
   };
+  // pino calls flushSync after every `fatal` line and from its exit hook. sonic-boom's flushSync writes the
+  // held lines at once even while an earlier batch is still being written on libuv's thread pool, so the
+  // held lines can reach stdout first. While the process lives, they are left to follow that batch (the
+  // timer above, or closeLogDestination, writes them); only when it is exiting, and there is no later, are
+  // they written at once, in whatever order that gives.
+  const flushSync = destination.flushSync;
+  destination.flushSync = function flushSyncBehindWriteInFlight(): void {
+    if (state._writing && !processExiting) return;
+    flushSync.call(this);
+  };
   return destination;
 }
+
+/**
+ * Whether the process is exiting (its `exit` event has been emitted). Registered when this module loads, so
+ * before pino's exit hook, which registers when the first destination is created.
+ */
+let processExiting = false;
+process.once("exit", () => {
+  processExiting = true;
+});
 
 /** Bytes gathered before a write: about 20 request lines. */
 const LOG_BATCH_BYTES = 4096;

@@ -1,6 +1,7 @@
 /**
  * The process: read config, listen at once (liveness 200, readiness 503), load and warm the model, switch to
- * the full app (readiness 200), and on SIGTERM/SIGINT drain, close and exit 0.
+ * the full app (readiness 200), and on SIGTERM/SIGINT drain, close and exit 0. An uncaught exception is
+ * logged as a `fatal` line and ends the process with 1 once the log is written out (`exitOnUncaughtException`).
  *
  * `npm run build && npm start`, or `npx tsx src/server/main.ts` in development.
  */
@@ -12,6 +13,7 @@ import { createApp, createMetricsApp, createStartingApp } from "./app.js";
 import type { ServerConfig } from "../contract/server-config.js";
 import { configFromEnvironment, httpServerOptions } from "./config.js";
 import { boundConnectionLife } from "./connection-life.js";
+import { exitOnUncaughtException } from "./exit-on-crash.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { Lifecycle } from "./lifecycle.js";
 import { type Logger, closeLogDestination, createLogger } from "./logger.js";
@@ -68,6 +70,14 @@ async function main(): Promise<void> {
       ),
   ) as Server;
   boundConnectionLife(server, config.http);
+  exitOnUncaughtException(logger, {
+    logFlushMs: EXIT_GRACE_MS.logFlush,
+    stop: () => {
+      lifecycle.startDraining();
+      server.close();
+      server.closeIdleConnections();
+    },
+  });
   server.on("error", (err) => {
     logger.fatal({ err }, "cannot listen");
     void exitAfterLogs(logger, 1);
