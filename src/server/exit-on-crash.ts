@@ -1,4 +1,4 @@
-import { type Logger, closeLogDestination } from "./logger.js";
+import { type Logger, exitAfterLogs } from "./logger.js";
 
 /** What {@link exitOnUncaughtException} needs besides the logger. */
 export interface ExitOnCrashOptions {
@@ -46,6 +46,6 @@ export function exitOnUncaughtException(logger: Logger, options: ExitOnCrashOpti
     } catch (stopErr) {
       logger.error({ err: stopErr }, "stopping after the uncaught exception failed; exiting anyway");
     }
-    void closeLogDestination(logger, options.logFlushMs).then(() => process.exit(1));
+    void exitAfterLogs(logger, 1, options.logFlushMs);
   });
 }

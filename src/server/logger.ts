@@ -160,6 +160,20 @@ export function closeLogDestination(logger: Logger, timeoutMs: number): Promise<
   });
 }
 
+/**
+ * Exits with `code` once the log lines written so far have reached the destination
+ * ({@link closeLogDestination}), or after `timeoutMs` when its reader is gone or stuck: a broken log pipe
+ * must not keep the process from exiting.
+ *
+ * @example
+ * logger.fatal({ err }, "model failed to load; exiting");
+ * return exitAfterLogs(logger, 1, 1000);
+ */
+export async function exitAfterLogs(logger: Logger, code: number, timeoutMs: number): Promise<never> {
+  await closeLogDestination(logger, timeoutMs);
+  process.exit(code);
+}
+
 function isFdDestination(stream: unknown): stream is FdDestination {
   const candidate = stream as Partial<FdDestination> | undefined;
   return (

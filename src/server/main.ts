@@ -16,7 +16,7 @@ import { boundConnectionLife } from "./connection-life.js";
 import { exitOnUncaughtException } from "./exit-on-crash.js";
 import { createInferenceEngine, warmUp } from "./inference-engine.js";
 import { Lifecycle } from "./lifecycle.js";
-import { type Logger, closeLogDestination, createLogger } from "./logger.js";
+import { type Logger, createLogger, exitAfterLogs } from "./logger.js";
 import { ServerMetrics, describeClassifier } from "./metrics.js";
 import { type Classifier, loadModel } from "../model/load-model.js";
 
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
         { dir: config.auth.keysDir, reason: (err as Error).message },
         "API keys cannot be read; refusing to start in api-key mode",
       );
-      return exitAfterLogs(logger, 1);
+      return exitAfterLogs(logger, 1, EXIT_GRACE_MS.logFlush);
     }
     serveMetricsSeparately({ metrics, logger, config });
   }
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   });
   server.on("error", (err) => {
     logger.fatal({ err }, "cannot listen");
-    void exitAfterLogs(logger, 1);
+    void exitAfterLogs(logger, 1, EXIT_GRACE_MS.logFlush);
   });
 
   let classifier: Classifier | undefined;
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     warmUp(classifier);
   } catch (err) {
     logger.fatal({ err, model_dir: config.modelDir }, "model failed to load; exiting");
-    return exitAfterLogs(logger, 1);
+    return exitAfterLogs(logger, 1, EXIT_GRACE_MS.logFlush);
   }
 
   const { metadata } = classifier;
@@ -133,7 +133,7 @@ function serveMetricsSeparately({
   ) as Server;
   server.on("error", (err) => {
     logger.fatal({ err }, "cannot listen for metrics");
-    void exitAfterLogs(logger, 1);
+    void exitAfterLogs(logger, 1, EXIT_GRACE_MS.logFlush);
   });
 }
 
@@ -164,7 +164,7 @@ function handleShutdownSignals({ server, lifecycle, logger, config, model }: Shu
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, "second signal: exiting without waiting");
-      return exitAfterLogs(logger, 1);
+      return exitAfterLogs(logger, 1, EXIT_GRACE_MS.logFlush);
     }
     stopping = true;
     lifecycle.startDraining();
@@ -198,19 +198,10 @@ function handleShutdownSignals({ server, lifecycle, logger, config, model }: Shu
     }
     model()?.dispose();
     logger.info({ signal, backend }, "shutdown complete");
-    return exitAfterLogs(logger, 0);
+    return exitAfterLogs(logger, 0, EXIT_GRACE_MS.logFlush);
   };
   process.on("SIGTERM", (signal) => void shutdown(signal));
   process.on("SIGINT", (signal) => void shutdown(signal));
-}
-
-/**
- * Exits once the log lines written so far have reached stdout, or after `EXIT_GRACE_MS.logFlush` when
- * stdout's reader is gone or stuck: a broken log pipe must not keep the process from exiting.
- */
-async function exitAfterLogs(logger: Logger, code: number): Promise<never> {
-  await closeLogDestination(logger, EXIT_GRACE_MS.logFlush);
-  process.exit(code);
 }
 
 await main();

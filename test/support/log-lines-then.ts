@@ -1,17 +1,17 @@
 /**
  * A process that writes request log lines to stdout the way the server does, then ends as the test asks:
  * `crash` (an uncaught exception, handled as main.ts handles it), `reject` (an unhandled promise
- * rejection, likewise), `close` (what main.ts does on SIGTERM: closeLogDestination, exit 0), `exit`
+ * rejection, likewise), `close` (what main.ts does on SIGTERM: exitAfterLogs with 0), `exit`
  * (`process.exit(0)` at once, leaving the lines to pino's exit hook) or
  * `stay` (says `written` on stderr, then keeps running for 5 s without writing more).
  *
  * `node --import tsx test/support/log-lines-then.ts crash 300`
  */
 import {
-  closeLogDestination,
   createLogDestination,
   createLogger,
   createRequestLogger,
+  exitAfterLogs,
 } from "../../src/server/logger.js";
 import { exitOnUncaughtException } from "../../src/server/exit-on-crash.js";
 
@@ -41,8 +41,7 @@ if (mode === "crash") {
 } else if (mode === "exit") {
   process.exit(0);
 } else if (mode === "close") {
-  await closeLogDestination(logger, 1000);
-  process.exit(0);
+  await exitAfterLogs(logger, 0, 1000);
 } else {
   process.stderr.write("written\n");
   setTimeout(() => process.exit(0), 5_000);
